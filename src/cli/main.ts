@@ -1,0 +1,10 @@
+import { Command } from "@effect/cli"
+import { simCommand } from "./simCommand.ts"
+
+const clapper = Command.make("clapper").pipe(
+  Command.withDescription("Declarative, resumable talking-head video production on the Mirage Video API."),
+  Command.withSubcommands([simCommand])
+)
+
+/** The whole command line, ready for `process.argv`. */
+export const cli = Command.run(clapper, { name: "clapper", version: "0.1.0" })
