@@ -1,0 +1,304 @@
+/**
+ * Sets → jobs. Deterministic: sets in file order, then pairs in order, matrix images × audios in
+ * their listed order (a glob's matches sorted), rows in file order.
+ *
+ * Every problem is collected and reported together: template errors at the placeholder, glob
+ * misses at the pattern, unsafe data at the data row, clashing outputs naming both jobs.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Either } from "effect"
+import { glob, isDynamicPattern } from "tinyglobby"
+import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
+import type { InputFile, Job, Origin } from "./job.ts"
+import type { LoadedPipeline } from "./load.ts"
+import { isInside, realLocation } from "./projectRoot.ts"
+import { readDataRows, type DataRow } from "./rows.ts"
+import { defaultOutputTemplate, type MatrixSet, type PairsSet, type RowsSet } from "./schema.ts"
+import { checkVariables, parseTemplate, renderTemplate, type Template, type TemplateScope } from "./template.ts"
+import { locate, locateInString, type PathSegment } from "./yamlSource.ts"
+
+/** At most this many errors from one template's renders are listed; the rest are counted. */
+const maxRenderErrorsPerTemplate = 5
+
+interface Draft {
+  readonly set: string
+  readonly index: number
+  readonly image: InputFile
+  readonly audio: InputFile
+  readonly origin: Origin
+  readonly outputTemplate: CompiledTemplate
+  readonly scope: TemplateScope
+  readonly row?: DataRow
+}
+
+interface CompiledTemplate {
+  readonly template: Template
+  readonly yamlPath: ReadonlyArray<PathSegment>
+  readonly origin: Origin
+  readonly at: (offset: number) => Origin
+}
+
+const fileVars = (file: InputFile, path: Path.Path): TemplateScope => {
+  const name = path.basename(file.path)
+  const ext = path.extname(name)
+  return { path: file.relative, name, stem: ext ? name.slice(0, -ext.length) : name, ext: ext.replace(/^\./, "") }
+}
+
+const varsScope = (vars: Readonly<Record<string, string | number>> | undefined): TemplateScope =>
+  Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, String(v)]))
+
+export const expandPipeline = (
+  pipeline: LoadedPipeline
+): Effect.Effect<ReadonlyArray<Job>, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const { source, spec } = pipeline
+    const diagnostics: Array<Diagnostic> = []
+    const report = (origin: Origin, message: string) => diagnostics.push({ ...origin, message })
+    const originOf = (yamlPath: ReadonlyArray<PathSegment>): Origin => ({ file: source.file, ...locate(source, yamlPath) })
+    const vars = varsScope(spec.vars)
+    const varNames = Object.keys(vars).map((name) => `vars.${name}`)
+    const relative = (absolute: string) => path.relative(pipeline.dir, absolute).split(path.sep).join("/")
+
+    /** Parses a template and checks its variables against those that exist where it is used. */
+    const compile = (yamlPath: ReadonlyArray<PathSegment>, text: string, allowed: ReadonlyArray<string>): CompiledTemplate | undefined => {
+      const at = (offset: number): Origin => ({ file: source.file, ...locateInString(source, yamlPath)(offset) })
+      const parsed = parseTemplate(text)
+      if (Either.isLeft(parsed)) {
+        parsed.left.forEach((e) => report(at(e.span.start), e.message))
+        return undefined
+      }
+      const unknown = checkVariables(parsed.right, allowed)
+      unknown.forEach((e) => report(at(e.span.start), e.message))
+      return unknown.length > 0 ? undefined : { template: parsed.right, yamlPath, origin: originOf(yamlPath), at }
+    }
+
+    const renderErrors = new Map<CompiledTemplate, number>()
+    /** Renders a path template; errors caused by data are reported at the data's place when known. */
+    const renderPath = (compiled: CompiledTemplate, scope: TemplateScope, row: DataRow | undefined): string | undefined => {
+      const rendered = renderTemplate(compiled.template, scope, { pathSafe: true })
+      if (Either.isRight(rendered)) return rendered.right
+      const count = (renderErrors.get(compiled) ?? 0) + 1
+      renderErrors.set(compiled, count)
+      if (count <= maxRenderErrorsPerTemplate) {
+        for (const e of rendered.left) {
+          const templateAt = compiled.at(e.span.start)
+          if (row) {
+            report({ file: row.file, ...row.position }, `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`)
+          } else {
+            report(templateAt, e.message)
+          }
+        }
+      } else if (count === maxRenderErrorsPerTemplate + 1) {
+        report(compiled.origin, `more jobs fail to render this template; fix the errors above first`)
+      }
+      return undefined
+    }
+
+    /** A path or glob → the files it names, in sorted order; a miss is reported at the pattern. */
+    const resolveFiles = (yamlPath: ReadonlyArray<PathSegment>, text: string) =>
+      Effect.gen(function* () {
+        const compiled = compile(yamlPath, text, varNames)
+        if (!compiled) return []
+        const pattern = renderPath(compiled, { vars }, undefined)
+        if (pattern === undefined) return []
+        if (!isDynamicPattern(pattern)) return [path.resolve(pipeline.dir, pattern)]
+        const matches = yield* Effect.promise(() =>
+          glob(pattern, { cwd: pipeline.dir, onlyFiles: true, expandDirectories: false, absolute: true })
+        )
+        if (matches.length === 0) report(compiled.origin, `the glob "${pattern}" matches no file (relative to ${pipeline.file}'s folder)`)
+        return matches.map((m) => path.normalize(m)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      })
+
+    const input = (absolute: string, origin: Origin): InputFile => ({ path: absolute, relative: relative(absolute), origin })
+
+    const outputAllowed = (setName: string, withRow: ReadonlyArray<string>) => [
+      "set",
+      "index",
+      ...["image", "audio"].flatMap((role) => ["path", "name", "stem", "ext"].map((field) => `${role}.${field}`)),
+      ...varNames,
+      ...withRow
+    ]
+
+    const outputTemplateFor = (setName: string, override: ReadonlyArray<PathSegment> | undefined, rowColumns: ReadonlyArray<string>) => {
+      const set = spec.sets[setName]
+      const [yamlPath, text] =
+        override !== undefined
+          ? [override, String(source.doc.getIn(override))]
+          : set?.output !== undefined
+            ? [["sets", setName, "output"], set.output]
+            : spec.output !== undefined
+              ? [["output"], spec.output]
+              : [[], defaultOutputTemplate]
+      return compile(yamlPath, text, outputAllowed(setName, rowColumns))
+    }
+
+    const drafts: Array<Draft> = []
+
+    const expandPairs = (name: string, set: PairsSet) =>
+      Effect.sync(() => {
+        set.pairs.forEach((pair, i) => {
+          const at = ["sets", name, "pairs", i]
+          const scope = { set: name, index: i, vars }
+          const image = compile([...at, "image"], pair.image, ["set", "index", ...varNames])
+          const audio = compile([...at, "audio"], pair.audio, ["set", "index", ...varNames])
+          const output = outputTemplateFor(name, pair.output !== undefined ? [...at, "output"] : undefined, [])
+          const imagePath = image && renderPath(image, scope, undefined)
+          const audioPath = audio && renderPath(audio, scope, undefined)
+          if (!output || imagePath === undefined || audioPath === undefined) return
+          drafts.push({
+            set: name,
+            index: i,
+            image: input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"])),
+            audio: input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])),
+            origin: originOf(at),
+            outputTemplate: output,
+            scope
+          })
+        })
+      })
+
+    const expandMatrix = (name: string, set: MatrixSet) =>
+      Effect.gen(function* () {
+        const at = ["sets", name]
+        const listOf = (role: "image" | "audio") => {
+          const value = set.matrix[role]
+          return typeof value === "string"
+            ? [{ yamlPath: [...at, "matrix", role], text: value }]
+            : value.map((text, i) => ({ yamlPath: [...at, "matrix", role, i], text }))
+        }
+        const collect = (role: "image" | "audio") =>
+          Effect.forEach(listOf(role), ({ yamlPath, text }) =>
+            Effect.map(resolveFiles(yamlPath, text), (files) => files.map((file) => input(file, originOf(yamlPath))))
+          ).pipe(Effect.map((lists) => lists.flat()))
+        const images = yield* collect("image")
+        const audios = yield* collect("audio")
+        const excludes = yield* Effect.forEach(set.exclude ?? [], (entry, i) =>
+          Effect.gen(function* () {
+            const entryPath = [...at, "exclude", i]
+            if (entry.image === undefined && entry.audio === undefined) {
+              report(originOf(entryPath), "an exclude entry needs image, audio or both")
+            }
+            const files = (role: "image" | "audio") => {
+              const text = entry[role]
+              return text === undefined ? Effect.succeed(undefined) : Effect.map(resolveFiles([...entryPath, role], text), (f) => new Set(f))
+            }
+            return { origin: originOf(entryPath), image: yield* files("image"), audio: yield* files("audio"), used: false }
+          })
+        )
+        const output = outputTemplateFor(name, undefined, [])
+        let index = 0
+        for (const image of images) {
+          for (const audio of audios) {
+            const excluded = excludes.filter(
+              (e) => (e.image !== undefined || e.audio !== undefined) && (e.image?.has(image.path) ?? true) && (e.audio?.has(audio.path) ?? true)
+            )
+            excluded.forEach((e) => (e.used = true))
+            if (excluded.length > 0 || !output) continue
+            drafts.push({ set: name, index, image, audio, origin: originOf([...at, "matrix"]), outputTemplate: output, scope: { set: name, index, vars } })
+            index++
+          }
+        }
+        for (const e of excludes) {
+          if (!e.used && (e.image !== undefined || e.audio !== undefined)) {
+            report(e.origin, "this exclude entry matches no job of the matrix: check its paths")
+          }
+        }
+      })
+
+    const expandRows = (name: string, set: RowsSet) =>
+      Effect.gen(function* () {
+        const at = ["sets", name]
+        const dataFile = path.resolve(pipeline.dir, set.rows)
+        const isFile = yield* fs.stat(dataFile).pipe(
+          Effect.map((info) => info.type === "File"),
+          Effect.orElseSucceed(() => false)
+        )
+        if (!isFile) {
+          report(originOf([...at, "rows"]), `data file "${set.rows}" not found (relative to ${pipeline.file}'s folder)`)
+          return
+        }
+        const shownAs = path.relative(process.cwd(), dataFile) || dataFile
+        const data = yield* readDataRows(dataFile, shownAs).pipe(
+          Effect.catchAll((errors) => {
+            diagnostics.push(...errors)
+            return Effect.succeed(undefined)
+          })
+        )
+        if (!data) return
+        if (data.rows.length === 0) report(originOf([...at, "rows"]), `data file "${set.rows}" has no rows`)
+        const rowNames = data.columns.map((column) => `row.${column}`)
+        const inputAllowed = ["set", "index", ...varNames, ...rowNames]
+        const image = compile([...at, "image"], set.image, inputAllowed)
+        const audio = compile([...at, "audio"], set.audio, inputAllowed)
+        const output = outputTemplateFor(name, undefined, rowNames)
+        if (!image || !audio || !output) return
+        data.rows.forEach((row, index) => {
+          const scope: TemplateScope = { set: name, index, vars, row: row.values }
+          const imagePath = renderPath(image, scope, row)
+          const audioPath = renderPath(audio, scope, row)
+          if (imagePath === undefined || audioPath === undefined) return
+          const origin = { file: row.file, ...row.position }
+          drafts.push({
+            set: name,
+            index,
+            image: input(path.resolve(pipeline.dir, imagePath), origin),
+            audio: input(path.resolve(pipeline.dir, audioPath), origin),
+            origin,
+            outputTemplate: output,
+            scope,
+            row
+          })
+        })
+      })
+
+    for (const [name, set] of Object.entries(spec.sets)) {
+      if ("pairs" in set) yield* expandPairs(name, set)
+      else if ("matrix" in set) yield* expandMatrix(name, set)
+      else yield* expandRows(name, set)
+    }
+
+    // Outputs: rendered, inside the project root (symlinks resolved), one job each.
+    const realRoot = yield* realLocation(pipeline.projectRoot)
+    const jobs: Array<Job> = []
+    const byOutput = new Map<string, Job>()
+    for (const draft of drafts) {
+      const scope = { ...draft.scope, image: fileVars(draft.image, path), audio: fileVars(draft.audio, path) }
+      const rendered = renderPath(draft.outputTemplate, scope, draft.row)
+      if (rendered === undefined) continue
+      const output = path.resolve(pipeline.dir, rendered)
+      const real = yield* realLocation(output)
+      if (!isInside(realRoot, real, path)) {
+        report(
+          draft.outputTemplate.origin,
+          `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it`
+        )
+        continue
+      }
+      const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
+      const job: Job = {
+        id,
+        set: draft.set,
+        index: draft.index,
+        image: draft.image,
+        audio: draft.audio,
+        output,
+        origin: draft.origin,
+        ...(draft.row ? { row: draft.row.values } : {})
+      }
+      const clash = byOutput.get(output)
+      if (clash) {
+        const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
+        report(
+          draft.origin,
+          `two jobs write "${id}": set "${draft.set}" job ${draft.index} and set "${clash.set}" job ${clash.index} (at ${first}); make the output template tell them apart`
+        )
+        continue
+      }
+      byOutput.set(output, job)
+      jobs.push(job)
+    }
+    if (diagnostics.length > 0) return yield* Effect.fail(new PipelineInvalid({ diagnostics }))
+    return jobs
+  })

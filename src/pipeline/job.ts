@@ -1,0 +1,32 @@
+/** A job: one render, from one image and one audio to one output file. */
+import type { Position } from "./yamlSource.ts"
+
+/** A place in one of the user's files (the pipeline, or a data file for `rows` sets). */
+export interface Origin extends Position {
+  readonly file: string
+}
+
+export interface InputFile {
+  /** Absolute path. */
+  readonly path: string
+  /** Path relative to the pipeline's folder, with `/` separators: `{{image.path}}`. */
+  readonly relative: string
+  /** Where in the pipeline (or data file) this input was named. */
+  readonly origin: Origin
+}
+
+export interface Job {
+  /** The job's identity: its output path relative to the project root, with `/` separators. */
+  readonly id: string
+  readonly set: string
+  /** Position of the job within its set, from 0. */
+  readonly index: number
+  readonly image: InputFile
+  readonly audio: InputFile
+  /** Absolute output path, inside the project root. */
+  readonly output: string
+  /** The pair entry, matrix or data row the job comes from. */
+  readonly origin: Origin
+  /** Row values for `rows` sets (already part of the rendered paths; kept for reports). */
+  readonly row?: Readonly<Record<string, string>>
+}

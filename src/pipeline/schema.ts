@@ -1,0 +1,210 @@
+/**
+ * The pipeline file format, version 1 (DESIGN.md, "The pipeline file"), as Effect Schemas.
+ *
+ * These schemas are the single source of the format: decoding, `clapper schema` (JSON Schema for
+ * editors and CI) and the README's field reference all come from them, so every field carries a
+ * description.
+ */
+import { Duration, ParseResult, Schema } from "effect"
+
+const described = <S extends Schema.Schema.Any>(schema: S, description: string) =>
+  schema.annotations({ description }) as S
+
+/** `"500ms"`, `"5s"`, `"30m"`, `"1h"`: a human-written duration, decoded to an Effect `Duration`. */
+export const DurationText = Schema.transformOrFail(
+  Schema.String.annotations({
+    title: "Duration",
+    description: "A duration such as 500ms, 5s, 30m or 1h.",
+    jsonSchema: { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$" }
+  }),
+  Schema.DurationFromSelf,
+  {
+    strict: true,
+    decode: (text, _, ast) => {
+      const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
+      if (!match) {
+        return ParseResult.fail(
+          new ParseResult.Type(ast, text, `expected a duration like 500ms, 5s, 30m or 1h, got "${text}"`)
+        )
+      }
+      const amount = Number(match[1])
+      const unit = match[2] === "ms" ? "millis" : match[2] === "s" ? "seconds" : match[2] === "m" ? "minutes" : "hours"
+      return ParseResult.succeed(Duration.decode(`${amount} ${unit}`))
+    },
+    encode: (duration) => ParseResult.succeed(`${Duration.toMillis(duration)}ms`)
+  }
+)
+
+const Slug = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, {
+    message: () => "expected a slug: lowercase letters, digits and single dashes (like spring-launch)"
+  })
+)
+
+const SetName = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, {
+    message: () => "a set name is letters, digits, - and _ (it becomes part of output paths)"
+  })
+)
+
+const Template = (description: string) =>
+  described(Schema.String.pipe(Schema.minLength(1, { message: () => "may not be empty" })), description)
+
+const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "expected a whole number above 0" }))
+
+export const Provider = Schema.Struct({
+  baseUrl: Schema.optional(
+    described(
+      Schema.String.pipe(Schema.pattern(/^https?:\/\/[^\s]+$/, { message: () => "expected an http(s) URL" })),
+      "API base URL. MIRAGE_BASE_URL or --base-url override it. Default https://api.mirage.app."
+    )
+  ),
+  apiKeyEnv: Schema.optional(
+    described(
+      Schema.String.pipe(
+        Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          message: () => "expected the NAME of an environment variable (like MIRAGE_API_KEY), never the key itself"
+        })
+      ),
+      "Name of the environment variable holding the API key (a key never appears in a file). Default MIRAGE_API_KEY."
+    )
+  ),
+  model: Schema.optional(
+    described(Schema.Literal("mirage-video-1-latest"), "Video model. Default mirage-video-1-latest.")
+  )
+}).annotations({ description: "Where renders are sent. All fields optional." })
+
+export const RetryPolicy = Schema.Struct({
+  attempts: Schema.optional(described(PositiveInt, "Attempts per step, the first included. Default 5.")),
+  initialDelay: Schema.optional(described(DurationText, "First backoff delay (exponential, full jitter). Default 1s.")),
+  maxDelay: Schema.optional(described(DurationText, "Longest backoff delay, and the most a Retry-After is honoured. Default 60s."))
+}).annotations({ description: "Retries of transient failures (429, 5xx, resets, timeouts)." })
+
+export const PollPolicy = Schema.Struct({
+  interval: Schema.optional(described(DurationText, "Shortest time between two status checks of one job. Default 5s.")),
+  maxInterval: Schema.optional(described(DurationText, "Longest time between two status checks of one job. Default 30s."))
+}).annotations({ description: "Status polling; adaptive between the two bounds." })
+
+export const RunPolicy = Schema.Struct({
+  concurrency: Schema.optional(described(PositiveInt, "Jobs in flight at the provider (submitted, not yet downloaded). Default 4.")),
+  requestsPerSecond: Schema.optional(
+    described(
+      Schema.Number.pipe(Schema.positive({ message: () => "expected a number above 0" })),
+      "Requests per second, shared by every request of the run. Default 5."
+    )
+  ),
+  retry: Schema.optional(RetryPolicy),
+  poll: Schema.optional(PollPolicy),
+  timeout: Schema.optional(described(DurationText, "Per job, from submission to COMPLETE; a late job is detached, not failed. Default 30m.")),
+  budgetUsd: Schema.optional(
+    described(
+      Schema.Number.pipe(Schema.nonNegative({ message: () => "expected 0 or more" })),
+      "Refuse to start, and stop submitting, beyond this estimated spend in USD."
+    )
+  )
+}).annotations({ description: "Execution policy. All fields optional, with the defaults given." })
+
+export const VarValue = Schema.Union(Schema.String, Schema.Number).annotations({
+  description: "A value usable in templates as {{vars.<name>}}."
+})
+
+const InputPath = (role: "image" | "audio") =>
+  Template(
+    role === "image"
+      ? "Presenter image (PNG or JPEG), relative to the pipeline file's folder."
+      : "Voice track (WAV or MP3), relative to the pipeline file's folder."
+  )
+
+export const Pair = Schema.Struct({
+  image: InputPath("image"),
+  audio: InputPath("audio"),
+  output: Schema.optional(Template("Output path template for this pair; overrides the set's and the file's."))
+}).annotations({ title: "Pair", description: "One explicit image/audio pair." })
+
+const PathsOrGlobs = (role: "image" | "audio") =>
+  Schema.Union(
+    Template(`A ${role} path or glob (like assets/vo/*.wav), relative to the pipeline file's folder.`),
+    Schema.Array(Template(`A ${role} path or glob.`)).pipe(Schema.minItems(1, { message: () => "expected at least one entry" }))
+  ).annotations({ description: `One ${role} path or glob, or a list of them. Glob matches are taken in sorted order.` })
+
+export const ExcludeEntry = Schema.Struct({
+  image: Schema.optional(Template("Image path or glob to leave out (with the audio, when given).")),
+  audio: Schema.optional(Template("Audio path or glob to leave out (with the image, when given)."))
+}).annotations({ description: "Combinations of the matrix to leave out: every pair matching all the given keys." })
+
+const SetOutput = Schema.optional(Template("Output path template for this set's jobs; overrides the file's `output`."))
+
+export const PairsSet = Schema.Struct({
+  description: Schema.optional(described(Schema.String, "What this set is for.")),
+  pairs: Schema.Array(Pair).pipe(Schema.minItems(1, { message: () => "expected at least one pair" })).annotations({
+    description: "Explicit image/audio pairs, rendered in this order."
+  }),
+  output: SetOutput
+}).annotations({ title: "PairsSet", description: "A set of explicit pairs." })
+
+export const MatrixSet = Schema.Struct({
+  description: Schema.optional(described(Schema.String, "What this set is for.")),
+  matrix: Schema.Struct({
+    image: PathsOrGlobs("image"),
+    audio: PathsOrGlobs("audio")
+  }).annotations({ description: "Every image with every audio (images outer, audios inner)." }),
+  exclude: Schema.optional(
+    Schema.Array(ExcludeEntry).annotations({ description: "Combinations to leave out; each entry must match at least one job." })
+  ),
+  output: SetOutput
+}).annotations({ title: "MatrixSet", description: "The cross product of images and audios." })
+
+export const RowsSet = Schema.Struct({
+  description: Schema.optional(described(Schema.String, "What this set is for.")),
+  rows: Template(
+    "Data file, relative to the pipeline file's folder: CSV with a header row (.csv), a JSON array of objects (.json) or a YAML list of objects (.yaml/.yml). Each row is one job; its fields are {{row.<column>}}."
+  ),
+  image: Template("Image path template, e.g. assets/presenters/{{row.presenter}}.png. Row values may not contain /, \\ or .."),
+  audio: Template("Audio path template, e.g. audio/{{row.id}}.wav. Row values may not contain /, \\ or .."),
+  output: SetOutput
+}).annotations({ title: "RowsSet", description: "One job per row of a data file." })
+
+export const SetSpec = Schema.Union(PairsSet, MatrixSet, RowsSet).annotations({
+  description: "A set of jobs: exactly one of `pairs`, `matrix` or `rows`."
+})
+
+export const defaultOutputTemplate = "renders/{{set}}/{{image.stem}}--{{audio.stem}}.mp4"
+
+/** The fields of a pipeline file; `sets` is generic so decoding can check each set on its own. */
+const pipelineFields = <S extends Schema.Schema.Any>(set: S) => ({
+  version: described(
+    Schema.Literal(1).annotations({ message: () => "this Clapper reads pipeline files of version 1; set `version: 1`" }),
+    "Format version of this file. Always 1."
+  ),
+  name: described(Slug, "Campaign name, a slug: it names the state folder (.clapper/<name>/)."),
+  description: Schema.optional(described(Schema.String, "What this pipeline renders, for people.")),
+  provider: Schema.optional(Provider),
+  run: Schema.optional(RunPolicy),
+  vars: Schema.optional(
+    Schema.Record({ key: Schema.String, value: VarValue }).annotations({ description: "Constants for templates: {{vars.<name>}}." })
+  ),
+  output: Schema.optional(
+    Template(`Default output path template for every set, relative to the pipeline file's folder. Default ${defaultOutputTemplate}.`)
+  ),
+  sets: Schema.Record({ key: SetName, value: set }).annotations({
+    description: "The sets of jobs, by name (unique by construction). Order in the file is the order of jobs."
+  })
+})
+
+export const Pipeline = Schema.Struct(pipelineFields(SetSpec)).annotations({
+  identifier: "ClapperPipeline",
+  title: "Clapper pipeline",
+  description: "A Clapper pipeline file (version 1): sets of image/audio pairs rendered on the Mirage Video API."
+})
+export type Pipeline = typeof Pipeline.Type
+export type SetSpec = typeof SetSpec.Type
+export type PairsSet = typeof PairsSet.Type
+export type MatrixSet = typeof MatrixSet.Type
+export type RowsSet = typeof RowsSet.Type
+
+/** The pipeline with each set left undecoded: decoding picks the set's kind by its key first. */
+export const PipelineShell = Schema.Struct(pipelineFields(Schema.Unknown))
+
+/** The three kinds of set, by the key that marks them. */
+export const setKinds = { pairs: PairsSet, matrix: MatrixSet, rows: RowsSet } as const
+export type SetKind = keyof typeof setKinds
