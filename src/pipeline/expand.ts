@@ -219,7 +219,9 @@ export const expandPipeline = (
           report(originOf([...at, "rows"]), `data file "${set.rows}" not found (relative to ${pipeline.file}'s folder)`)
           return
         }
-        const shownAs = path.relative(process.cwd(), dataFile) || dataFile
+        // Named like the pipeline file is: relative to where clapper runs, when it is below it.
+        const fromCwd = path.relative(process.cwd(), dataFile)
+        const shownAs = fromCwd.startsWith("..") || path.isAbsolute(fromCwd) ? dataFile : fromCwd
         const data = yield* readDataRows(dataFile, shownAs).pipe(
           Effect.catchAll((errors) => {
             diagnostics.push(...errors)
@@ -289,10 +291,11 @@ export const expandPipeline = (
       }
       const clash = byOutput.get(output)
       if (clash) {
+        const describe = (j: Job) => `set "${j.set}" job ${j.index} (${j.image.relative} + ${j.audio.relative})`
         const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
         report(
           draft.origin,
-          `two jobs write "${id}": set "${draft.set}" job ${draft.index} and set "${clash.set}" job ${clash.index} (at ${first}); make the output template tell them apart`
+          `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`
         )
         continue
       }

@@ -29,11 +29,11 @@ export const parseYamlSource = (file: string, text: string): Either.Either<YamlS
   if (doc.errors.length > 0) {
     return Either.left(
       doc.errors.map((error) => {
-        const [start] = error.linePos ?? []
+        const { line, col } = lineCounter.linePos(error.pos[0])
         return {
           file,
-          line: start?.line ?? 1,
-          column: start?.col ?? 1,
+          line: Math.max(1, line),
+          column: Math.max(1, col),
           message: `invalid YAML: ${error.message.replace(/ at line \d+, column \d+[\s\S]*$/, "")}`
         }
       })

@@ -1,0 +1,117 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { expandPipelinePromise, loadPipelinePromise } from "../../src/index.ts"
+import { tempProject } from "../support/tempProject.ts"
+
+const expand = async (yaml: string, files: Record<string, string> = {}) => {
+  const p = tempProject()
+  for (const [path, content] of Object.entries(files)) p.write(path, content)
+  const pipeline = await loadPipelinePromise(p.write("pipeline.yaml", yaml))
+  return (await expandPipelinePromise(pipeline)).map((job) => ({
+    id: job.id,
+    set: job.set,
+    index: job.index,
+    image: job.image.relative,
+    audio: job.audio.relative
+  }))
+}
+
+describe("expansion of sets into jobs", () => {
+  it("keeps the file's order of sets, pairs, then the matrix (images outer, sorted glob matches)", async () => {
+    const jobs = await expand(`version: 1
+name: t
+output: out/{{ set }}/{{ index }}-{{ image.stem }}-{{ audio.stem }}.{{ audio.ext }}.mp4
+sets:
+  zeta:
+    pairs:
+      - { image: assets/presenters/bob.jpg, audio: assets/voice/welcome.mp3 }
+  alpha:
+    matrix:
+      image: [assets/presenters/carol.png, assets/presenters/alice.png]
+      audio: assets/locales/*.wav
+    exclude:
+      - { image: assets/presenters/alice.png, audio: assets/locales/fr.wav }
+      - { audio: assets/locales/de.wav }
+`)
+    expect(jobs.map((j) => j.id)).toEqual([
+      "out/zeta/0-bob-welcome.mp3.mp4",
+      "out/alpha/0-carol-en.wav.mp4",
+      "out/alpha/1-carol-fr.wav.mp4",
+      "out/alpha/2-alice-en.wav.mp4"
+    ])
+  })
+
+  it("reads rows from CSV, JSON and YAML, with vars and filters", async () => {
+    const yaml = (rows: string) => `version: 1
+name: t
+vars: { campaign: Spring Sale }
+sets:
+  people:
+    rows: ${rows}
+    image: assets/presenters/{{ row.face }}.png
+    audio: assets/voice/hello.wav
+    output: out/{{ vars.campaign | slug }}/{{ row.name | slug }}.mp4
+`
+    const csv = await expand(yaml("people.csv"), { "people.csv": "name,face\nZoë Ådams,alice\nBob O'Neil,carol\n" })
+    const json = await expand(yaml("people.json"), { "people.json": '[{"name":"Zoë Ådams","face":"alice"},{"name":"Bob O\'Neil","face":"carol"}]' })
+    const yml = await expand(yaml("people.yaml"), { "people.yaml": "- { name: Zoë Ådams, face: alice }\n- { name: Bob O'Neil, face: carol }\n" })
+    const expected = [
+      { id: "out/spring-sale/zoe-adams.mp4", set: "people", index: 0, image: "assets/presenters/alice.png", audio: "assets/voice/hello.wav" },
+      { id: "out/spring-sale/bob-o-neil.mp4", set: "people", index: 1, image: "assets/presenters/carol.png", audio: "assets/voice/hello.wav" }
+    ]
+    expect(csv).toEqual(expected)
+    expect(json).toEqual(expected)
+    expect(yml).toEqual(expected)
+  })
+
+  it("takes the pair's output over the set's over the file's over the default", async () => {
+    const jobs = await expand(`version: 1
+name: t
+output: top/{{ image.stem }}.mp4
+sets:
+  a:
+    pairs:
+      - { image: assets/presenters/alice.png, audio: assets/voice/hello.wav, output: pair.mp4 }
+      - { image: assets/presenters/bob.jpg, audio: assets/voice/hello.wav }
+  b:
+    output: set/{{ image.stem }}.mp4
+    pairs: [{ image: assets/presenters/alice.png, audio: assets/voice/hello.wav }]
+`)
+    expect(jobs.map((j) => j.id)).toEqual(["pair.mp4", "top/bob.mp4", "set/alice.mp4"])
+    const defaults = await expand(`version: 1
+name: t
+sets:
+  a: { pairs: [{ image: assets/presenters/alice.png, audio: assets/voice/hello.wav }] }
+`)
+    expect(defaults.map((j) => j.id)).toEqual(["renders/a/alice--hello.mp4"])
+  })
+
+  it("a matrix yields |images| × |audios| jobs minus the excluded, in a stable order", async () => {
+    const images = ["assets/presenters/alice.png", "assets/presenters/bob.jpg", "assets/presenters/carol.png"]
+    const audios = ["assets/locales/de.wav", "assets/locales/en.wav", "assets/locales/fr.wav", "assets/voice/hello.wav"]
+    await fc.assert(
+      fc.asyncProperty(
+        fc.subarray(images, { minLength: 1 }),
+        fc.subarray(audios, { minLength: 1 }),
+        fc.option(fc.tuple(fc.nat(), fc.nat()), { nil: undefined }),
+        async (imgs, auds, excludeAt) => {
+          const excluded = excludeAt && [imgs[excludeAt[0] % imgs.length]!, auds[excludeAt[1] % auds.length]!]
+          const yaml = `version: 1
+name: t
+output: out/{{ image.stem }}-{{ audio.stem }}.mp4
+sets:
+  m:
+    matrix:
+      image: [${imgs.join(", ")}]
+      audio: [${auds.join(", ")}]
+${excluded ? `    exclude: [{ image: ${excluded[0]}, audio: ${excluded[1]} }]\n` : ""}`
+          const jobs = await expand(yaml)
+          const expected = imgs.flatMap((i) => auds.map((a) => [i, a] as const)).filter(([i, a]) => !(excluded && i === excluded[0] && a === excluded[1]))
+          expect(jobs.map((j) => [j.image, j.audio])).toEqual(expected)
+          expect(jobs.map((j) => j.index)).toEqual(expected.map((_, n) => n))
+        }
+      ),
+      { numRuns: 25 }
+    )
+  })
+})

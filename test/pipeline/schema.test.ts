@@ -1,0 +1,36 @@
+import { readFileSync, readdirSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { pipelineJsonSchema } from "../../src/index.ts"
+import { repoRoot } from "../support/tempProject.ts"
+
+describe("the pipeline JSON Schema", () => {
+  it("committed in schemas/ is the one clapper generates (run `npm run schema:write` after changing the schema)", () => {
+    expect(readFileSync(join(repoRoot, "schemas", "pipeline.schema.json"), "utf8")).toBe(`${pipelineJsonSchema()}\n`)
+  })
+
+  it("describes every property, so editors and the README can explain each field", () => {
+    const undocumented: Array<string> = []
+    const walk = (node: unknown, path: string) => {
+      if (node === null || typeof node !== "object") return
+      const record = node as Record<string, unknown>
+      const properties = record["properties"]
+      if (properties && typeof properties === "object") {
+        for (const [key, value] of Object.entries(properties)) {
+          const v = value as Record<string, unknown>
+          if (typeof v["description"] !== "string") undocumented.push(`${path}.${key}`)
+        }
+      }
+      for (const [key, value] of Object.entries(record)) walk(value, `${path}.${key}`)
+    }
+    walk(JSON.parse(pipelineJsonSchema()), "$")
+    expect(undocumented).toEqual([])
+  })
+
+  it("is named by the modeline of every pipeline in pipelines/", () => {
+    const dir = join(repoRoot, "pipelines")
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(".yaml"))) {
+      expect(readFileSync(join(dir, name), "utf8").split("\n")[0]).toBe("# yaml-language-server: $schema=../schemas/pipeline.schema.json")
+    }
+  })
+})
