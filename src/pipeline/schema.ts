@@ -123,8 +123,8 @@ export const Pair = Schema.Struct({
 
 const PathsOrGlobs = (role: "image" | "audio") =>
   Schema.Union(
-    Template(`A ${role} path or glob (like assets/vo/*.wav), relative to the pipeline file's folder.`),
-    Schema.Array(Template(`A ${role} path or glob.`)).pipe(Schema.minItems(1, { message: () => "expected at least one entry" }))
+    Template(`${role === "image" ? "An image" : "An audio"} path or glob (like assets/vo/*.wav), relative to the pipeline file's folder.`),
+    Schema.Array(Template(`${role === "image" ? "An image" : "An audio"} path or glob.`)).pipe(Schema.minItems(1, { message: () => "expected at least one entry" }))
   ).annotations({ description: `One ${role} path or glob, or a list of them. Glob matches are taken in sorted order.` })
 
 export const ExcludeEntry = Schema.Struct({

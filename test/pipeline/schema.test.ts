@@ -5,7 +5,7 @@ import { pipelineJsonSchema } from "../../src/index.ts"
 import { repoRoot } from "../support/tempProject.ts"
 
 describe("the pipeline JSON Schema", () => {
-  it("committed in schemas/ is the one clapper generates (run `npm run schema:write` after changing the schema)", () => {
+  it("committed in schemas/ is the one clapper generates (run `npm run docs:write` after changing the schema)", () => {
     expect(readFileSync(join(repoRoot, "schemas", "pipeline.schema.json"), "utf8")).toBe(`${pipelineJsonSchema()}\n`)
   })
 
@@ -32,5 +32,13 @@ describe("the pipeline JSON Schema", () => {
     for (const name of readdirSync(dir).filter((n) => n.endsWith(".yaml"))) {
       expect(readFileSync(join(dir, name), "utf8").split("\n")[0]).toBe("# yaml-language-server: $schema=../schemas/pipeline.schema.json")
     }
+  })
+})
+
+describe("the README's field reference", () => {
+  it("is the one generated from the schema (run `npm run docs:write`)", async () => {
+    const { pipelineFieldReference } = await import("../../src/pipeline/fieldReference.ts")
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8")
+    expect(readme).toContain(`<!-- fields:start -->\n${pipelineFieldReference()}\n<!-- fields:end -->`)
   })
 })
