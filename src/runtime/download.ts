@@ -1,0 +1,73 @@
+/**
+ * A rendered video → its output file, never a partial file at the final path: the bytes go to a
+ * temporary file beside the output (same folder, so the final rename is atomic), a broken
+ * transfer resumes with a Range request, the result is verified (non-empty, the announced length,
+ * an MP4 `ftyp` box), then renamed into place. An interrupted download leaves no temporary file.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Option, Random } from "effect"
+import { MirageClient } from "../mirage/MirageClient.ts"
+import type { DownloadError } from "../mirage/MirageError.ts"
+import { CorruptDownload } from "./failureKind.ts"
+
+/** True when the bytes start like an MP4/QuickTime file: a box whose type is `ftyp`. */
+export const hasFtypBox = (head: Uint8Array): boolean =>
+  head.length >= 8 && head[4] === 0x66 && head[5] === 0x74 && head[6] === 0x79 && head[7] === 0x70
+
+const readHead = (fs: FileSystem.FileSystem, path: string) =>
+  Effect.scoped(Effect.flatMap(fs.open(path), (file) => file.readAlloc(FileSystem.Size(12)))).pipe(
+    Effect.map(Option.getOrElse(() => new Uint8Array())),
+    Effect.orElseSucceed(() => new Uint8Array())
+  )
+
+export interface DownloadAttempt {
+  /** Bytes already in the temporary file, kept by this attempt. */
+  readonly resumeFrom: number
+}
+
+/**
+ * Downloads `videoId` to `output`. `attempt` wraps each try (the caller adds the shared gate and
+ * retries); every try resumes from what the temporary file already holds.
+ */
+export const downloadToOutput = <E>(options: {
+  readonly videoId: string
+  readonly output: string
+  readonly retry: <A>(
+    attempt: (info: DownloadAttempt) => Effect.Effect<A, DownloadError | CorruptDownload>
+  ) => Effect.Effect<A, DownloadError | CorruptDownload | E>
+}): Effect.Effect<{ readonly bytes: number }, DownloadError | CorruptDownload | E, MirageClient | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const client = yield* MirageClient
+    const dir = path.dirname(options.output)
+    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.orDie)
+    const suffix = (yield* Random.nextInt).toString(36).replace("-", "")
+    const temp = path.join(dir, `.${path.basename(options.output)}.${suffix}.part`)
+    return yield* Effect.acquireUseRelease(
+      Effect.succeed(temp),
+      (temp) =>
+        Effect.gen(function* () {
+          const result = yield* options.retry(() =>
+            Effect.gen(function* () {
+              const onDisk = yield* fs.stat(temp).pipe(
+                Effect.map((info) => Number(info.size)),
+                Effect.orElseSucceed(() => 0)
+              )
+              return yield* client.downloadContent(options.videoId, { path: temp, resumeFrom: onDisk })
+            })
+          )
+          const size = result.fileSize
+          const corrupt = (reason: string) => Effect.fail(new CorruptDownload({ videoId: options.videoId, reason }))
+          if (size === 0) return yield* corrupt("empty")
+          if (result.totalBytes !== undefined && size !== result.totalBytes) {
+            return yield* corrupt(`${size} bytes where ${result.totalBytes} were announced`)
+          }
+          if (!hasFtypBox(yield* readHead(fs, temp))) return yield* corrupt("no ftyp box at the start")
+          yield* fs.rename(temp, options.output).pipe(Effect.orDie)
+          return { bytes: size }
+        }),
+      // Whatever happened, no temporary file stays behind (after a rename there is none to remove).
+      (temp) => fs.remove(temp).pipe(Effect.ignore)
+    )
+  })

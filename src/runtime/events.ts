@@ -1,0 +1,102 @@
+/**
+ * What a run reports, as plain serialisable values: the CLI draws them (live display, plain lines
+ * or NDJSON), the library hands them out as a Stream or to a callback. Nothing below `cli/`
+ * prints; everything is one of these.
+ */
+
+/** The steps of one job's machine (later issues add stages). */
+export type JobStep = "submit" | "poll" | "download"
+
+interface JobEventBase {
+  /** The job's id: its output path relative to the project root. */
+  readonly job: string
+  /** ISO 8601 time of the event. */
+  readonly at: string
+}
+
+export type RunEvent =
+  | {
+      readonly type: "run.started"
+      readonly at: string
+      readonly pipeline: string
+      readonly jobs: number
+      /** Jobs that will be rendered (distinct fingerprints among the jobs to do). */
+      readonly renders: number
+      readonly concurrency: number
+      readonly estimatedCostUsd: number
+    }
+  | (JobEventBase & { readonly type: "job.queued"; readonly set: string; readonly estimatedCostUsd: number })
+  | (JobEventBase & { readonly type: "job.submitting"; readonly attempt: number })
+  | (JobEventBase & { readonly type: "job.submitted"; readonly videoId: string; readonly attempt: number })
+  | (JobEventBase & { readonly type: "job.progress"; readonly videoId: string; readonly progress: number | null; readonly status: string })
+  | (JobEventBase & { readonly type: "job.rendered"; readonly videoId: string })
+  | (JobEventBase & { readonly type: "job.downloading"; readonly videoId: string; readonly resumeFrom: number })
+  | (JobEventBase & {
+      readonly type: "job.completed"
+      readonly videoId: string
+      readonly output: string
+      readonly bytes: number
+      /** Another job with the same fingerprint rendered it; this output is a copy. */
+      readonly sharedWith?: string
+    })
+  | (JobEventBase & {
+      readonly type: "job.retrying"
+      readonly step: JobStep
+      readonly attempt: number
+      readonly delayMs: number
+      readonly reason: string
+    })
+  | (JobEventBase & {
+      readonly type: "job.duplicateRisk"
+      /** A submit whose outcome is unknown (the request reached the server, the answer was lost) is being retried: a second paid video may exist. */
+      readonly reason: string
+    })
+  | (JobEventBase & {
+      readonly type: "job.failed"
+      readonly step: JobStep
+      readonly reason: string
+      /** The provider's error code, when the video ended FAILED. */
+      readonly code?: string
+      readonly videoId?: string
+    })
+  | (JobEventBase & {
+      readonly type: "job.detached"
+      /** Still rendering (and billing) at the provider when the job's timeout passed: never resubmitted, picked up by the next run. */
+      readonly videoId: string
+    })
+  | { readonly type: "run.throttled"; readonly at: string; readonly untilMs: number }
+  | { readonly type: "run.stopping"; readonly at: string; readonly reason: string }
+  | { readonly type: "run.finished"; readonly at: string; readonly summary: RunSummary }
+
+export type RunEventType = RunEvent["type"]
+
+export interface FailedJob {
+  readonly job: string
+  readonly step: JobStep
+  readonly reason: string
+  readonly code?: string
+  readonly videoId?: string
+}
+
+export interface InFlightJob {
+  readonly job: string
+  readonly videoId: string
+}
+
+export interface RunSummary {
+  readonly jobs: number
+  readonly completed: ReadonlyArray<string>
+  readonly failed: ReadonlyArray<FailedJob>
+  /** Still rendering at the provider (timed out or interrupted after submission). */
+  readonly inFlight: ReadonlyArray<InFlightJob>
+  /** Never started (the run was interrupted first). */
+  readonly skipped: ReadonlyArray<string>
+  /** Interrupted while their submit was unanswered: a video may or may not exist at the provider. */
+  readonly unknownOutcome: ReadonlyArray<string>
+  /** Submits retried after an unknown outcome: each may have created a second, paid video. */
+  readonly possibleDuplicates: number
+  readonly interrupted: boolean
+  /** Estimated spend of the renders submitted in this run. */
+  readonly spentUsd: number
+  readonly elapsedMs: number
+}

@@ -1,0 +1,53 @@
+/**
+ * How the runtime treats each client error: retry it or not, and whether a failed submit may
+ * nevertheless have created a (paid) video at the provider.
+ */
+import { Data, Duration } from "effect"
+import type { MirageError } from "../mirage/MirageError.ts"
+import type { JobStep } from "./events.ts"
+
+export type FailureKind =
+  | { readonly _tag: "Fatal" }
+  | {
+      readonly _tag: "Transient"
+      /** The server's own wait, when it named one (429 Retry-After). */
+      readonly retryAfter: Duration.Duration | undefined
+      /** A submit that may have reached the server: retrying it may render twice. */
+      readonly unknownOutcome: boolean
+    }
+
+const fatal: FailureKind = { _tag: "Fatal" }
+const transient = (unknownOutcome = false, retryAfter?: Duration.Duration): FailureKind => ({
+  _tag: "Transient",
+  retryAfter,
+  unknownOutcome
+})
+
+export const failureKind = (error: MirageError | CorruptDownload, step: JobStep): FailureKind => {
+  switch (error._tag) {
+    case "RateLimited":
+      // A 429 is refused before anything is done: always safe to repeat.
+      return transient(false, error.retryAfter)
+    case "ServerError":
+      // The body was sent; a 5xx does not prove that nothing was created.
+      return transient(step === "submit")
+    case "TransportError":
+      return transient(step === "submit" && error.bodySent)
+    case "IncompleteDownload":
+      return transient()
+    case "UnexpectedResponse":
+      return error.status >= 500 ? transient(step === "submit") : fatal
+    default:
+      return fatal
+  }
+}
+
+/** A downloaded file that is not a whole MP4: empty, shorter than announced, or no `ftyp` box. */
+export class CorruptDownload extends Data.TaggedError("CorruptDownload")<{
+  readonly videoId: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `the file downloaded for ${this.videoId} is not a valid MP4 (${this.reason})`
+  }
+}

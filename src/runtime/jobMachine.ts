@@ -1,0 +1,232 @@
+/**
+ * One job's step machine: submit → poll → download. Each step is an Effect that reports through
+ * events; the machine's result is a plain, serialisable outcome. A failure never escapes: it
+ * becomes a `Failed` outcome so the other jobs go on.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Clock, Duration, Effect, Fiber, Random, Ref } from "effect"
+import { MirageClient } from "../mirage/MirageClient.ts"
+import { failedVideoError, VideoFailed, type MirageError } from "../mirage/MirageError.ts"
+import type { PlannedJob } from "../plan/plan.ts"
+import { downloadToOutput } from "./download.ts"
+import type { JobStep, RunEvent } from "./events.ts"
+import type { CorruptDownload } from "./failureKind.ts"
+import { nextPollDelay } from "./pollDelay.ts"
+import type { RequestGate } from "./requestGate.ts"
+import { retrying, type RetryNotice } from "./retry.ts"
+import type { RunSettings } from "./runSettings.ts"
+
+export type JobOutcome =
+  | { readonly _tag: "Completed"; readonly videoId: string; readonly bytes: number }
+  | { readonly _tag: "Failed"; readonly step: JobStep; readonly reason: string; readonly code?: string; readonly videoId?: string }
+  | { readonly _tag: "Detached"; readonly videoId: string }
+  | { readonly _tag: "Skipped" }
+
+/** What the run keeps per job while it is in the machine, so an interrupted run can say what is in flight. */
+export type JobProgress =
+  | { readonly _tag: "Submitting"; readonly attempt: number }
+  | { readonly _tag: "Submitted"; readonly videoId: string }
+  /** Interrupted while a submit was unanswered: a video may or may not exist. */
+  | { readonly _tag: "UnknownOutcome" }
+
+export interface MachineContext {
+  readonly settings: RunSettings
+  readonly gate: RequestGate
+  readonly uploads: Effect.Semaphore
+  readonly downloads: Effect.Semaphore
+  readonly emit: (event: RunEvent) => Effect.Effect<void>
+  /** Set once Ctrl-C arrives: no new submission starts. */
+  readonly stopping: Ref.Ref<boolean>
+  readonly progress: Ref.Ref<ReadonlyMap<string, JobProgress>>
+  readonly possibleDuplicates: Ref.Ref<number>
+  readonly spentUsd: Ref.Ref<number>
+}
+
+const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+
+/** Statuses the client does not know are tolerated this many times in a row, then the job fails. */
+const unknownStatusTolerance = 3
+
+type StepError = MirageError | CorruptDownload
+
+class Resubmit {
+  readonly _tag = "Resubmit"
+  constructor(readonly error: VideoFailed) {}
+}
+class Detach {
+  readonly _tag = "Detach"
+  constructor(readonly videoId: string) {}
+}
+class StepFailed {
+  readonly _tag = "StepFailed"
+  constructor(readonly step: JobStep, readonly reason: string, readonly code?: string, readonly videoId?: string) {}
+}
+
+export const runJob = (
+  job: PlannedJob,
+  ctx: MachineContext
+): Effect.Effect<JobOutcome, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const client = yield* MirageClient
+    const id = job.id
+    const emit = (event: (at: string) => RunEvent) => Effect.flatMap(now, (at) => ctx.emit(event(at)))
+    const setProgress = (p: JobProgress | undefined) =>
+      Ref.update(ctx.progress, (m) => {
+        const next = new Map(m)
+        if (p === undefined) next.delete(id)
+        else next.set(id, p)
+        return next
+      })
+    const onRetry = (notice: RetryNotice) =>
+      Effect.gen(function* () {
+        if (notice.unknownOutcome) {
+          yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
+          yield* emit((at) => ({ type: "job.duplicateRisk", job: id, at, reason: notice.reason }))
+        }
+        yield* emit((at) => ({ type: "job.retrying", job: id, at, step: notice.step, attempt: notice.attempt, delayMs: notice.delayMs, reason: notice.reason }))
+      })
+    const stepFailed = (step: JobStep, videoId?: string) => (error: StepError) =>
+      Effect.fail(new StepFailed(step, error.message, error._tag === "VideoFailed" ? error.code : undefined, videoId))
+
+    /**
+     * One submit request. If the run is interrupted while it is unanswered, it may still finish
+     * for `settleTime`: the video it creates is then recorded as in flight instead of lost.
+     */
+    const submitOnce = (attempt: number) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          yield* setProgress({ _tag: "Submitting", attempt })
+          yield* emit((at) => ({ type: "job.submitting", job: id, at, attempt }))
+          const request = ctx.uploads.withPermits(1)(
+            client.createVideo({ image: job.job.image.path, audio: job.job.audio.path, model: job.model })
+          )
+          const fiber = yield* Effect.fork(restore(request))
+          return yield* restore(Fiber.join(fiber)).pipe(
+            Effect.onInterrupt(() =>
+              Fiber.await(fiber).pipe(
+                Effect.timeout(ctx.settings.settleTime),
+                Effect.flatMap((exit) =>
+                  exit._tag === "Success" ? setProgress({ _tag: "Submitted", videoId: exit.value.id }) : setProgress(undefined)
+                ),
+                Effect.catchTag("TimeoutException", () => Effect.zipRight(Fiber.interrupt(fiber), setProgress({ _tag: "UnknownOutcome" })))
+              )
+            )
+          )
+        })
+      )
+
+    const submit = (spent: number) =>
+      Effect.gen(function* () {
+        let used = 0
+        const video = yield* retrying({
+          step: "submit",
+          policy: ctx.settings.retry,
+          gate: ctx.gate,
+          onRetry,
+          spent,
+          attempt: (n) => {
+            used = n - spent
+            return submitOnce(n)
+          }
+        }).pipe(Effect.catchAll(stepFailed("submit")))
+        const submittedAt = yield* Clock.currentTimeMillis
+        yield* setProgress({ _tag: "Submitted", videoId: video.id })
+        yield* Ref.update(ctx.spentUsd, (usd) => usd + job.estimatedCostUsd)
+        yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: spent + used }))
+        return { videoId: video.id, submittedAt, used }
+      })
+
+    /** Polls until COMPLETE; FAILED → resubmit or fail; past the deadline → detach. */
+    const poll = (videoId: string, submittedAt: number) =>
+      Effect.gen(function* () {
+        const interval = Duration.toMillis(ctx.settings.poll.interval)
+        const maxInterval = Duration.toMillis(ctx.settings.poll.maxInterval)
+        const deadline = submittedAt + Duration.toMillis(ctx.settings.timeout)
+        let previousMs = 0
+        let progress: number | null = null
+        let unknownStatuses = 0
+        for (;;) {
+          const current = yield* Clock.currentTimeMillis
+          if (current >= deadline) return yield* Effect.fail(new Detach(videoId))
+          const delay = nextPollDelay({ intervalMs: interval, maxIntervalMs: maxInterval, elapsedMs: current - submittedAt, progress, previousMs, unit: yield* Random.next })
+          previousMs = delay
+          yield* Effect.sleep(Math.min(delay, deadline - current))
+          const video = yield* retrying({
+            step: "poll",
+            policy: ctx.settings.retry,
+            gate: ctx.gate,
+            onRetry,
+            attempt: () => client.getVideo(videoId)
+          }).pipe(Effect.catchAll(stepFailed("poll", videoId)))
+          progress = video.progress
+          yield* emit((at) => ({ type: "job.progress", job: id, at, videoId, progress: video.progress, status: video.status }))
+          switch (video.status) {
+            case "COMPLETE":
+              return
+            case "FAILED": {
+              const error = failedVideoError(video)
+              if (error.code === "rate_limit_exceeded") return yield* Effect.fail(new Resubmit(error))
+              return yield* stepFailed("poll", videoId)(error)
+            }
+            case "CANCELLED":
+              return yield* Effect.fail(new StepFailed("poll", `the video was cancelled at the provider`, "cancelled", videoId))
+            case "PROCESSING":
+              unknownStatuses = 0
+              break
+            default:
+              unknownStatuses++
+              if (unknownStatuses > unknownStatusTolerance) {
+                return yield* Effect.fail(new StepFailed("poll", `the provider keeps answering an unknown status "${video.status}"`, undefined, videoId))
+              }
+          }
+        }
+      })
+
+    const download = (videoId: string) =>
+      ctx.downloads.withPermits(1)(
+        Effect.gen(function* () {
+          yield* emit((at) => ({ type: "job.downloading", job: id, at, videoId, resumeFrom: 0 }))
+          return yield* downloadToOutput({
+            videoId,
+            output: job.output,
+            retry: (attempt) =>
+              retrying({ step: "download", policy: ctx.settings.retry, gate: ctx.gate, onRetry, attempt: () => attempt({ resumeFrom: 0 }) })
+          })
+        })
+      ).pipe(Effect.catchAll(stepFailed("download", videoId)))
+
+    if (yield* Ref.get(ctx.stopping)) return { _tag: "Skipped" } as JobOutcome
+    let spent = 0
+    for (;;) {
+      const submitted = yield* submit(spent)
+      spent += submitted.used
+      const rendered = yield* poll(submitted.videoId, submitted.submittedAt).pipe(
+        Effect.as(undefined),
+        Effect.catchTag("Resubmit", (r) =>
+          Effect.gen(function* () {
+            // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
+            if (spent >= ctx.settings.retry.attempts) return yield* Effect.fail(new StepFailed("poll", r.error.message, r.error.code, submitted.videoId))
+            yield* onRetry({ step: "submit", attempt: spent, delayMs: 0, reason: r.error.message, unknownOutcome: false })
+            return "resubmit" as const
+          })
+        )
+      )
+      if (rendered === "resubmit") continue
+      yield* emit((at) => ({ type: "job.rendered", job: id, at, videoId: submitted.videoId }))
+      const { bytes } = yield* download(submitted.videoId)
+      yield* setProgress(undefined)
+      return { _tag: "Completed", videoId: submitted.videoId, bytes } as JobOutcome
+    }
+  }).pipe(
+    Effect.catchTags({
+      StepFailed: (f: StepFailed): Effect.Effect<JobOutcome> =>
+        Effect.succeed({
+          _tag: "Failed",
+          step: f.step,
+          reason: f.reason,
+          ...(f.code !== undefined ? { code: f.code } : {}),
+          ...(f.videoId !== undefined ? { videoId: f.videoId } : {})
+        }),
+      Detach: (d: Detach): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Detached", videoId: d.videoId })
+    })
+  )

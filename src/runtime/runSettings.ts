@@ -1,0 +1,58 @@
+/** The execution policy of a run: the pipeline's `run:` block, command-line overrides, defaults. */
+import { Duration } from "effect"
+import type { Pipeline } from "../pipeline/schema.ts"
+
+export interface RunSettings {
+  /** Jobs in flight at the provider: submitted and not yet downloaded. */
+  readonly concurrency: number
+  /** Uploads (submit requests) at once; a share of `concurrency`. */
+  readonly uploads: number
+  /** Downloads at once. */
+  readonly downloads: number
+  /** Requests per second, shared by every request of the run. */
+  readonly requestsPerSecond: number
+  readonly retry: { readonly attempts: number; readonly initialDelay: Duration.Duration; readonly maxDelay: Duration.Duration }
+  readonly poll: { readonly interval: Duration.Duration; readonly maxInterval: Duration.Duration }
+  /** From submission to COMPLETE; then the job is detached (still rendering), not failed. */
+  readonly timeout: Duration.Duration
+  /** After Ctrl-C, how long requests already sent may take to answer before the run stops. */
+  readonly settleTime: Duration.Duration
+}
+
+export const defaultRunSettings: RunSettings = {
+  concurrency: 4,
+  uploads: 4,
+  downloads: 4,
+  requestsPerSecond: 5,
+  retry: { attempts: 5, initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(60) },
+  poll: { interval: Duration.seconds(5), maxInterval: Duration.seconds(30) },
+  timeout: Duration.minutes(30),
+  settleTime: Duration.seconds(5)
+}
+
+export interface RunOverrides {
+  readonly concurrency?: number | undefined
+  readonly requestsPerSecond?: number | undefined
+}
+
+export const resolveRunSettings = (pipeline: Pipeline, overrides: RunOverrides = {}, base: RunSettings = defaultRunSettings): RunSettings => {
+  const run = pipeline.run
+  const concurrency = overrides.concurrency ?? run?.concurrency ?? base.concurrency
+  return {
+    ...base,
+    concurrency,
+    uploads: Math.max(1, Math.min(concurrency, base.uploads)),
+    downloads: Math.max(1, Math.min(concurrency, base.downloads)),
+    requestsPerSecond: overrides.requestsPerSecond ?? run?.requestsPerSecond ?? base.requestsPerSecond,
+    retry: {
+      attempts: run?.retry?.attempts ?? base.retry.attempts,
+      initialDelay: run?.retry?.initialDelay ?? base.retry.initialDelay,
+      maxDelay: run?.retry?.maxDelay ?? base.retry.maxDelay
+    },
+    poll: {
+      interval: run?.poll?.interval ?? base.poll.interval,
+      maxInterval: run?.poll?.maxInterval ?? base.poll.maxInterval
+    },
+    timeout: run?.timeout ?? base.timeout
+  }
+}
