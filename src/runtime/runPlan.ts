@@ -50,7 +50,8 @@ export const runPlan = (
     const outcomes = yield* Ref.make<ReadonlyMap<string, JobOutcome>>(new Map())
     const ctx: MachineContext = {
       settings,
-      gate: yield* makeRequestGate(settings.requestsPerSecond, Math.max(1, Math.ceil(settings.requestsPerSecond))),
+      // A burst of a fifth of a second's worth, so a run starts promptly without outrunning the rate.
+      gate: yield* makeRequestGate(settings.requestsPerSecond, Math.max(1, Math.ceil(settings.requestsPerSecond / 5))),
       uploads: yield* Effect.makeSemaphore(settings.uploads),
       downloads: yield* Effect.makeSemaphore(settings.downloads),
       emit: options.emit,

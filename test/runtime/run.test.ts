@@ -1,0 +1,217 @@
+/**
+ * `clapper run`'s runtime against the in-process simulator over real HTTP: faults injected by the
+ * simulator, its counters as the witness. Short renders and polls keep this fast.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { Duration, Effect, Schedule } from "effect"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import * as Simulator from "../../src/sim/Simulator.ts"
+import type { RunEvent } from "../../src/runtime/events.ts"
+import * as Client from "../../src/mirage/MirageClient.ts"
+import { makeMirageConfig } from "../../src/mirage/MirageConfig.ts"
+import { loadPipeline } from "../../src/pipeline/load.ts"
+import { planPipeline } from "../../src/plan/plan.ts"
+import { runPipeline } from "../../src/runtime/runPipeline.ts"
+import { runPlan } from "../../src/runtime/runPlan.ts"
+import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
+import { tempProject, type TempProject } from "../support/tempProject.ts"
+import { makeWav } from "../support/wav.ts"
+
+const fast: RunSettings = {
+  ...defaultRunSettings,
+  requestsPerSecond: 500,
+  retry: { attempts: 6, initialDelay: Duration.millis(20), maxDelay: Duration.millis(200) },
+  poll: { interval: Duration.millis(40), maxInterval: Duration.millis(200) },
+  settleTime: Duration.millis(500)
+}
+
+/** A project with `n` jobs, each with its own audio (so each is its own render). */
+const campaign = (project: TempProject, n: number, extra = "") => {
+  for (let i = 0; i < n; i++) project.write(`voice/v${String(i).padStart(3, "0")}.wav`, makeWav(0.25 + (i % 5) * 0.05, 200 + i * 7))
+  return project.write(
+    "campaign.yaml",
+    `version: 1
+name: campaign
+${extra}output: out/{{ audio.stem }}.mp4
+sets:
+  all:
+    matrix: { image: assets/presenters/alice.png, audio: voice/*.wav }
+`
+  )
+}
+
+const isMp4 = (file: string) => readFileSync(file).subarray(4, 8).toString("latin1") === "ftyp"
+
+const run = (
+  file: string,
+  sim: Partial<Simulator.SimulatorOptions>,
+  settings: Partial<RunSettings> = {},
+  onStats?: (s: Simulator.SimStats) => void
+) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const handle = yield* Simulator.make({ ffmpeg: false, ...sim })
+        const events: Array<RunEvent> = []
+        if (onStats) {
+          yield* Effect.forkScoped(Effect.repeat(Effect.flatMap(handle.stats, (s) => Effect.sync(() => onStats(s))), Schedule.spaced("20 millis")))
+        }
+        const summary = yield* runPipeline(file, {
+          backend: { _tag: "Api", baseUrl: handle.baseUrl, apiKey: "test-key" },
+          baseSettings: { ...fast, ...settings },
+          emit: (e) => Effect.sync(() => events.push(e))
+        })
+        return { summary, events, stats: yield* handle.stats }
+      })
+    ).pipe(Effect.provide(NodeContext.layer))
+  )
+
+describe("clapper run: the runtime on the simulator", () => {
+  it("completes a 50-job campaign through 429s, 5xx, resets and FAILED rate_limit_exceeded, with no corrupt file", async () => {
+    const p = tempProject()
+    const file = campaign(p, 50)
+    const { summary, events, stats } = await run(file, {
+      renderFactor: 0.05,
+      seed: 7,
+      throttleRps: 60,
+      errorRate: 0.1,
+      resetRate: 0.1,
+      failRate: 0.1,
+      failCodes: ["rate_limit_exceeded"],
+      truncateRate: 0.1
+    })
+    expect(summary.failed).toEqual([])
+    expect(summary.completed).toHaveLength(50)
+    const outputs = readdirSync(join(p.root, "out"))
+    expect(outputs.filter((f) => f.endsWith(".mp4"))).toHaveLength(50)
+    expect(outputs.filter((f) => !f.endsWith(".mp4"))).toEqual([]) // no temporary file left
+    for (const f of outputs) expect(isMp4(join(p.root, "out", f))).toBe(true)
+    // Every fault kind actually happened, and was survived.
+    const retries: Array<string> = events.filter((e) => e.type === "job.retrying").map((e) => (e.type === "job.retrying" ? e.reason : ""))
+    expect(retries, retries.join("\n")).toContainEqual(expect.stringContaining("429"))
+    expect(retries.some((r) => /HTTP 5\d\d/.test(r))).toBe(true)
+    expect(retries.some((r) => r.includes("rate_limit_exceeded") || r.toLowerCase().includes("rate limit"))).toBe(true)
+    // A reset after the body was read created a video anyway: each such retry is counted as a possible duplicate.
+    const duplicateRisks = events.filter((e) => e.type === "job.duplicateRisk").length
+    expect(summary.possibleDuplicates).toBe(duplicateRisks)
+    const submissions = Object.values(stats.submissions).reduce((a, b) => a + b, 0)
+    const resubmittedAfterFailed = events.filter((e) => e.type === "job.retrying" && e.step === "submit" && e.delayMs === 0).length
+    expect(submissions).toBeLessThanOrEqual(50 + duplicateRisks + resubmittedAfterFailed)
+  }, 60_000)
+
+  it("never has more jobs rendering at the provider than the concurrency, and keeps to the shared rate", async () => {
+    const p = tempProject()
+    const file = campaign(p, 24, "run: { concurrency: 3, requestsPerSecond: 40 }\n")
+    let maxProcessing = 0
+    const started = Date.now()
+    const { summary, stats } = await run(file, { renderFactor: 0.2 }, { requestsPerSecond: 40 }, (s) => {
+      maxProcessing = Math.max(maxProcessing, s.jobs["PROCESSING"] ?? 0)
+    })
+    const elapsedSeconds = (Date.now() - started) / 1000
+    expect(summary.completed).toHaveLength(24)
+    expect(maxProcessing).toBeGreaterThan(1)
+    expect(maxProcessing).toBeLessThanOrEqual(3)
+    const apiRequests = Object.entries(stats.requests)
+      .filter(([route]) => route.includes("/v1/"))
+      .reduce((a, [, n]) => a + n, 0)
+    // The gate allows a burst of a fifth of a second's requests, then the rate.
+    expect(apiRequests).toBeLessThanOrEqual(40 * elapsedSeconds + 8)
+  }, 60_000)
+})
+
+describe("clapper run: what is not retried, what is counted, what is detached", () => {
+  it("a 422 fails its job after one request and the other jobs go on", async () => {
+    const p = tempProject()
+    const file = campaign(p, 3)
+    const { summary, stats } = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const handle = yield* Simulator.make({ ffmpeg: false, renderFactor: 0 })
+          const plan = yield* planPipeline(yield* loadPipeline(file))
+          // The audio changes between plan and run (a person edits it): the provider refuses it.
+          p.write("voice/v001.wav", "not audio any more")
+          const summary = yield* runPlan(plan, { settings: fast, emit: () => Effect.void }).pipe(
+            Effect.provide(Client.layer(makeMirageConfig({ apiKey: "k", baseUrl: handle.baseUrl })))
+          )
+          return { summary, stats: yield* handle.stats }
+        })
+      ).pipe(Effect.provide(NodeContext.layer))
+    )
+    expect(summary.completed).toEqual(["out/v000.mp4", "out/v002.mp4"])
+    expect(summary.failed).toEqual([
+      { job: "out/v001.mp4", step: "submit", reason: expect.stringMatching(/^createVideo: the Mirage API rejected the request \(422\): .*audio_reference/) }
+    ])
+    expect(stats.requests["POST /v1/videos"]).toBe(3)
+  })
+
+  it("a refused key (401) fails every job without a retry", async () => {
+    const p = tempProject()
+    const file = campaign(p, 2)
+    const { summary, stats } = await run(file, { apiKey: "the-right-key" })
+    expect(summary.completed).toEqual([])
+    expect(summary.failed.map((f) => [f.step, f.reason])).toEqual([
+      ["submit", "createVideo: the Mirage API refused the API key (HTTP 401)"],
+      ["submit", "createVideo: the Mirage API refused the API key (HTTP 401)"]
+    ])
+    expect(stats.requests["POST /v1/videos"]).toBe(2)
+  })
+
+  it("a submit whose connection is reset after the body was read is an unknown outcome: retried, counted as a possible duplicate", async () => {
+    const p = tempProject()
+    const file = campaign(p, 1)
+    const { summary, events, stats } = await run(file, { resetRate: 1 }, { retry: { ...fast.retry, attempts: 3 } })
+    expect(summary.failed).toHaveLength(1)
+    expect(summary.possibleDuplicates).toBe(2)
+    expect(events.filter((e) => e.type === "job.duplicateRisk")).toHaveLength(2)
+    // The witness: the provider did create a video each time.
+    expect(Object.values(stats.submissions)).toEqual([3])
+  })
+
+  it("a job still rendering at its timeout is detached, never resubmitted, and recorded as in flight", async () => {
+    const p = tempProject()
+    const file = campaign(p, 1)
+    const { summary, events, stats } = await run(file, { renderFactor: 200 }, { timeout: Duration.millis(300) })
+    expect(summary.failed).toEqual([])
+    expect(summary.inFlight).toHaveLength(1)
+    const videoId = summary.inFlight[0]!.videoId
+    expect(events).toContainEqual(expect.objectContaining({ type: "job.detached", videoId }))
+    expect(stats.requests["POST /v1/videos"]).toBe(1)
+    const record = JSON.parse(readFileSync(join(p.root, ".clapper", "campaign", "in-flight.json"), "utf8"))
+    expect(record.inFlight).toEqual([{ job: summary.inFlight[0]!.job, videoId }])
+  })
+
+  it("a download cut short resumes with a Range request and ends byte-identical to a clean one", async () => {
+    const clean = tempProject()
+    await run(campaign(clean, 4), { renderFactor: 0, ffmpeg: true })
+    const cut = tempProject()
+    const { summary, events } = await run(campaign(cut, 4), { renderFactor: 0, ffmpeg: true, truncateRate: 0.5, seed: 3 })
+    expect(summary.completed).toHaveLength(4)
+    expect(events.some((e) => e.type === "job.retrying" && e.step === "download")).toBe(true)
+    for (const name of readdirSync(join(clean.root, "out"))) {
+      expect(readFileSync(join(cut.root, "out", name)).equals(readFileSync(join(clean.root, "out", name)))).toBe(true)
+    }
+  }, 60_000)
+
+  it("jobs that share a fingerprint share one render: one submission, the file copied", async () => {
+    const p = tempProject()
+    const file = p.write(
+      "twins.yaml",
+      `version: 1
+name: twins
+sets:
+  a:
+    pairs:
+      - { image: assets/presenters/alice.png, audio: assets/voice/hello.wav, output: out/one.mp4 }
+      - { image: assets/presenters/alice.png, audio: assets/voice/hello.wav, output: out/two.mp4 }
+`
+    )
+    const { summary, events, stats } = await run(file, { renderFactor: 0 })
+    expect(summary.completed).toEqual(["out/one.mp4", "out/two.mp4"])
+    expect(stats.requests["POST /v1/videos"]).toBe(1)
+    expect(events).toContainEqual(expect.objectContaining({ type: "job.completed", job: "out/two.mp4", sharedWith: "out/one.mp4" }))
+    expect(readFileSync(join(p.root, "out/two.mp4")).equals(readFileSync(join(p.root, "out/one.mp4")))).toBe(true)
+    expect(existsSync(join(p.root, ".clapper", "twins", "in-flight.json"))).toBe(false)
+  })
+})
