@@ -43,7 +43,7 @@ const fields = (node: Node, prefix: string, defs: Node): Array<string> => {
 }
 
 export const pipelineFieldReference = (): string => {
-  const root = JSONSchema.make(Pipeline) as Node
+  const root = JSONSchema.make(Pipeline) as unknown as Node
   const defs = (root["$defs"] ?? {}) as Node
   const pipeline = defs["ClapperPipeline"] as Node
   const sets = ((pipeline["properties"] as Node)["sets"] as Node)["patternProperties"] as Node
