@@ -12,6 +12,8 @@ import { expandPipeline } from "./pipeline/expand.ts"
 import type { Job } from "./pipeline/job.ts"
 import { loadPipeline, type LoadedPipeline } from "./pipeline/load.ts"
 import { planPipeline, type Plan } from "./plan/plan.ts"
+import type { RunEvent, RunSummary } from "./runtime/events.ts"
+import { runPipeline, type RunPipelineOptions } from "./runtime/runPipeline.ts"
 
 export { formatDiagnostic, PipelineInvalid, type Diagnostic } from "./pipeline/diagnostic.ts"
 export type { InputFile, Job, Origin } from "./pipeline/job.ts"
@@ -22,7 +24,17 @@ export { fingerprint, recipeVersion, type FingerprintInputs } from "./plan/finge
 export type { Plan, PlannedInput, PlannedJob } from "./plan/plan.ts"
 export { planToJson } from "./plan/planJson.ts"
 export { estimateVideoCostUsd, limits, pricing } from "./mirage/limits.ts"
-export { expandPipeline, loadPipeline, planPipeline }
+export { expandPipeline, loadPipeline, planPipeline, runPipeline }
+export type { Backend } from "./runtime/backend.ts"
+export type { FailedJob, InFlightJob, JobStep, RunEvent, RunEventType, RunSummary } from "./runtime/events.ts"
+export { runPipelineEvents } from "./runtime/runEvents.ts"
+export { runPlan, type RunPlanOptions } from "./runtime/runPlan.ts"
+export type { RunPipelineOptions } from "./runtime/runPipeline.ts"
+export { defaultRunSettings, resolveRunSettings, type RunOverrides, type RunSettings } from "./runtime/runSettings.ts"
+export { MirageClient } from "./mirage/MirageClient.ts"
+export * as Mirage from "./mirage/MirageClient.ts"
+export { makeMirageConfig, type MirageConfig } from "./mirage/MirageConfig.ts"
+export * as Simulator from "./sim/Simulator.ts"
 
 type Platform = FileSystem.FileSystem | Path.Path
 
@@ -40,3 +52,16 @@ export const loadPipelinePromise = (file: string): Promise<LoadedPipeline> => ru
 export const expandPipelinePromise = (pipeline: LoadedPipeline): Promise<ReadonlyArray<Job>> => runOnNode(expandPipeline(pipeline))
 export const planPipelinePromise = (pipeline: LoadedPipeline): Promise<Plan> => runOnNode(planPipeline(pipeline))
 export const validatePipelinePromise = (file: string): Promise<Plan> => runOnNode(validatePipeline(file))
+
+/**
+ * Renders a pipeline file: the Promise twin of `runPipeline`. `onEvent` receives every event as
+ * it happens; the promise resolves with the summary (failed jobs are in it, not a rejection) and
+ * rejects on invalid input, a missing key, or a simulator that cannot start.
+ */
+export const runPipelinePromise = (
+  file: string,
+  options: Omit<RunPipelineOptions, "emit"> & { readonly onEvent?: (event: RunEvent) => void }
+): Promise<RunSummary> => {
+  const { onEvent, ...rest } = options
+  return runOnNode(runPipeline(file, { ...rest, emit: (event) => Effect.sync(() => onEvent?.(event)) }))
+}

@@ -1,12 +1,13 @@
 import { Command } from "@effect/cli"
 import { planCommand } from "./planCommand.ts"
+import { runCommand } from "./runCommand.ts"
 import { schemaCommand } from "./schemaCommand.ts"
 import { simCommand } from "./simCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
 
 const clapper = Command.make("clapper").pipe(
   Command.withDescription("Declarative, resumable talking-head video production on the Mirage Video API."),
-  Command.withSubcommands([validateCommand, planCommand, schemaCommand, simCommand])
+  Command.withSubcommands([validateCommand, planCommand, runCommand, schemaCommand, simCommand])
 )
 
 /** The whole command line, ready for `process.argv`. */

@@ -9,7 +9,10 @@ export interface CliResult {
   readonly stderr: string
 }
 
-export const runCli = (args: ReadonlyArray<string>, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> =>
+export const runCli = (
+  args: ReadonlyArray<string>,
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {}
+): Promise<CliResult> =>
   new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -1,0 +1,60 @@
+import { Args, Command, Options } from "@effect/cli"
+import { Effect, Option } from "effect"
+import { runPipeline } from "../runtime/runPipeline.ts"
+import { CliExit, ExitCodes } from "./exitCode.ts"
+import { chooseRenderer } from "./progress/chooseRenderer.ts"
+import { invalidInputExit } from "./userErrors.ts"
+
+const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
+const sim = Options.boolean("sim").pipe(
+  Options.withDescription("Render on the built-in simulator (loopback, throwaway key, real MP4s) instead of the API.")
+)
+const baseUrl = Options.text("base-url").pipe(
+  Options.optional,
+  Options.withDescription("API base URL (overrides the pipeline's provider.baseUrl and MIRAGE_BASE_URL).")
+)
+const concurrency = Options.integer("concurrency").pipe(
+  Options.optional,
+  Options.withDescription("Jobs in flight at the provider (overrides run.concurrency).")
+)
+const json = Options.boolean("json").pipe(Options.withDescription("Print NDJSON events on stdout instead of progress."))
+
+export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json }, (args) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      if (Option.isSome(args.concurrency) && args.concurrency.value < 1) {
+        return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: ["--concurrency must be 1 or more"] }))
+      }
+      const renderer = yield* chooseRenderer({
+        json: args.json,
+        isTTY: process.stdout.isTTY === true,
+        columns: process.stdout.columns,
+        write: (text) => process.stdout.write(text),
+        writeErr: (text) => process.stderr.write(text)
+      })
+      const summary = yield* runPipeline(args.file, {
+        backend: args.sim ? { _tag: "Simulator" } : { _tag: "Api", baseUrl: Option.getOrUndefined(args.baseUrl) },
+        concurrency: Option.getOrUndefined(args.concurrency),
+        emit: renderer.onEvent
+      }).pipe(
+        Effect.ensuring(renderer.close),
+        Effect.catchTags({
+          PipelineInvalid: (e) => Effect.fail(invalidInputExit(e)),
+          MissingApiKey: (e) =>
+            Effect.fail(
+              new CliExit({
+                code: ExitCodes.invalidInput,
+                lines: [`clapper: ${e.message}. Set it to your Mirage API key, or use --sim to try the pipeline on the simulator.`]
+              })
+            ),
+          SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
+        })
+      )
+      if (summary.failed.length > 0) return yield* Effect.fail(new CliExit({ code: ExitCodes.jobsFailed, lines: [] }))
+    })
+  )
+).pipe(
+  Command.withDescription(
+    "Render a pipeline: submit, poll and download every job, with retries and live progress. Exit 0 when all jobs completed, 1 when some failed, 2 on invalid input, 130 when interrupted (state saved)."
+  )
+)

@@ -1,0 +1,96 @@
+/** `clapper run` as a user runs it: the real binary, the built-in simulator, real MP4s out. */
+import ffmpeg from "@ffmpeg-installer/ffmpeg"
+import { execFileSync, spawn } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { runCli } from "../support/runCli.ts"
+import { repoRoot } from "../support/tempProject.ts"
+
+const dirs: Array<string> = []
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
+
+/** A copy of the repository's quickstart (pipeline and example assets) in a fresh project. */
+const quickstartProject = () => {
+  const root = mkdtempSync(join(tmpdir(), "clapper-run-"))
+  dirs.push(root)
+  writeFileSync(join(root, "package.json"), "{}\n")
+  mkdirSync(join(root, "pipelines"))
+  cpSync(join(repoRoot, "pipelines", "quickstart.yaml"), join(root, "pipelines", "quickstart.yaml"))
+  cpSync(join(repoRoot, "examples", "assets"), join(root, "examples", "assets"), { recursive: true })
+  return root
+}
+
+/** Duration in seconds and stream kinds, read by ffmpeg itself. */
+const probe = (file: string) => {
+  let out = ""
+  try {
+    execFileSync(ffmpeg.path, ["-hide_banner", "-i", file], { stdio: "pipe" })
+  } catch (error) {
+    out = String((error as { stderr?: Buffer }).stderr ?? "")
+  }
+  const m = /Duration: (\d+):(\d+):([\d.]+)/.exec(out)
+  return {
+    seconds: m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : NaN,
+    video: /Stream #.*Video: h264/.test(out),
+    audio: /Stream #.*Audio:/.test(out)
+  }
+}
+
+describe("clapper run (the real binary)", () => {
+  it("renders the quickstart on the simulator into valid MP4s, with NDJSON events", async () => {
+    const root = quickstartProject()
+    const result = await runCli(["run", "pipelines/quickstart.yaml", "--sim", "--json"], { cwd: root })
+    expect(result.code, result.stderr).toBe(0)
+    const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; at: string })
+    expect(events[0]?.type).toBe("run.started")
+    expect(events.at(-1)?.type).toBe("run.finished")
+    expect(events.filter((e) => e.type === "job.completed")).toHaveLength(2)
+    for (const e of events) expect(Number.isNaN(Date.parse(e.at))).toBe(false)
+    for (const name of ["alice--hello.mp4", "bob--hello.mp4"]) {
+      const file = join(root, "renders", "quickstart", name)
+      expect(readFileSync(file).subarray(4, 8).toString("latin1")).toBe("ftyp")
+      const info = probe(file)
+      expect(info.video && info.audio).toBe(true)
+      expect(info.seconds).toBeGreaterThan(1.8)
+      expect(info.seconds).toBeLessThan(2.5)
+    }
+  }, 60_000)
+
+  it("without --sim and without a key: exit 2 naming the variable, before anything else", async () => {
+    const root = quickstartProject()
+    const env = { ...process.env, MIRAGE_API_KEY: "" }
+    const result = await runCli(["run", "pipelines/quickstart.yaml"], { cwd: root, env })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("MIRAGE_API_KEY")
+    expect(existsSync(join(root, "renders"))).toBe(false)
+    expect(existsSync(join(root, "pipelines", ".clapper"))).toBe(false)
+  })
+
+  it("Ctrl-C: stops, records the videos in flight, leaves no partial file, exits 130", async () => {
+    const root = quickstartProject()
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), "run", "pipelines/quickstart.yaml", "--sim", "--json"], { cwd: root })
+    const submitted: Array<string> = []
+    let buffer = ""
+    const exitCode = await new Promise<number | null>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString()
+        const lines = buffer.split("\n")
+        buffer = lines.pop() ?? ""
+        for (const line of lines) {
+          const event = JSON.parse(line) as { type: string; videoId?: string }
+          if (event.type === "job.submitted" && event.videoId) submitted.push(event.videoId)
+          if (submitted.length === 2 && event.type === "job.submitted") child.kill("SIGINT")
+        }
+      })
+      child.on("exit", (code) => resolve(code))
+    })
+    expect(exitCode).toBe(130)
+    const record = JSON.parse(readFileSync(join(root, "pipelines", ".clapper", "quickstart", "in-flight.json"), "utf8"))
+    expect(record.interrupted).toBe(true)
+    expect(record.inFlight.map((j: { videoId: string }) => j.videoId).sort()).toEqual([...submitted].sort())
+    const leftovers = existsSync(join(root, "renders")) ? readdirSync(join(root, "renders"), { recursive: true }) : []
+    expect(leftovers.filter((f) => String(f).endsWith(".mp4") || String(f).endsWith(".part"))).toEqual([])
+  }, 60_000)
+})
