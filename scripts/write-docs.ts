@@ -1,11 +1,12 @@
 /**
  * Regenerates what is derived from the pipeline schema: schemas/pipeline.schema.json and the
- * README's field reference (between its `fields:start`/`fields:end` markers).
+ * README's field reference and NDJSON event table (between their `…:start`/`…:end` markers).
  * `npm run docs:write`; tests fail when either is stale.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { ndjsonDocs } from "../src/cli/progress/ndjson.ts"
 import { pipelineFieldReference } from "../src/pipeline/fieldReference.ts"
 import { pipelineJsonSchema } from "../src/pipeline/jsonSchema.ts"
 
@@ -13,8 +14,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 writeFileSync(join(root, "schemas", "pipeline.schema.json"), `${pipelineJsonSchema()}\n`)
 const readme = join(root, "README.md")
 const text = readFileSync(readme, "utf8")
-const updated = text.replace(
-  /(<!-- fields:start -->\n)[\s\S]*?(\n<!-- fields:end -->)/,
-  (_, start: string, end: string) => `${start}${pipelineFieldReference()}${end}`
-)
+const between = (text: string, marker: string, content: string) =>
+  text.replace(
+    new RegExp(`(<!-- ${marker}:start -->\\n)[\\s\\S]*?(\\n<!-- ${marker}:end -->)`),
+    (_, start: string, end: string) => `${start}${content}${end}`
+  )
+const updated = between(between(text, "fields", pipelineFieldReference()), "events", ndjsonDocs.trimEnd())
 writeFileSync(readme, updated)

@@ -83,6 +83,8 @@ export const runJob = (
           yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
           yield* emit((at) => ({ type: "job.duplicateRisk", job: id, at, reason: notice.reason }))
         }
+        const until = notice.pausedUntil
+        if (until !== undefined) yield* emit((at) => ({ type: "run.throttled", at, untilMs: until }))
         yield* emit((at) => ({ type: "job.retrying", job: id, at, step: notice.step, attempt: notice.attempt, delayMs: notice.delayMs, reason: notice.reason }))
       })
     const stepFailed = (step: JobStep, videoId?: string) => (error: StepError) =>

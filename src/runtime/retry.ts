@@ -17,6 +17,8 @@ export interface RetryNotice {
   readonly delayMs: number
   readonly reason: string
   readonly unknownOutcome: boolean
+  /** Set when the provider's Retry-After paused the whole run: epoch millis of the pause's end. */
+  readonly pausedUntil?: number
 }
 
 /** Full-jitter backoff: uniform in [0, min(maxDelay, initialDelay × 2^(attempt-1))]. */
@@ -49,14 +51,23 @@ export const retrying = <A, E extends StepError>(options: {
         return Effect.gen(function* () {
           const maxMs = Duration.toMillis(options.policy.maxDelay)
           let delayMs: number
+          let pausedUntil: number | undefined
           if (kind.retryAfter !== undefined) {
             delayMs = Math.min(Duration.toMillis(kind.retryAfter), maxMs)
             // The provider asked everyone to wait: pause the whole run, not only this request.
-            yield* options.gate.pauseUntil((yield* Clock.currentTimeMillis) + delayMs)
+            pausedUntil = (yield* Clock.currentTimeMillis) + delayMs
+            yield* options.gate.pauseUntil(pausedUntil)
           } else {
             delayMs = backoffMillis(options.policy, n, yield* Random.next)
           }
-          yield* options.onRetry({ step: options.step, attempt: n, delayMs, reason: error.message, unknownOutcome: kind.unknownOutcome })
+          yield* options.onRetry({
+            step: options.step,
+            attempt: n,
+            delayMs,
+            reason: error.message,
+            unknownOutcome: kind.unknownOutcome,
+            ...(pausedUntil !== undefined ? { pausedUntil } : {})
+          })
           yield* Effect.sleep(delayMs)
           return yield* loop(n + 1)
         })

@@ -42,3 +42,11 @@ describe("the README's field reference", () => {
     expect(readme).toContain(`<!-- fields:start -->\n${pipelineFieldReference()}\n<!-- fields:end -->`)
   })
 })
+
+describe("the README's NDJSON event table", () => {
+  it("is the one `clapper run --json` documents (run `npm run docs:write`)", async () => {
+    const { ndjsonDocs } = await import("../../src/cli/progress/ndjson.ts")
+    const readme = readFileSync(join(repoRoot, "README.md"), "utf8")
+    expect(readme).toContain(`<!-- events:start -->\n${ndjsonDocs.trimEnd()}\n<!-- events:end -->`)
+  })
+})
