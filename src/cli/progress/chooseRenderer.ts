@@ -1,0 +1,37 @@
+import { Effect, type Scope } from "effect"
+import { makeLiveRenderer } from "./liveRenderer.ts"
+import { makeNdjsonRenderer } from "./ndjsonRenderer.ts"
+import { makePlainRenderer } from "./plainRenderer.ts"
+import type { ProgressRenderer } from "./ProgressRenderer.ts"
+import { noColorRequested } from "./terminalText.ts"
+
+export interface ChooseRendererOptions {
+  /** `--json`: NDJSON events, whatever stdout is. */
+  readonly json: boolean
+  /** Whether stdout is a terminal (`process.stdout.isTTY`). */
+  readonly isTTY: boolean
+  /** The terminal's width (`process.stdout.columns`); 80 when unknown. */
+  readonly columns?: number
+  /** No colour; defaults to whether `NO_COLOR` is set (and not empty) in `process.env`. */
+  readonly noColor?: boolean
+  /** Writes to stdout. Every renderer writes only here. */
+  readonly write: (text: string) => void
+  /** Writes to stderr. Accepted for the caller's convenience; no renderer uses it. */
+  readonly writeErr?: (text: string) => void
+}
+
+/**
+ * The renderer for this invocation: NDJSON with `--json`, the live display on a terminal, plain
+ * lines otherwise. The live display's ticker lives in the scope, and closing the scope closes
+ * the renderer (the frame stays, the cursor comes back).
+ */
+export const chooseRenderer = (options: ChooseRendererOptions): Effect.Effect<ProgressRenderer, never, Scope.Scope> => {
+  if (options.json) return Effect.succeed(makeNdjsonRenderer(options.write))
+  if (!options.isTTY) return makePlainRenderer(options.write)
+  const columns = options.columns !== undefined && options.columns > 0 ? options.columns : 80
+  return makeLiveRenderer({
+    write: options.write,
+    columns,
+    color: !(options.noColor ?? noColorRequested(process.env))
+  })
+}

@@ -1,0 +1,249 @@
+/**
+ * What the live display knows about a run, folded from its events by a pure reducer: each job's
+ * step, progress and attempt, the counts, and the estimated spend.
+ */
+import { HashMap, Option } from "effect"
+import type { JobStep, RunEvent, RunSummary } from "../../runtime/events.ts"
+import { parseInstant } from "./timeText.ts"
+
+/** Where a job is, as the display shows it. */
+export type JobPhase =
+  | "queued"
+  | "submitting"
+  | "rendering"
+  | "downloading"
+  | "retrying"
+  | "done"
+  | "failed"
+  /** Still rendering at the provider when its timeout passed; the next run picks it up. */
+  | "detached"
+
+/** The phases of a job being worked on now ("in flight" in the counts). */
+export const activePhases: ReadonlySet<JobPhase> = new Set(["submitting", "rendering", "downloading", "retrying"])
+
+export interface JobRetry {
+  readonly step: JobStep
+  readonly attempt: number
+  readonly reason: string
+  /** When the next attempt starts (epoch millis). */
+  readonly untilMs: number
+}
+
+export interface JobView {
+  readonly job: string
+  /** Order of first appearance: in-flight lines are listed in it. */
+  readonly seq: number
+  readonly phase: JobPhase
+  /** The submit attempt, from 1 (0 before the first). */
+  readonly attempt: number
+  readonly estimatedCostUsd: number
+  /** When the job left the queue (epoch millis): its elapsed time counts from here. */
+  readonly startedAtMs?: number
+  readonly videoId?: string
+  /** The provider's progress, 0–100, or null when it gave none. */
+  readonly progress: number | null
+  readonly status?: string
+  readonly retry?: JobRetry
+  readonly failure?: { readonly step: JobStep; readonly reason: string; readonly code?: string }
+  readonly sharedWith?: string
+}
+
+export interface DisplayState {
+  readonly pipeline: string
+  /** When `run.started` happened (epoch millis). */
+  readonly startedAtMs?: number
+  /** Jobs in the run, from `run.started` (or the number seen, if more). */
+  readonly totalJobs: number
+  readonly renders: number
+  readonly concurrency: number
+  readonly estimatedCostUsd: number
+  /** Estimated spend of the renders submitted so far (each accepted submit counts the job's estimate). */
+  readonly spentUsd: number
+  readonly jobs: HashMap.HashMap<string, JobView>
+  readonly nextSeq: number
+  /** Submits retried after an unknown outcome. */
+  readonly possibleDuplicates: number
+  /** The provider asked us to wait until then (epoch millis). */
+  readonly throttledUntilMs?: number
+  /** Why the run is stopping, once it is. */
+  readonly stopping?: string
+  readonly finished?: { readonly atMs: number; readonly summary: RunSummary }
+}
+
+export const initialDisplayState: DisplayState = {
+  pipeline: "",
+  totalJobs: 0,
+  renders: 0,
+  concurrency: 0,
+  estimatedCostUsd: 0,
+  spentUsd: 0,
+  jobs: HashMap.empty(),
+  nextSeq: 0,
+  possibleDuplicates: 0
+}
+
+export interface DisplayCounts {
+  readonly total: number
+  readonly done: number
+  readonly failed: number
+  readonly detached: number
+  readonly inFlight: number
+  /** Not started yet: jobs announced but not begun, plus jobs of the run not announced yet. */
+  readonly queued: number
+}
+
+export const countsOf = (state: DisplayState): DisplayCounts => {
+  let done = 0
+  let failed = 0
+  let detached = 0
+  let inFlight = 0
+  for (const view of HashMap.values(state.jobs)) {
+    if (view.phase === "done") done++
+    else if (view.phase === "failed") failed++
+    else if (view.phase === "detached") detached++
+    else if (activePhases.has(view.phase)) inFlight++
+  }
+  const total = Math.max(state.totalJobs, HashMap.size(state.jobs))
+  return { total, done, failed, detached, inFlight, queued: Math.max(0, total - done - failed - detached - inFlight) }
+}
+
+/** The jobs in flight, in the order they first appeared. */
+export const jobsInFlight = (state: DisplayState): ReadonlyArray<JobView> =>
+  Array.from(HashMap.values(state.jobs))
+    .filter((view) => activePhases.has(view.phase))
+    .sort((a, b) => a.seq - b.seq)
+
+export const jobView = (state: DisplayState, job: string): JobView | undefined =>
+  Option.getOrUndefined(HashMap.get(state.jobs, job))
+
+/** Applies `change` to the job (creating it, queued, if this is its first event). */
+const updateJob = (state: DisplayState, job: string, change: (view: JobView) => JobView): DisplayState => {
+  const existing = jobView(state, job)
+  const view: JobView = existing ?? {
+    job,
+    seq: state.nextSeq,
+    phase: "queued",
+    attempt: 0,
+    estimatedCostUsd: 0,
+    progress: null
+  }
+  return {
+    ...state,
+    nextSeq: existing ? state.nextSeq : state.nextSeq + 1,
+    jobs: HashMap.set(state.jobs, job, change(view))
+  }
+}
+
+/** Marks the job started at `atMs` unless it already was. */
+const started = (view: JobView, atMs: number | undefined): JobView =>
+  view.startedAtMs !== undefined || atMs === undefined ? view : { ...view, startedAtMs: atMs }
+
+/** Drops the pending retry from a view (exactOptionalPropertyTypes: omit, never `undefined`). */
+const withoutRetry = (view: JobView): JobView => {
+  if (view.retry === undefined) return view
+  const { retry: _retry, ...rest } = view
+  return rest
+}
+
+/** The display state after `event`. Pure. */
+export const reduceDisplayState = (state: DisplayState, event: RunEvent): DisplayState => {
+  const atMs = parseInstant(event.at)
+  switch (event.type) {
+    case "run.started":
+      return {
+        ...state,
+        pipeline: event.pipeline,
+        ...(atMs === undefined ? {} : { startedAtMs: atMs }),
+        totalJobs: event.jobs,
+        renders: event.renders,
+        concurrency: event.concurrency,
+        estimatedCostUsd: event.estimatedCostUsd
+      }
+    case "job.queued":
+      return updateJob(state, event.job, (view) => ({ ...view, estimatedCostUsd: event.estimatedCostUsd }))
+    case "job.submitting":
+      return updateJob(state, event.job, (view) => ({
+        ...withoutRetry(started(view, atMs)),
+        phase: "submitting",
+        attempt: event.attempt
+      }))
+    case "job.submitted": {
+      // Every accepted submit is a render to pay for (a resubmit after FAILED too), as the run counts it.
+      const next = updateJob(state, event.job, (view) => ({
+        ...withoutRetry(started(view, atMs)),
+        phase: "rendering",
+        attempt: event.attempt,
+        videoId: event.videoId,
+        progress: null
+      }))
+      return { ...next, spentUsd: next.spentUsd + (jobView(next, event.job)?.estimatedCostUsd ?? 0) }
+    }
+    case "job.progress":
+      return updateJob(state, event.job, (view) => ({
+        ...withoutRetry(started(view, atMs)),
+        phase: "rendering",
+        videoId: event.videoId,
+        progress: event.progress,
+        status: event.status
+      }))
+    case "job.rendered":
+    case "job.downloading":
+      return updateJob(state, event.job, (view) => ({
+        ...withoutRetry(started(view, atMs)),
+        phase: "downloading",
+        videoId: event.videoId,
+        progress: 100
+      }))
+    case "job.completed":
+      return updateJob(state, event.job, (view) => ({
+        ...withoutRetry(view),
+        phase: "done",
+        videoId: event.videoId,
+        ...(event.sharedWith === undefined ? {} : { sharedWith: event.sharedWith })
+      }))
+    case "job.retrying":
+      return updateJob(state, event.job, (view) => ({
+        ...started(view, atMs),
+        phase: "retrying",
+        retry: {
+          step: event.step,
+          attempt: event.attempt,
+          reason: event.reason,
+          untilMs: (atMs ?? 0) + event.delayMs
+        }
+      }))
+    case "job.duplicateRisk":
+      return { ...state, possibleDuplicates: state.possibleDuplicates + 1 }
+    case "job.failed":
+      return updateJob(state, event.job, (view) => ({
+        ...withoutRetry(view),
+        phase: "failed",
+        ...(event.videoId === undefined ? {} : { videoId: event.videoId }),
+        failure: {
+          step: event.step,
+          reason: event.reason,
+          ...(event.code === undefined ? {} : { code: event.code })
+        }
+      }))
+    case "job.detached":
+      return updateJob(state, event.job, (view) => ({ ...withoutRetry(view), phase: "detached", videoId: event.videoId }))
+    case "run.throttled":
+      return { ...state, throttledUntilMs: Math.max(state.throttledUntilMs ?? 0, event.untilMs) }
+    case "run.stopping":
+      return { ...state, stopping: event.reason }
+    case "run.finished":
+      return {
+        ...state,
+        spentUsd: event.summary.spentUsd,
+        possibleDuplicates: Math.max(state.possibleDuplicates, event.summary.possibleDuplicates),
+        finished: { atMs: atMs ?? state.startedAtMs ?? 0, summary: event.summary }
+      }
+  }
+}
+
+/** Folds a whole sequence of events from the initial state. */
+export const displayStateOf = (events: Iterable<RunEvent>): DisplayState => {
+  let state = initialDisplayState
+  for (const event of events) state = reduceDisplayState(state, event)
+  return state
+}
