@@ -1,0 +1,66 @@
+import type { FileSystem } from "@effect/platform"
+import { HttpRouter, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
+import { Duration, Effect, Option } from "effect"
+import { serverError, tooManyRequests, unauthorized } from "./apiErrors.ts"
+import { decideServerError } from "./faultDice.ts"
+import type { SimContext } from "./simContext.ts"
+
+/**
+ * What every API route goes through before its own work, in this order: it is counted, delayed
+ * by the configured latency, throttled (429 + Retry-After), possibly failed with a 5xx (before
+ * anything else happens, so a 5xx never has an effect), and authenticated with `x-api-key`.
+ */
+export interface Caller {
+  /** The key the request was made with; videos belong to the key that created them. */
+  readonly apiKey: string
+}
+
+/** What route handlers may use: the request, its path and query, and the file system. */
+export type RouteEnv =
+  | HttpServerRequest.HttpServerRequest
+  | HttpRouter.RouteContext
+  | HttpServerRequest.ParsedSearchParams
+  | FileSystem.FileSystem
+
+export interface ApiRoute {
+  readonly method: "GET" | "POST"
+  /** The path as the API documents it, e.g. `/v1/videos/{video_id}`; also the stats key. */
+  readonly template: `/${string}`
+  readonly handle: (caller: Caller) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, RouteEnv>
+}
+
+export const routeKey = (method: string, template: string): string => `${method} ${template}`
+
+/** `{video_id}` → `:video_id`, the router's syntax. */
+const routerPath = (template: `/${string}`): `/${string}` => template.replace(/\{([^}]+)\}/g, ":$1") as `/${string}`
+
+const authenticate = (context: SimContext, request: HttpServerRequest.HttpServerRequest): Option.Option<string> => {
+  const header = request.headers["x-api-key"]
+  const key = typeof header === "string" ? header.trim() : ""
+  if (key === "") return Option.none()
+  if (context.options.apiKey !== undefined && key !== context.options.apiKey) return Option.none()
+  return Option.some(key)
+}
+
+const gated = (context: SimContext, route: ApiRoute) =>
+  Effect.gen(function*() {
+    yield* context.counters.countRequest(routeKey(route.method, route.template))
+    if (context.options.latencyMs > 0) yield* Effect.sleep(Duration.millis(context.options.latencyMs))
+    const retryAfter = yield* context.throttle.admit
+    if (Option.isSome(retryAfter)) return tooManyRequests(retryAfter.value)
+    const failure = yield* decideServerError(context.dice, context.options.errorRate)
+    if (Option.isSome(failure)) return serverError(failure.value)
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const header = request.headers["x-api-key"]
+    const apiKey = authenticate(context, request)
+    if (Option.isNone(apiKey)) {
+      return unauthorized(
+        typeof header === "string" && header.trim() !== "" ? "Invalid API key" : "Missing API key: send it in the x-api-key header"
+      )
+    }
+    return yield* route.handle({ apiKey: apiKey.value })
+  })
+
+/** The API routes as a router, each behind the gate. */
+export const gatedRouter = (context: SimContext, routes: ReadonlyArray<ApiRoute>) =>
+  HttpRouter.fromIterable(routes.map((route) => HttpRouter.makeRoute(route.method, routerPath(route.template), gated(context, route))))
