@@ -1,0 +1,195 @@
+/**
+ * The typed failures of the Mirage client.
+ *
+ * Every error names the `operation` that produced it (`createVideo`, `downloadContent`, …), carries
+ * the fields a caller acts on (a status, a `Retry-After`, whether the request body may have reached
+ * the server, how many bytes are already on disk) and a `message` a person can read.
+ *
+ * None of them ever holds the API key, a request, its headers or a platform error object: they are
+ * built from plain values only, so printing, logging or serialising them cannot leak the key.
+ */
+import { Duration, Schema } from "effect"
+import { type Video, ValidationIssue } from "./Schemas.ts"
+
+const operation = Schema.String
+
+/** The environment variable that should hold the API key is unset or empty. Raised before any request. */
+export class MissingApiKey extends Schema.TaggedError<MissingApiKey>()("MissingApiKey", {
+  operation,
+  variable: Schema.String
+}) {
+  override get message(): string {
+    return `No Mirage API key: the environment variable ${this.variable} is not set or is empty`
+  }
+}
+
+/** 422: the API rejected the request's fields; `issues` says where (`loc`) and why (`msg`). */
+export class ValidationFailed extends Schema.TaggedError<ValidationFailed>()("ValidationFailed", {
+  operation,
+  issues: Schema.Array(ValidationIssue)
+}) {
+  override get message(): string {
+    const issues = this.issues.length === 0
+      ? "no details given"
+      : this.issues.map((i) => `${i.loc.join(".") || "request"}: ${i.msg}`).join("; ")
+    return `${this.operation}: the Mirage API rejected the request (422): ${issues}`
+  }
+}
+
+/** 401 or 403: the key is missing, wrong or not allowed to do this. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
+  operation,
+  status: Schema.Number
+}) {
+  override get message(): string {
+    return `${this.operation}: the Mirage API refused the API key (HTTP ${this.status})`
+  }
+}
+
+/** 404: no such video, template or overlay (`path` is the request path, without query). */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  operation,
+  path: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation}: not found (${this.path})`
+  }
+}
+
+/** 429: throttled. `retryAfter` is the server's `Retry-After`, when it sent one that parses. */
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+  operation,
+  retryAfter: Schema.UndefinedOr(Schema.DurationFromSelf)
+}) {
+  override get message(): string {
+    const after = this.retryAfter === undefined ? "" : `; retry after ${Duration.format(this.retryAfter)}`
+    return `${this.operation}: rate limited by the Mirage API (HTTP 429)${after}`
+  }
+}
+
+/** 5xx. */
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
+  operation,
+  status: Schema.Number
+}) {
+  override get message(): string {
+    return `${this.operation}: the Mirage API failed (HTTP ${this.status})`
+  }
+}
+
+/**
+ * The exchange broke: connection refused, DNS failure, reset, timeout, a body cut short.
+ *
+ * `bodySent` is `false` only when the request certainly never reached the server (connection
+ * refused, name resolution failed, invalid URL). Otherwise it is `true`: the server may have
+ * received and acted on the request, so a submit that failed this way has an unknown outcome.
+ */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  operation,
+  reason: Schema.String,
+  bodySent: Schema.Boolean
+}) {
+  override get message(): string {
+    const outcome = this.bodySent ? "the request may have reached the server" : "the request never reached the server"
+    return `${this.operation}: ${this.reason} (${outcome})`
+  }
+}
+
+/** A status this client has no meaning for, or a body that does not decode as documented. */
+export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>()("UnexpectedResponse", {
+  operation,
+  status: Schema.Number,
+  /** What was wrong, in a few words. */
+  problem: Schema.String,
+  /** The first ~200 bytes of the body, as text. */
+  bodyPrefix: Schema.String
+}) {
+  override get message(): string {
+    const body = this.bodyPrefix === "" ? "empty body" : `body starts ${JSON.stringify(this.bodyPrefix)}`
+    return `${this.operation}: unexpected response from the Mirage API (HTTP ${this.status}): ${this.problem}; ${body}`
+  }
+}
+
+/**
+ * A job reached FAILED. `code` and `message` are the API's own (`rate_limit_exceeded` is worth a
+ * resubmit; most other codes are not). Built by `failedVideoError`.
+ */
+export class VideoFailed extends Schema.TaggedError<VideoFailed>()("VideoFailed", {
+  operation,
+  videoId: Schema.String,
+  code: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * A download ended before the announced length (or the connection broke mid-body). The file keeps
+ * the `bytesOnDisk` received so far: pass them as `resumeFrom` to continue.
+ */
+export class IncompleteDownload extends Schema.TaggedError<IncompleteDownload>()("IncompleteDownload", {
+  operation,
+  path: Schema.String,
+  bytesOnDisk: Schema.Number,
+  totalBytes: Schema.UndefinedOr(Schema.Number),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    const of = this.totalBytes === undefined ? "" : ` of ${this.totalBytes}`
+    return `${this.operation}: download incomplete, ${this.bytesOnDisk}${of} bytes in ${this.path} (${this.reason}); resume from ${this.bytesOnDisk}`
+  }
+}
+
+/** A local file could not be read (an upload) or written (a download). */
+export class LocalFileError extends Schema.TaggedError<LocalFileError>()("LocalFileError", {
+  operation,
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation}: ${this.path}: ${this.reason}`
+  }
+}
+
+/** What any API call can fail with. */
+export type ApiError =
+  | ValidationFailed
+  | Unauthorized
+  | NotFound
+  | RateLimited
+  | ServerError
+  | TransportError
+  | UnexpectedResponse
+
+/** What an upload (multipart with files) or a call writing a file can fail with. */
+export type FileApiError = ApiError | LocalFileError
+
+/** What a download can fail with. */
+export type DownloadError = FileApiError | IncompleteDownload
+
+/** Every typed failure of the Mirage client. */
+export type MirageError = MissingApiKey | DownloadError | VideoFailed
+
+export const MirageError = Schema.Union(
+  MissingApiKey,
+  ValidationFailed,
+  Unauthorized,
+  NotFound,
+  RateLimited,
+  ServerError,
+  TransportError,
+  UnexpectedResponse,
+  VideoFailed,
+  IncompleteDownload,
+  LocalFileError
+)
+
+/**
+ * The typed error of a FAILED video: the runtime calls this when a poll shows `status: FAILED`.
+ * A FAILED video without an `error` payload gets the code `unknown`.
+ */
+export const failedVideoError = (video: Video, operation = "getVideo"): VideoFailed =>
+  new VideoFailed({
+    operation,
+    videoId: video.id,
+    code: video.error?.code ?? "unknown",
+    message: video.error?.message ?? `video ${video.id} ended with status ${video.status} and no error details`
+  })

@@ -1,0 +1,128 @@
+/**
+ * Reading the API's answers: a 2xx body decoded with its Schema, any other status mapped to its
+ * typed error (401/403, 404, 422, 429, 5xx, or `UnexpectedResponse`).
+ */
+import * as Headers from "@effect/platform/Headers"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import {
+  type ApiError,
+  NotFound,
+  RateLimited,
+  ServerError,
+  type TransportError,
+  Unauthorized,
+  UnexpectedResponse,
+  ValidationFailed
+} from "./MirageError.ts"
+import { retryAfterFromHeader } from "./RetryAfter.ts"
+import { HttpValidationError, type ValidationIssue } from "./Schemas.ts"
+import { fromHttpClientError } from "./Transport.ts"
+
+/** What an answer is read for: the operation, the request path and how to scrub the key from text. */
+export interface Exchange {
+  readonly operation: string
+  readonly path: string
+  readonly scrub: (text: string) => string
+}
+
+/** How much of a body an `UnexpectedResponse` keeps. */
+export const bodyPrefixLength = 200
+
+export const isSuccess = (status: number): boolean => status >= 200 && status < 300
+
+export const bodyPrefix = (exchange: Exchange, text: string): string =>
+  exchange.scrub(text.slice(0, bodyPrefixLength))
+
+/** The whole body as text; a connection lost while reading is a `TransportError`. */
+export const readText = (
+  exchange: Exchange,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<string, TransportError> =>
+  Effect.mapError(response.text, (e) => fromHttpClientError(exchange.operation, e, exchange.scrub))
+
+const parseJson = (text: string): Either.Either<unknown, string> => {
+  if (text.trim() === "") return Either.left("empty body")
+  return Either.try({
+    try: (): unknown => JSON.parse(text),
+    catch: () => "body is not JSON"
+  })
+}
+
+const scrubIssue = (exchange: Exchange, issue: ValidationIssue): ValidationIssue => ({
+  loc: issue.loc.map((l) => (typeof l === "string" ? exchange.scrub(l) : l)),
+  msg: exchange.scrub(issue.msg),
+  type: exchange.scrub(issue.type)
+})
+
+/** The issues of a 422 body; a body that is not the documented shape still gives a `ValidationFailed`. */
+const validationIssues = (exchange: Exchange, text: string): ReadonlyArray<ValidationIssue> => {
+  const decoded = Either.flatMap(parseJson(text), (json) =>
+    Either.mapLeft(Schema.decodeUnknownEither(HttpValidationError)(json), () => "not a validation error"))
+  if (Either.isLeft(decoded)) {
+    const prefix = bodyPrefix(exchange, text)
+    return prefix === "" ? [] : [{ loc: [], msg: prefix, type: "unparsed" }]
+  }
+  const detail = decoded.right.detail
+  if (detail === undefined) return []
+  if (typeof detail === "string") return [{ loc: [], msg: exchange.scrub(detail), type: "detail" }]
+  return detail.map((issue) => scrubIssue(exchange, issue))
+}
+
+/** The typed error for a non-2xx answer (its body is read, which also frees the connection). */
+export const failForStatus = (
+  exchange: Exchange,
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<never, ApiError> =>
+  Effect.flatMap(readText(exchange, response), (text): Effect.Effect<never, ApiError> => {
+    const { operation, path } = exchange
+    const status = response.status
+    if (status === 401 || status === 403) return Effect.fail(new Unauthorized({ operation, status }))
+    if (status === 404) return Effect.fail(new NotFound({ operation, path }))
+    if (status === 422) return Effect.fail(new ValidationFailed({ operation, issues: validationIssues(exchange, text) }))
+    if (status === 429) {
+      return Effect.flatMap(
+        retryAfterFromHeader(Option.getOrUndefined(Headers.get(response.headers, "retry-after"))),
+        (retryAfter) => Effect.fail(new RateLimited({ operation, retryAfter }))
+      )
+    }
+    if (status >= 500) return Effect.fail(new ServerError({ operation, status }))
+    return Effect.fail(
+      new UnexpectedResponse({
+        operation,
+        status,
+        problem: `status ${status} is not one the API documents for this call`,
+        bodyPrefix: bodyPrefix(exchange, text)
+      })
+    )
+  })
+
+/** A 2xx body decoded with `schema`; a body that does not decode is an `UnexpectedResponse`. */
+export const decodeBody = <A, I>(
+  exchange: Exchange,
+  response: HttpClientResponse.HttpClientResponse,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<A, ApiError> =>
+  Effect.flatMap(readText(exchange, response), (text) => {
+    const unexpected = (problem: string) =>
+      new UnexpectedResponse({
+        operation: exchange.operation,
+        status: response.status,
+        problem: exchange.scrub(problem).slice(0, 1000),
+        bodyPrefix: bodyPrefix(exchange, text)
+      })
+    const json = parseJson(text)
+    if (Either.isLeft(json)) return Effect.fail(unexpected(json.left))
+    return Either.match(Schema.decodeUnknownEither(schema)(json.right), {
+      onLeft: (error) => Effect.fail(unexpected(`body does not decode: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
+      onRight: Effect.succeed
+    })
+  })
+
+/** `decodeBody` for a 2xx answer, `failForStatus` otherwise. */
+export const handleJson = <A, I>(
+  exchange: Exchange,
+  response: HttpClientResponse.HttpClientResponse,
+  schema: Schema.Schema<A, I>
+): Effect.Effect<A, ApiError> =>
+  isSuccess(response.status) ? decodeBody(exchange, response, schema) : failForStatus(exchange, response)
