@@ -85,6 +85,8 @@ export interface InFlightJob {
 
 export interface RunSummary {
   readonly jobs: number
+  /** Already done before this run (the lock file and the file on disk agree): nothing was sent for them. */
+  readonly upToDate: ReadonlyArray<string>
   readonly completed: ReadonlyArray<string>
   readonly failed: ReadonlyArray<FailedJob>
   /** Still rendering at the provider (timed out or interrupted after submission). */

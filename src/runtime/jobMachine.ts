@@ -4,14 +4,18 @@
  * becomes a `Failed` outcome so the other jobs go on.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Clock, Duration, Effect, Fiber, Random, Ref } from "effect"
+import { Clock, Duration, Effect, Fiber, Option, Random, Ref } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import { failedVideoError, VideoFailed, type MirageError } from "../mirage/MirageError.ts"
 import type { PlannedJob } from "../plan/plan.ts"
 import { downloadToOutput } from "./download.ts"
 import type { JobStep, RunEvent } from "./events.ts"
 import type { CorruptDownload } from "./failureKind.ts"
+import { digestFile } from "../plan/inspectInputs.ts"
+import { failureKind } from "./failureKind.ts"
 import { nextPollDelay } from "./pollDelay.ts"
+import { findSubmittedVideo } from "./reconcile.ts"
+import type { Recorder } from "./recorder.ts"
 import type { RequestGate } from "./requestGate.ts"
 import { retrying, type RetryNotice } from "./retry.ts"
 import type { RunSettings } from "./runSettings.ts"
@@ -29,6 +33,14 @@ export type JobProgress =
   /** Interrupted while a submit was unanswered: a video may or may not exist. */
   | { readonly _tag: "UnknownOutcome" }
 
+/** Where a job's machine starts: from nothing, or from what an earlier run left. */
+export type MachineStart =
+  | { readonly _tag: "Submit" }
+  /** A submit was announced at `intentAt` and never answered: look for its video first. */
+  | { readonly _tag: "Reconcile"; readonly intentAt: number }
+  | { readonly _tag: "Poll"; readonly videoId: string; readonly submittedAt: number }
+  | { readonly _tag: "Download"; readonly videoId: string }
+
 export interface MachineContext {
   readonly settings: RunSettings
   readonly gate: RequestGate
@@ -40,6 +52,13 @@ export interface MachineContext {
   readonly progress: Ref.Ref<ReadonlyMap<string, JobProgress>>
   readonly possibleDuplicates: Ref.Ref<number>
   readonly spentUsd: Ref.Ref<number>
+  readonly recorder: Recorder
+  /** Every video id known to belong to a job (from the journal and this run): never adopted twice. */
+  readonly claimed: Ref.Ref<ReadonlySet<string>>
+  /** Submits sent and not yet answered, by job, with when they were announced. */
+  readonly pendingSubmits: Ref.Ref<ReadonlyMap<string, number>>
+  /** When this run started: a job resumed from an earlier run gets its full timeout from here. */
+  readonly startedAt: number
 }
 
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
@@ -64,7 +83,8 @@ class StepFailed {
 
 export const runJob = (
   job: PlannedJob,
-  ctx: MachineContext
+  ctx: MachineContext,
+  start: MachineStart = { _tag: "Submit" }
 ): Effect.Effect<JobOutcome, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const client = yield* MirageClient
@@ -79,10 +99,6 @@ export const runJob = (
       })
     const onRetry = (notice: RetryNotice) =>
       Effect.gen(function* () {
-        if (notice.unknownOutcome) {
-          yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
-          yield* emit((at) => ({ type: "job.duplicateRisk", job: id, at, reason: notice.reason }))
-        }
         const until = notice.pausedUntil
         if (until !== undefined) yield* emit((at) => ({ type: "run.throttled", at, untilMs: until }))
         yield* emit((at) => ({ type: "job.retrying", job: id, at, step: notice.step, attempt: notice.attempt, delayMs: notice.delayMs, reason: notice.reason }))
@@ -117,21 +133,87 @@ export const runJob = (
         })
       )
 
+    const claim = (videoId: string) => Ref.update(ctx.claimed, (ids) => new Set(ids).add(videoId))
+    const setPending = (intentAt: number | undefined) =>
+      Ref.update(ctx.pendingSubmits, (m) => {
+        const next = new Map(m)
+        if (intentAt === undefined) next.delete(id)
+        else next.set(id, intentAt)
+        return next
+      })
+
+    /**
+     * Looks for the video of a submit whose answer was lost. Waits first for other submits sent
+     * in the same window to be answered, so their videos are claimed and not mistaken for this one.
+     */
+    const reconcile = (from: number, until: number) =>
+      Effect.gen(function* () {
+        for (let waited = 0; waited < Duration.toMillis(ctx.settings.settleTime) * 4; waited += 50) {
+          const pending = yield* Ref.get(ctx.pendingSubmits)
+          if (![...pending].some(([other, at]) => other !== id && at <= until)) break
+          yield* Effect.sleep(50)
+        }
+        const found = yield* findSubmittedVideo({ from, until, model: job.model, claimed: yield* Ref.get(ctx.claimed) }).pipe(
+          Effect.provideService(MirageClient, client),
+          // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
+          Effect.orElseSucceed(() => Option.none())
+        )
+        const at = yield* Clock.currentTimeMillis
+        if (Option.isSome(found)) {
+          yield* claim(found.value.id)
+          yield* ctx.recorder.adopted(job, found.value.id, at)
+          return found.value
+        }
+        const reason = "a submit's outcome is unknown and no unclaimed video matches it: submitting again, a second video may exist"
+        yield* ctx.recorder.possibleDuplicate(job, reason, at)
+        yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
+        yield* emit((at) => ({ type: "job.duplicateRisk", job: id, at, reason }))
+        return undefined
+      })
+
     const submit = (spent: number) =>
       Effect.gen(function* () {
         let used = 0
+        let intentAt = 0
+        /** Set when the last attempt's outcome is unknown: its window, to reconcile before sending again. */
+        let unknown: { from: number; until: number } | undefined
         const video = yield* retrying({
           step: "submit",
           policy: ctx.settings.retry,
           gate: ctx.gate,
-          onRetry,
+          onRetry: (notice) =>
+            Effect.gen(function* () {
+              if (notice.unknownOutcome) unknown = { from: intentAt, until: yield* Clock.currentTimeMillis }
+              yield* onRetry(notice)
+            }),
           spent,
-          attempt: (n) => {
-            used = n - spent
-            return submitOnce(n)
-          }
-        }).pipe(Effect.catchAll(stepFailed("submit")))
+          attempt: (n) =>
+            Effect.gen(function* () {
+              used = n - spent
+              if (unknown !== undefined) {
+                const adopted = yield* reconcile(unknown.from, unknown.until)
+                unknown = undefined
+                if (adopted) return adopted
+              }
+              intentAt = yield* Clock.currentTimeMillis
+              yield* ctx.recorder.intent(job, intentAt)
+              yield* setPending(intentAt)
+              return yield* submitOnce(n).pipe(
+                Effect.tap((video) => claim(video.id)),
+                Effect.ensuring(setPending(undefined))
+              )
+            })
+        }).pipe(
+          Effect.tapError((error) =>
+            // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
+            failureKind(error, "submit")._tag === "Fatal" || (failureKind(error, "submit") as { unknownOutcome?: boolean }).unknownOutcome === false
+              ? Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.notSubmitted(job, at))
+              : Effect.void
+          ),
+          Effect.catchAll(stepFailed("submit"))
+        )
         const submittedAt = yield* Clock.currentTimeMillis
+        yield* ctx.recorder.submitted(job, video.id, submittedAt)
         yield* setProgress({ _tag: "Submitted", videoId: video.id })
         yield* Ref.update(ctx.spentUsd, (usd) => usd + job.estimatedCostUsd)
         yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: spent + used }))
@@ -199,25 +281,73 @@ export const runJob = (
 
     if (yield* Ref.get(ctx.stopping)) return { _tag: "Skipped" } as JobOutcome
     let spent = 0
+    let phase: MachineStart = start
     for (;;) {
-      const submitted = yield* submit(spent)
-      spent += submitted.used
-      const rendered = yield* poll(submitted.videoId, submitted.submittedAt).pipe(
-        Effect.as(undefined),
-        Effect.catchTag("Resubmit", (r) =>
-          Effect.gen(function* () {
-            // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
-            if (spent >= ctx.settings.retry.attempts) return yield* Effect.fail(new StepFailed("poll", r.error.message, r.error.code, submitted.videoId))
-            yield* onRetry({ step: "submit", attempt: spent, delayMs: 0, reason: r.error.message, unknownOutcome: false })
-            return "resubmit" as const
-          })
-        )
-      )
-      if (rendered === "resubmit") continue
-      yield* emit((at) => ({ type: "job.rendered", job: id, at, videoId: submitted.videoId }))
-      const { bytes } = yield* download(submitted.videoId)
-      yield* setProgress(undefined)
-      return { _tag: "Completed", videoId: submitted.videoId, bytes } as JobOutcome
+      switch (phase._tag) {
+        case "Submit": {
+          const submitted = yield* submit(spent)
+          spent += submitted.used
+          phase = { _tag: "Poll", videoId: submitted.videoId, submittedAt: submitted.submittedAt }
+          break
+        }
+        case "Reconcile": {
+          // The earlier run's submit may have taken up to a request timeout (plus the settle time) to land.
+          const until = phase.intentAt + Duration.toMillis(ctx.settings.requestTimeout) + Duration.toMillis(ctx.settings.settleTime)
+          const adopted = yield* reconcile(phase.intentAt, until)
+          phase = adopted ? { _tag: "Poll", videoId: adopted.id, submittedAt: adopted.created_at * 1000 } : { _tag: "Submit" }
+          if (adopted) {
+            yield* setProgress({ _tag: "Submitted", videoId: adopted.id })
+            yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: adopted.id, attempt: 0 }))
+          }
+          break
+        }
+        case "Poll": {
+          const videoId = phase.videoId
+          yield* claim(videoId)
+          yield* setProgress({ _tag: "Submitted", videoId })
+          // A render picked up from an earlier run gets a full timeout from now.
+          const outcome = yield* poll(videoId, Math.max(phase.submittedAt, ctx.startedAt)).pipe(
+            Effect.as("rendered" as const),
+            Effect.catchTag("Resubmit", (r) =>
+              Effect.gen(function* () {
+                // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
+                if (spent >= ctx.settings.retry.attempts) return yield* Effect.fail(new StepFailed("poll", r.error.message, r.error.code, videoId))
+                yield* onRetry({ step: "submit", attempt: spent, delayMs: 0, reason: r.error.message, unknownOutcome: false })
+                return "resubmit" as const
+              })
+            )
+          )
+          if (outcome === "resubmit") {
+            phase = { _tag: "Submit" }
+            break
+          }
+          yield* ctx.recorder.rendered(job, videoId, yield* Clock.currentTimeMillis)
+          yield* emit((at) => ({ type: "job.rendered", job: id, at, videoId }))
+          phase = { _tag: "Download", videoId }
+          break
+        }
+        case "Download": {
+          const videoId = phase.videoId
+          const downloaded = yield* download(videoId).pipe(
+            // A render an earlier run recorded that the provider no longer has: render it again.
+            Effect.catchIf(
+              (f) => start._tag === "Download" && spent === 0 && /not found/i.test(f.reason),
+              () => Effect.succeed(undefined)
+            )
+          )
+          if (!downloaded) {
+            phase = { _tag: "Submit" }
+            break
+          }
+          const fs = yield* FileSystem.FileSystem
+          const info = yield* fs.stat(job.output).pipe(Effect.orDie)
+          const sha256 = yield* digestFile(job.output).pipe(Effect.orDie)
+          const mtimeMs = Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })
+          yield* ctx.recorder.completed(job, videoId, { sha256, size: downloaded.bytes, mtimeMs }, yield* Clock.currentTimeMillis)
+          yield* setProgress(undefined)
+          return { _tag: "Completed", videoId, bytes: downloaded.bytes } as JobOutcome
+        }
+      }
     }
   }).pipe(
     Effect.catchTags({

@@ -9,7 +9,10 @@ import { Clock, Effect, Exit, Ref } from "effect"
 import type { MirageClient } from "../mirage/MirageClient.ts"
 import type { Plan, PlannedJob } from "../plan/plan.ts"
 import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
-import { runJob, type JobOutcome, type JobProgress, type MachineContext } from "./jobMachine.ts"
+import { digestFile } from "../plan/inspectInputs.ts"
+import type { RenderPlan } from "../state/jobStates.ts"
+import { runJob, type JobOutcome, type JobProgress, type MachineContext, type MachineStart } from "./jobMachine.ts"
+import { noRecorder, type Recorder } from "./recorder.ts"
 import { makeRequestGate } from "./requestGate.ts"
 import type { RunSettings } from "./runSettings.ts"
 
@@ -21,6 +24,12 @@ export interface RunPlanOptions {
   readonly onFinish?: (summary: RunSummary) => Effect.Effect<void, never, FileSystem.FileSystem | Path.Path>
   /** Only these jobs (ids); default all. */
   readonly only?: ReadonlySet<string>
+  /** Where each transition is written down (the journal and lock file); default nowhere. */
+  readonly recorder?: Recorder
+  /** What earlier runs left, per render; default: every render starts from a submit. */
+  readonly renders?: ReadonlyArray<RenderPlan>
+  /** Video ids that already belong to jobs (from the journal). */
+  readonly claimed?: ReadonlySet<string>
 }
 
 /** Jobs grouped by fingerprint, in plan order: the first of each group renders, the rest copy. */
@@ -46,7 +55,13 @@ export const runPlan = (
     const { settings } = options
     const startedAt = yield* Clock.currentTimeMillis
     const jobs = plan.jobs.filter((job) => options.only?.has(job.id) ?? true)
-    const groups = renderGroups(jobs)
+    const wanted = new Set(jobs.map((j) => j.id))
+    const renders: ReadonlyArray<RenderPlan> = (
+      options.renders ?? renderGroups(jobs).map((group): RenderPlan => ({ fingerprint: group[0]!.fingerprint, needing: group, start: { _tag: "Submit" } }))
+    ).map((r) => ({ ...r, needing: r.needing.filter((j) => wanted.has(j.id)) }))
+    const upToDate = jobs.filter((job) => !renders.some((r) => r.needing.includes(job))).map((j) => j.id)
+    const toRender = renders.filter((r) => r.needing.length > 0)
+    const recorder = options.recorder ?? noRecorder
     const outcomes = yield* Ref.make<ReadonlyMap<string, JobOutcome>>(new Map())
     const ctx: MachineContext = {
       settings,
@@ -58,7 +73,11 @@ export const runPlan = (
       stopping: yield* Ref.make(false),
       progress: yield* Ref.make<ReadonlyMap<string, JobProgress>>(new Map()),
       possibleDuplicates: yield* Ref.make(0),
-      spentUsd: yield* Ref.make(0)
+      spentUsd: yield* Ref.make(0),
+      recorder,
+      claimed: yield* Ref.make<ReadonlySet<string>>(options.claimed ?? new Set()),
+      pendingSubmits: yield* Ref.make<ReadonlyMap<string, number>>(new Map()),
+      startedAt
     }
     const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => options.emit(event(iso(ms))))
     const settle = (job: PlannedJob, outcome: JobOutcome) =>
@@ -71,48 +90,70 @@ export const runPlan = (
         })
       )
 
-    /** The file rendered for `leader`, copied (atomically) to `follower`'s output. */
-    const copyShared = (leader: PlannedJob, follower: PlannedJob, videoId: string) =>
+    /** A render's bytes, already on disk at `source`, put (atomically) at `target`'s output. */
+    const place = (source: string, target: PlannedJob, videoId: string, options: { move: boolean; sharedWith?: string }) =>
       Effect.gen(function* () {
-        yield* fs.makeDirectory(path.dirname(follower.output), { recursive: true })
-        const temp = `${follower.output}.copy.part`
-        yield* fs.copyFile(leader.output, temp)
-        yield* fs.rename(temp, follower.output)
-        const bytes = Number((yield* fs.stat(follower.output)).size)
-        yield* emitNow((at) => ({ type: "job.completed", job: follower.id, at, videoId, output: follower.output, bytes, sharedWith: leader.id }))
+        yield* fs.makeDirectory(path.dirname(target.output), { recursive: true })
+        const temp = `${target.output}.copy.part`
+        if (options.move) yield* fs.rename(source, temp)
+        else yield* fs.copyFile(source, temp)
+        yield* fs.rename(temp, target.output)
+        const info = yield* fs.stat(target.output)
+        const bytes = Number(info.size)
+        const sha256 = yield* digestFile(target.output)
+        const mtimeMs = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
+        yield* recorder.completed(target, videoId, { sha256, size: bytes, mtimeMs }, yield* Clock.currentTimeMillis)
+        yield* emitNow((at) => ({
+          type: "job.completed",
+          job: target.id,
+          at,
+          videoId,
+          output: target.output,
+          bytes,
+          ...(options.sharedWith !== undefined ? { sharedWith: options.sharedWith } : {})
+        }))
         return { _tag: "Completed", videoId, bytes } as JobOutcome
       }).pipe(
         Effect.catchAll((e) =>
-          Effect.succeed<JobOutcome>({ _tag: "Failed", step: "download", reason: `copying ${leader.id}'s render: ${e.message}`, videoId })
+          Effect.succeed<JobOutcome>({ _tag: "Failed", step: "download", reason: `placing the render from ${source}: ${e.message}`, videoId })
         )
       )
 
-    const runGroup = (group: ReadonlyArray<PlannedJob>) =>
+    const report = (job: PlannedJob, outcome: JobOutcome) =>
       Effect.gen(function* () {
-        const [leader, ...followers] = group
-        if (!leader) return
-        const outcome = yield* runJob(leader, ctx)
-        yield* settle(leader, outcome)
-        if (outcome._tag === "Completed") {
-          yield* emitNow((at) => ({ type: "job.completed", job: leader.id, at, videoId: outcome.videoId, output: leader.output, bytes: outcome.bytes }))
-        } else if (outcome._tag === "Failed") {
-          yield* emitNow((at) => ({ type: "job.failed", job: leader.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
+        yield* settle(job, outcome)
+        const at = yield* Clock.currentTimeMillis
+        if (outcome._tag === "Failed") {
+          yield* recorder.failed(job, outcome, at)
+          yield* emitNow((at) => ({ type: "job.failed", job: job.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
         } else if (outcome._tag === "Detached") {
-          yield* emitNow((at) => ({ type: "job.detached", job: leader.id, at, videoId: outcome.videoId }))
+          yield* recorder.detached(job, outcome.videoId, at)
+          yield* emitNow((at) => ({ type: "job.detached", job: job.id, at, videoId: outcome.videoId }))
         }
+      })
+
+    const runRender = (render: RenderPlan) =>
+      Effect.gen(function* () {
+        const [leader, ...followers] = render.needing
+        if (!leader) return
+        const start = render.start
+        // The leader gets the bytes (from a file on disk, or from the provider); the others copy them.
+        const outcome: JobOutcome =
+          start._tag === "FromFile"
+            ? yield* place(start.source, leader, "", { move: start.move })
+            : yield* runJob(leader, ctx, start as MachineStart)
+        if (outcome._tag === "Completed" && start._tag !== "FromFile") {
+          yield* emitNow((at) => ({ type: "job.completed", job: leader.id, at, videoId: outcome.videoId, output: leader.output, bytes: outcome.bytes }))
+        }
+        yield* report(leader, outcome)
         for (const follower of followers) {
           const shared: JobOutcome =
             outcome._tag === "Completed"
-              ? yield* copyShared(leader, follower, outcome.videoId)
+              ? yield* place(leader.output, follower, outcome.videoId, { move: false, sharedWith: leader.id })
               : outcome._tag === "Failed"
                 ? { ...outcome, reason: `shares the render of ${leader.id}, which failed: ${outcome.reason}` }
                 : outcome
-          if (shared._tag === "Failed") {
-            yield* emitNow((at) => ({ type: "job.failed", job: follower.id, at, step: shared.step, reason: shared.reason }))
-          } else if (shared._tag === "Detached") {
-            yield* emitNow((at) => ({ type: "job.detached", job: follower.id, at, videoId: shared.videoId }))
-          }
-          yield* settle(follower, shared)
+          yield* report(follower, shared)
         }
       })
 
@@ -126,6 +167,7 @@ export const runPlan = (
         const skipped: Array<string> = []
         const unknownOutcome: Array<string> = []
         for (const job of jobs) {
+          if (upToDate.includes(job.id)) continue
           const outcome = done.get(job.id)
           const progress = inMachine.get(job.id)
           if (outcome?._tag === "Completed") completed.push(job.id)
@@ -138,6 +180,7 @@ export const runPlan = (
         }
         const summary: RunSummary = {
           jobs: jobs.length,
+          upToDate,
           completed,
           failed,
           inFlight,
@@ -157,15 +200,16 @@ export const runPlan = (
       type: "run.started",
       at,
       pipeline: plan.pipeline.name,
-      jobs: jobs.length,
-      renders: groups.length,
+      jobs: jobs.length - upToDate.length,
+      renders: toRender.filter((r) => r.start._tag === "Submit" || r.start._tag === "Reconcile").length,
       concurrency: settings.concurrency,
-      estimatedCostUsd: Math.round(groups.reduce((sum, g) => sum + (g[0]?.estimatedCostUsd ?? 0), 0) * 100) / 100
+      estimatedCostUsd:
+        Math.round(toRender.filter((r) => r.start._tag === "Submit" || r.start._tag === "Reconcile").reduce((sum, r) => sum + (r.needing[0]?.estimatedCostUsd ?? 0), 0) * 100) / 100
     }))
-    for (const job of jobs) {
+    for (const job of toRender.flatMap((r) => r.needing)) {
       yield* emitNow((at) => ({ type: "job.queued", job: job.id, at, set: job.set, estimatedCostUsd: job.estimatedCostUsd }))
     }
-    yield* Effect.forEach(groups, runGroup, { concurrency: settings.concurrency, discard: true }).pipe(
+    yield* Effect.forEach(toRender, runRender, { concurrency: settings.concurrency, discard: true }).pipe(
       // Runs after every job's own finalizers (a submit in flight settles first), so the summary
       // of an interrupted run knows which videos exist.
       Effect.onInterrupt(() =>

@@ -17,6 +17,8 @@ export interface RunSettings {
   readonly timeout: Duration.Duration
   /** After Ctrl-C, how long requests already sent may take to answer before the run stops. */
   readonly settleTime: Duration.Duration
+  /** The client's request timeout: how long a lost submit may have taken to land (reconciliation window). */
+  readonly requestTimeout: Duration.Duration
 }
 
 export const defaultRunSettings: RunSettings = {
@@ -27,7 +29,8 @@ export const defaultRunSettings: RunSettings = {
   retry: { attempts: 5, initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(60) },
   poll: { interval: Duration.seconds(5), maxInterval: Duration.seconds(30) },
   timeout: Duration.minutes(30),
-  settleTime: Duration.seconds(5)
+  settleTime: Duration.seconds(5),
+  requestTimeout: Duration.seconds(60)
 }
 
 export interface RunOverrides {

@@ -1,6 +1,6 @@
 import type { FileSystem } from "@effect/platform"
 import { HttpRouter, HttpServerRequest, type HttpServerResponse } from "@effect/platform"
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Option, Stream } from "effect"
 import { serverError, tooManyRequests, unauthorized } from "./apiErrors.ts"
 import { decideServerError } from "./faultDice.ts"
 import type { SimContext } from "./simContext.ts"
@@ -42,20 +42,31 @@ const authenticate = (context: SimContext, request: HttpServerRequest.HttpServer
   return Option.some(key)
 }
 
+/**
+ * A refusal is sent only once the request body has been read, as a well-behaved server does: an
+ * answer sent mid-upload makes the client's write fail (EPIPE), and the client could not tell a
+ * refused submit from one whose outcome is unknown.
+ */
+const refuse = (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) =>
+  Effect.as(Effect.ignore(Stream.runDrain(request.stream)), response)
+
 const gated = (context: SimContext, route: ApiRoute) =>
   Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
     yield* context.counters.countRequest(routeKey(route.method, route.template))
     if (context.options.latencyMs > 0) yield* Effect.sleep(Duration.millis(context.options.latencyMs))
     const retryAfter = yield* context.throttle.admit
-    if (Option.isSome(retryAfter)) return tooManyRequests(retryAfter.value)
+    if (Option.isSome(retryAfter)) return yield* refuse(request, tooManyRequests(retryAfter.value))
     const failure = yield* decideServerError(context.dice, context.options.errorRate)
-    if (Option.isSome(failure)) return serverError(failure.value)
-    const request = yield* HttpServerRequest.HttpServerRequest
+    if (Option.isSome(failure)) return yield* refuse(request, serverError(failure.value))
     const header = request.headers["x-api-key"]
     const apiKey = authenticate(context, request)
     if (Option.isNone(apiKey)) {
-      return unauthorized(
-        typeof header === "string" && header.trim() !== "" ? "Invalid API key" : "Missing API key: send it in the x-api-key header"
+      return yield* refuse(
+        request,
+        unauthorized(
+          typeof header === "string" && header.trim() !== "" ? "Invalid API key" : "Missing API key: send it in the x-api-key header"
+        )
       )
     }
     return yield* route.handle({ apiKey: apiKey.value })

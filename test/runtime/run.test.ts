@@ -158,15 +158,27 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     expect(stats.requests["POST /v1/videos"]).toBe(2)
   })
 
-  it("a submit whose connection is reset after the body was read is an unknown outcome: retried, counted as a possible duplicate", async () => {
+  it("a submit whose connection is reset after the body was read is reconciled through the list: the video is adopted, not paid twice", async () => {
     const p = tempProject()
-    const file = campaign(p, 1)
-    const { summary, events, stats } = await run(file, { resetRate: 1 }, { retry: { ...fast.retry, attempts: 3 } })
-    expect(summary.failed).toHaveLength(1)
-    expect(summary.possibleDuplicates).toBe(2)
-    expect(events.filter((e) => e.type === "job.duplicateRisk")).toHaveLength(2)
-    // The witness: the provider did create a video each time.
-    expect(Object.values(stats.submissions)).toEqual([3])
+    const file = campaign(p, 3, "run: { concurrency: 1 }\n")
+    const { summary, events, stats } = await run(file, { resetRate: 1, renderFactor: 0 })
+    expect(summary.completed).toHaveLength(3)
+    expect(summary.possibleDuplicates).toBe(0)
+    expect(events.filter((e) => e.type === "job.duplicateRisk")).toEqual([])
+    // The witness: one video per job, and the list was read to find them.
+    expect(Object.values(stats.submissions)).toEqual([1, 1, 1])
+    expect(stats.requests["GET /v1/videos"]).toBeGreaterThanOrEqual(3)
+  })
+
+  it("when the list holds no unclaimed match, the job is submitted again and counted as a possible duplicate", async () => {
+    const p = tempProject()
+    const file = campaign(p, 2, "run: { concurrency: 2 }\n")
+    // Two resets at once: each sees two unclaimed videos in its window, which is ambiguous.
+    const { summary, events, stats } = await run(file, { resetRate: 1, renderFactor: 0 }, { retry: { ...fast.retry, attempts: 2 } })
+    const risks = events.filter((e) => e.type === "job.duplicateRisk").length
+    expect(summary.possibleDuplicates).toBe(risks)
+    expect(risks).toBeGreaterThan(0)
+    expect(Object.values(stats.submissions).reduce((a, b) => a + b, 0)).toBe(2 + risks)
   })
 
   it("a job still rendering at its timeout is detached, never resubmitted, and recorded as in flight", async () => {

@@ -36,7 +36,8 @@ export const formatSummary = (summary: RunSummary): ReadonlyArray<string> => {
   const counts =
     `${summary.completed.length} done, ${summary.failed.length} failed, ` +
     `${summary.inFlight.length} in flight, ${summary.skipped.length} skipped` +
-    (summary.unknownOutcome.length > 0 ? `, ${summary.unknownOutcome.length} unknown` : "")
+    (summary.unknownOutcome.length > 0 ? `, ${summary.unknownOutcome.length} unknown` : "") +
+    (summary.upToDate.length > 0 ? `, ${summary.upToDate.length} already up to date` : "")
   const lines: Array<string> = [
     `${verb} ${formatDuration(summary.elapsedMs)}: ${counts} (${summary.jobs} ${summary.jobs === 1 ? "job" : "jobs"})`
   ]

@@ -5,6 +5,7 @@ export const at = (seconds: number): string => new Date(seconds * 1000).toISOStr
 
 export const summary: RunSummary = {
   jobs: 5,
+  upToDate: [],
   completed: ["renders/a.mp4", "renders/e.mp4"],
   failed: [
     { job: "renders/c.mp4", step: "poll", reason: "the provider's render failed: audio unreadable", code: "INVALID_AUDIO", videoId: "video_c1" }

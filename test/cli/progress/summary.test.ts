@@ -5,6 +5,7 @@ import { summary } from "./fixtures.ts"
 
 const clean: RunSummary = {
   jobs: 2,
+  upToDate: [],
   completed: ["a.mp4", "b.mp4"],
   failed: [],
   inFlight: [],

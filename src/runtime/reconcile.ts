@@ -1,0 +1,49 @@
+/**
+ * An unknown submit outcome (the request reached the provider, the answer was lost) settled by
+ * looking: list recent videos, newest first, and adopt one created within the submit's time
+ * window with the job's model that no other job has claimed. Only an unambiguous match is
+ * adopted; anything else means submitting again, recorded as a possible duplicate. Adopting the
+ * wrong video would put someone else's face on an output, which is worse than paying twice.
+ */
+import { Chunk, Effect, Option, Stream } from "effect"
+import { MirageClient } from "../mirage/MirageClient.ts"
+import type { ApiError } from "../mirage/MirageError.ts"
+import type { Video } from "../mirage/Schemas.ts"
+
+/** The provider's clock may differ from ours; `created_at` is in whole seconds. */
+const skewMs = 2000
+
+export interface ReconcileWindow {
+  /** When the submit was announced (epoch ms). */
+  readonly from: number
+  /** When its outcome became unknown (epoch ms). */
+  readonly until: number
+  readonly model: string
+  /** Video ids already known to belong to a job. */
+  readonly claimed: ReadonlySet<string>
+}
+
+export const candidatesIn = (videos: ReadonlyArray<Video>, window: ReconcileWindow): ReadonlyArray<Video> =>
+  videos.filter((video) => {
+    const created = video.created_at * 1000
+    return (
+      created >= window.from - skewMs &&
+      created <= window.until + skewMs &&
+      (video.model === null || video.model === window.model) &&
+      video.source_video_id === null &&
+      video.status !== "FAILED" &&
+      video.status !== "CANCELLED" &&
+      !window.claimed.has(video.id)
+    )
+  })
+
+export const findSubmittedVideo = (window: ReconcileWindow): Effect.Effect<Option.Option<Video>, ApiError, MirageClient> =>
+  Effect.gen(function* () {
+    const client = yield* MirageClient
+    const recent = yield* client.listVideos({ order: "desc" }).pipe(
+      Stream.takeWhile((video) => video.created_at * 1000 >= window.from - skewMs),
+      Stream.runCollect
+    )
+    const candidates = candidatesIn(Chunk.toReadonlyArray(recent), window)
+    return candidates.length === 1 ? Option.some(candidates[0] as Video) : Option.none()
+  })

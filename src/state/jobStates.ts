@@ -1,0 +1,147 @@
+/**
+ * What is left to do, from the journal, the lock file and the outputs on disk. Decided per render
+ * (fingerprint), because a render's bytes serve every output that shares its fingerprint:
+ * a valid file is copied (or moved, when an output was renamed), a finished remote video is
+ * downloaded, one still rendering is polled, an unknown submit is reconciled, and only what has
+ * no render anywhere is submitted.
+ */
+import { Effect } from "effect"
+import { stat } from "node:fs/promises"
+import { join } from "node:path"
+import type { Plan, PlannedJob } from "../plan/plan.ts"
+import { digestFile } from "../plan/inspectInputs.ts"
+import type { JournalState } from "./journalEntry.ts"
+import type { LockFile } from "./lockFile.ts"
+import { NodeContext } from "@effect/platform-node"
+
+/** A job's state as `clapper plan` and `clapper status` show it. */
+export type JobStateName = "new" | "changed" | "in-flight" | "up-to-date" | "failed"
+
+export interface JobState {
+  readonly name: JobStateName
+  /** A few words on why, e.g. "rendered as video_x, to download" or the last error. */
+  readonly detail?: string
+  readonly videoId?: string
+}
+
+/** Where a render's bytes will come from. */
+export type RenderStart =
+  | { readonly _tag: "UpToDate" }
+  /** A valid file with this fingerprint is on disk: copy it (move it, when its output left the pipeline). */
+  | { readonly _tag: "FromFile"; readonly source: string; readonly move: boolean }
+  | { readonly _tag: "Download"; readonly videoId: string }
+  | { readonly _tag: "Poll"; readonly videoId: string; readonly submittedAt: number }
+  /** A submit was announced but its answer never recorded: find the video before submitting again. */
+  | { readonly _tag: "Reconcile"; readonly intentAt: number }
+  | { readonly _tag: "Submit" }
+
+export interface RenderPlan {
+  readonly fingerprint: string
+  /** The group's jobs that need their file (up-to-date ones left out). */
+  readonly needing: ReadonlyArray<PlannedJob>
+  readonly start: RenderStart
+}
+
+export interface Resumption {
+  readonly jobs: ReadonlyMap<string, JobState>
+  readonly renders: ReadonlyArray<RenderPlan>
+}
+
+interface FileFacts {
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+const fileFacts = (path: string): Effect.Effect<FileFacts | undefined> =>
+  Effect.promise(() =>
+    stat(path).then(
+      (s) => (s.isFile() ? { size: s.size, mtimeMs: s.mtimeMs } : undefined),
+      () => undefined
+    )
+  )
+
+/**
+ * True when `path` holds the bytes the lock recorded: size and mtime as the journal last saw them
+ * stand in for the digest; when they differ, the digest decides.
+ */
+const matches = (path: string, expected: { sha256: string; size: number }, seen: { size: number; mtimeMs: number } | undefined) =>
+  Effect.gen(function* () {
+    const facts = yield* fileFacts(path)
+    if (!facts || facts.size !== expected.size) return false
+    if (seen && seen.size === facts.size && seen.mtimeMs === facts.mtimeMs) return true
+    const digest = yield* digestFile(path).pipe(Effect.provide(NodeContext.layer), Effect.orElseSucceed(() => ""))
+    return digest === expected.sha256
+  })
+
+export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): Effect.Effect<Resumption> =>
+  Effect.gen(function* () {
+    const root = plan.pipeline.projectRoot
+    const jobs = new Map<string, JobState>()
+    const groups = new Map<string, Array<PlannedJob>>()
+    for (const job of plan.jobs) groups.set(job.fingerprint, [...(groups.get(job.fingerprint) ?? []), job])
+    const inPlan = new Set(plan.jobs.map((j) => j.id))
+    const renders: Array<RenderPlan> = []
+
+    for (const [fp, group] of groups) {
+      const needing: Array<PlannedJob> = []
+      let validFile: { path: string; move: boolean } | undefined
+      for (const job of group) {
+        const entry = lock.outputs[job.id]
+        const upToDate = entry !== undefined && entry.fingerprint === fp && (yield* matches(job.output, entry.output, journal.outputs.get(job.id)))
+        if (upToDate) {
+          jobs.set(job.id, { name: "up-to-date", videoId: entry.videoId })
+          validFile ??= { path: job.output, move: false }
+        } else {
+          needing.push(job)
+        }
+      }
+      if (needing.length === 0) {
+        renders.push({ fingerprint: fp, needing, start: { _tag: "UpToDate" } })
+        continue
+      }
+      // A renamed output: the old path still holds this render's bytes.
+      if (!validFile) {
+        for (const [id, entry] of Object.entries(lock.outputs)) {
+          if (entry.fingerprint !== fp || group.some((j) => j.id === id)) continue
+          const path = join(root, id)
+          if (yield* matches(path, entry.output, journal.outputs.get(id))) {
+            validFile = { path, move: !inPlan.has(id) }
+            break
+          }
+        }
+      }
+      const render = journal.renders.get(fp)
+      const lockVideo = Object.values(lock.outputs).find((e) => e.fingerprint === fp)?.videoId
+      let start: RenderStart
+      let state: JobState
+      if (validFile) {
+        start = { _tag: "FromFile", source: validFile.path, move: validFile.move }
+        state = { name: "in-flight", detail: `rendered; to ${validFile.move ? "move" : "copy"} from ${validFile.path}` }
+      } else if (render?.status === "complete" && render.videoId) {
+        start = { _tag: "Download", videoId: render.videoId }
+        state = { name: "in-flight", detail: `rendered as ${render.videoId}; to download`, videoId: render.videoId }
+      } else if ((render?.status === "submitted" || render?.status === "detached") && render.videoId) {
+        start = { _tag: "Poll", videoId: render.videoId, submittedAt: render.submittedAt ?? render.intentAt ?? 0 }
+        state = { name: "in-flight", detail: `rendering as ${render.videoId}`, videoId: render.videoId }
+      } else if (render?.status === "submitting" && render.intentAt !== undefined) {
+        start = { _tag: "Reconcile", intentAt: render.intentAt }
+        state = { name: "in-flight", detail: "a submit was sent but its answer never recorded; to reconcile with the provider" }
+      } else if (lockVideo !== undefined && render?.status !== "failed") {
+        start = { _tag: "Download", videoId: lockVideo }
+        state = { name: "in-flight", detail: `rendered as ${lockVideo} (lock file); to download`, videoId: lockVideo }
+      } else if (render?.status === "failed") {
+        start = { _tag: "Submit" }
+        state = { name: "failed", detail: render.error ? `${render.error.step}: ${render.error.reason}` : "failed", ...(render.videoId ? { videoId: render.videoId } : {}) }
+      } else {
+        start = { _tag: "Submit" }
+        state = { name: "new" }
+      }
+      for (const job of needing) {
+        const previous = lock.outputs[job.id]
+        const changed = previous !== undefined && previous.fingerprint !== fp
+        jobs.set(job.id, state.name === "new" && changed ? { name: "changed", detail: "its inputs or parameters changed since the lock was written" } : state)
+      }
+      renders.push({ fingerprint: fp, needing, start })
+    }
+    return { jobs, renders }
+  })

@@ -1,0 +1,149 @@
+/**
+ * The journal's vocabulary: one entry per transition of a render (keyed by fingerprint) or an
+ * output (keyed by job id), and the state they fold into. Plain JSON, explicit and serialisable,
+ * so another store (SQL, a workflow engine) can hold the same transitions later.
+ */
+
+export const journalVersion = 1
+
+export type JournalEntry =
+  | { readonly t: "header"; readonly version: number; readonly pipeline: string }
+  /** Written (and synced) before a submit is sent: if no `submitted` follows, the outcome is unknown. */
+  | { readonly t: "intent"; readonly fp: string; readonly job: string; readonly at: number }
+  | { readonly t: "submitted"; readonly fp: string; readonly job: string; readonly videoId: string; readonly at: number }
+  /** The submit certainly created nothing (refused before or by the provider): the intent is void. */
+  | { readonly t: "notSubmitted"; readonly fp: string; readonly at: number }
+  /** An unknown outcome resolved by finding the video in `GET /v1/videos`. */
+  | { readonly t: "adopted"; readonly fp: string; readonly job: string; readonly videoId: string; readonly at: number }
+  /** An unknown outcome that could not be matched: submitted again, and a second video may exist. */
+  | { readonly t: "possibleDuplicate"; readonly fp: string; readonly job: string; readonly at: number; readonly reason: string }
+  | { readonly t: "complete"; readonly fp: string; readonly videoId: string; readonly at: number }
+  | {
+      readonly t: "failed"
+      readonly fp: string
+      readonly step: string
+      readonly reason: string
+      readonly code?: string
+      readonly videoId?: string
+      readonly at: number
+    }
+  | { readonly t: "detached"; readonly fp: string; readonly videoId: string; readonly at: number }
+  | {
+      readonly t: "downloaded"
+      readonly job: string
+      readonly fp: string
+      readonly videoId: string
+      readonly sha256: string
+      readonly size: number
+      readonly mtimeMs: number
+      readonly at: number
+    }
+  | { readonly t: "snapshot"; readonly state: JournalSnapshot }
+
+export type RenderStatus = "submitting" | "submitted" | "complete" | "failed" | "detached"
+
+export interface RenderRecord {
+  readonly status: RenderStatus
+  readonly videoId?: string
+  /** When the last submit was announced (epoch ms): the start of the reconciliation window. */
+  readonly intentAt?: number
+  readonly submittedAt?: number
+  readonly job: string
+  readonly error?: { readonly step: string; readonly reason: string; readonly code?: string }
+  readonly possibleDuplicates: number
+}
+
+export interface OutputRecord {
+  readonly fp: string
+  readonly videoId: string
+  readonly sha256: string
+  readonly size: number
+  readonly mtimeMs: number
+}
+
+/**
+ * The folded journal. Mutable maps on purpose: a 10,000-job campaign's journal holds tens of
+ * thousands of entries, and copying a map per entry would make loading quadratic.
+ */
+export interface JournalState {
+  /** By fingerprint. */
+  readonly renders: Map<string, RenderRecord>
+  /** By job id (output path relative to the project root). */
+  readonly outputs: Map<string, OutputRecord>
+}
+
+export const emptyJournalState = (): JournalState => ({ renders: new Map(), outputs: new Map() })
+
+/** The state as plain JSON, for a compaction snapshot. */
+export interface JournalSnapshot {
+  readonly renders: Readonly<Record<string, RenderRecord>>
+  readonly outputs: Readonly<Record<string, OutputRecord>>
+}
+
+export const toSnapshot = (state: JournalState): JournalSnapshot => ({
+  renders: Object.fromEntries(state.renders),
+  outputs: Object.fromEntries(state.outputs)
+})
+
+const fresh = (job: string): RenderRecord => ({ status: "submitting", job, possibleDuplicates: 0 })
+
+/** Folds one entry into the state (in place). Entries are applied in file order. */
+export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
+  const render = (fp: string, job: string) => state.renders.get(fp) ?? fresh(job)
+  switch (entry.t) {
+    case "header":
+      return
+    case "snapshot":
+      state.renders.clear()
+      state.outputs.clear()
+      for (const [fp, r] of Object.entries(entry.state.renders)) state.renders.set(fp, r)
+      for (const [job, o] of Object.entries(entry.state.outputs)) state.outputs.set(job, o)
+      return
+    case "intent": {
+      const r = render(entry.fp, entry.job)
+      state.renders.set(entry.fp, { status: "submitting", intentAt: entry.at, job: entry.job, possibleDuplicates: r.possibleDuplicates })
+      return
+    }
+    case "submitted":
+    case "adopted": {
+      const r = render(entry.fp, entry.job)
+      state.renders.set(entry.fp, { ...r, status: "submitted", videoId: entry.videoId, job: entry.job, submittedAt: entry.at })
+      return
+    }
+    case "notSubmitted":
+      state.renders.delete(entry.fp)
+      return
+    case "possibleDuplicate": {
+      const r = render(entry.fp, entry.job)
+      state.renders.set(entry.fp, { ...r, possibleDuplicates: r.possibleDuplicates + 1 })
+      return
+    }
+    case "complete":
+      state.renders.set(entry.fp, { ...render(entry.fp, ""), status: "complete", videoId: entry.videoId })
+      return
+    case "failed": {
+      const { error: _, ...r } = render(entry.fp, "")
+      state.renders.set(entry.fp, {
+        ...r,
+        status: "failed",
+        ...(entry.videoId !== undefined ? { videoId: entry.videoId } : {}),
+        error: { step: entry.step, reason: entry.reason, ...(entry.code !== undefined ? { code: entry.code } : {}) }
+      })
+      return
+    }
+    case "detached":
+      state.renders.set(entry.fp, { ...render(entry.fp, ""), status: "detached", videoId: entry.videoId })
+      return
+    case "downloaded":
+      state.renders.set(entry.fp, { ...render(entry.fp, entry.job), status: "complete", videoId: entry.videoId })
+      state.outputs.set(entry.job, { fp: entry.fp, videoId: entry.videoId, sha256: entry.sha256, size: entry.size, mtimeMs: entry.mtimeMs })
+      return
+  }
+}
+
+/** Every video id the journal knows of: a reconciliation never adopts one of these. */
+export const claimedVideoIds = (state: JournalState): ReadonlySet<string> =>
+  new Set([
+    ...[...state.renders.values()].flatMap((r) => (r.videoId ? [r.videoId] : [])),
+    ...[...state.outputs.values()].map((o) => o.videoId)
+  ])
