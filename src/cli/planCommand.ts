@@ -3,19 +3,22 @@ import { Console, Effect } from "effect"
 import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline, type Plan } from "../plan/plan.ts"
 import { planToJson } from "../plan/planJson.ts"
+import { jobStateNames, readPipelineState, type PipelineState } from "../state/pipelineState.ts"
+import { CliExit, ExitCodes } from "./exitCode.ts"
 import { formatTable, usd } from "./table.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the plan as one JSON object."))
 
-const planLines = (plan: Plan): ReadonlyArray<string> => [
+const planLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> => [
   `${plan.pipeline.name} (${plan.pipeline.file})`,
   "",
   ...formatTable(
-    ["OUTPUT", "SET", "IMAGE", "AUDIO", "COST", "FINGERPRINT"],
+    ["OUTPUT", "STATE", "SET", "IMAGE", "AUDIO", "COST", "FINGERPRINT"],
     plan.jobs.map((job) => [
       job.id,
+      state.jobs.get(job.id)?.name ?? "new",
       job.set,
       job.inputs.image.path,
       `${job.inputs.audio.path} (${(job.inputs.audio.durationSeconds ?? 0).toFixed(1)} s)`,
@@ -24,13 +27,18 @@ const planLines = (plan: Plan): ReadonlyArray<string> => [
     ])
   ),
   "",
-  `${plan.totals.jobs} job${plan.totals.jobs === 1 ? "" : "s"}, ${plan.totals.renders} render${plan.totals.renders === 1 ? "" : "s"}, estimated ${usd(plan.totals.estimatedCostUsd)}`
+  `${plan.totals.jobs} job${plan.totals.jobs === 1 ? "" : "s"}, ${plan.totals.renders} render${plan.totals.renders === 1 ? "" : "s"}, estimated ${usd(plan.totals.estimatedCostUsd)}`,
+  jobStateNames.map((name) => `${state.counts[name]} ${name}`).join(", ")
 ]
 
 export const planCommand = Command.make("plan", { file, json }, ({ file, json }) =>
   Effect.gen(function* () {
-    const plan = yield* exitOnInvalidPipeline(Effect.flatMap(loadPipeline(file), planPipeline))
-    if (json) yield* Console.log(JSON.stringify(planToJson(plan, process.cwd()), null, 2))
-    else yield* Effect.forEach(planLines(plan), (line) => Console.log(line))
+    const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
+    const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
+    const state = yield* readPipelineState(pipeline, plan).pipe(
+      Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
+    )
+    if (json) yield* Console.log(JSON.stringify(planToJson(plan, process.cwd(), state), null, 2))
+    else yield* Effect.forEach(planLines(plan, state), (line) => Console.log(line))
   })
-).pipe(Command.withDescription("Show the jobs a pipeline expands to: inputs, output, fingerprint and estimated cost."))
+).pipe(Command.withDescription("Show the jobs a pipeline expands to: state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost."))

@@ -18,8 +18,11 @@ const concurrency = Options.integer("concurrency").pipe(
   Options.withDescription("Jobs in flight at the provider (overrides run.concurrency).")
 )
 const json = Options.boolean("json").pipe(Options.withDescription("Print NDJSON events on stdout instead of progress."))
+const rebuildState = Options.boolean("rebuild-state").pipe(
+  Options.withDescription("Set an unreadable journal or lock file aside and rebuild the state from the lock file and the outputs on disk.")
+)
 
-export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json }, (args) =>
+export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json, rebuildState }, (args) =>
   Effect.scoped(
     Effect.gen(function* () {
       if (Option.isSome(args.concurrency) && args.concurrency.value < 1) {
@@ -35,6 +38,7 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
       const summary = yield* runPipeline(args.file, {
         backend: args.sim ? { _tag: "Simulator" } : { _tag: "Api", baseUrl: Option.getOrUndefined(args.baseUrl) },
         concurrency: Option.getOrUndefined(args.concurrency),
+        rebuildState: args.rebuildState,
         emit: renderer.onEvent
       }).pipe(
         Effect.ensuring(renderer.close),
@@ -47,7 +51,10 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
                 lines: [`clapper: ${e.message}. Set it to your Mirage API key, or use --sim to try the pipeline on the simulator.`]
               })
             ),
-          SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
+          SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+          StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+          RunnerLocked: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+          RunnerLockFailed: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
         })
       )
       if (summary.failed.length > 0) return yield* Effect.fail(new CliExit({ code: ExitCodes.jobsFailed, lines: [] }))

@@ -1,8 +1,19 @@
 /** The documented JSON form of a plan (`clapper plan --json`). */
 import { relative, sep } from "node:path"
+import type { JobState } from "../state/jobStates.ts"
+import type { PipelineState } from "../state/pipelineState.ts"
 import type { Plan } from "./plan.ts"
 
-export const planToJson = (plan: Plan, cwd: string) => ({
+const stateJson = (state: JobState | undefined) =>
+  state === undefined
+    ? {}
+    : {
+        state: state.name,
+        ...(state.detail !== undefined ? { stateDetail: state.detail } : {}),
+        ...(state.videoId !== undefined ? { videoId: state.videoId } : {})
+      }
+
+export const planToJson = (plan: Plan, cwd: string, state?: PipelineState) => ({
   pipeline: plan.pipeline,
   jobs: plan.jobs.map((job) => ({
     id: job.id,
@@ -13,7 +24,8 @@ export const planToJson = (plan: Plan, cwd: string) => ({
     model: job.model,
     fingerprint: job.fingerprint,
     inputs: job.inputs,
-    estimatedCostUsd: job.estimatedCostUsd
+    estimatedCostUsd: job.estimatedCostUsd,
+    ...stateJson(state?.jobs.get(job.id))
   })),
-  totals: plan.totals
+  totals: { ...plan.totals, ...(state ? { states: state.counts } : {}) }
 })

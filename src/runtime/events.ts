@@ -65,6 +65,8 @@ export type RunEvent =
       readonly videoId: string
     })
   | { readonly type: "run.throttled"; readonly at: string; readonly untilMs: number }
+  /** Something a person should know that does not stop the run (a stale runner lock taken over, a torn journal line). */
+  | { readonly type: "run.warning"; readonly at: string; readonly message: string }
   | { readonly type: "run.stopping"; readonly at: string; readonly reason: string }
   | { readonly type: "run.finished"; readonly at: string; readonly summary: RunSummary }
 

@@ -45,6 +45,8 @@ export interface RenderPlan {
 export interface Resumption {
   readonly jobs: ReadonlyMap<string, JobState>
   readonly renders: ReadonlyArray<RenderPlan>
+  /** Up to date by the journal, missing from the lock (a crash before the lock was rewritten). */
+  readonly missingFromLock: ReadonlyArray<{ readonly job: PlannedJob; readonly videoId: string; readonly sha256: string; readonly size: number }>
 }
 
 interface FileFacts {
@@ -81,15 +83,20 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
     for (const job of plan.jobs) groups.set(job.fingerprint, [...(groups.get(job.fingerprint) ?? []), job])
     const inPlan = new Set(plan.jobs.map((j) => j.id))
     const renders: Array<RenderPlan> = []
+    const missingFromLock: Array<Resumption["missingFromLock"][number]> = []
 
     for (const [fp, group] of groups) {
       const needing: Array<PlannedJob> = []
       let validFile: { path: string; move: boolean } | undefined
       for (const job of group) {
         const entry = lock.outputs[job.id]
-        const upToDate = entry !== undefined && entry.fingerprint === fp && (yield* matches(job.output, entry.output, journal.outputs.get(job.id)))
-        if (upToDate) {
-          jobs.set(job.id, { name: "up-to-date", videoId: entry.videoId })
+        const seen = journal.outputs.get(job.id)
+        const byLock = entry !== undefined && entry.fingerprint === fp && (yield* matches(job.output, entry.output, seen))
+        const byJournal = !byLock && seen !== undefined && seen.fp === fp && (yield* matches(job.output, seen, seen))
+        if (byLock || byJournal) {
+          const videoId = byLock ? (entry as { videoId: string }).videoId : (seen as { videoId: string }).videoId
+          jobs.set(job.id, { name: "up-to-date", videoId })
+          if (byJournal && seen) missingFromLock.push({ job, videoId, sha256: seen.sha256, size: seen.size })
           validFile ??= { path: job.output, move: false }
         } else {
           needing.push(job)
@@ -143,5 +150,5 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       }
       renders.push({ fingerprint: fp, needing, start })
     }
-    return { jobs, renders }
+    return { jobs, renders, missingFromLock }
   })

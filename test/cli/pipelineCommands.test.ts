@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest"
+import { repoPipelineProject } from "../support/repoPipeline.ts"
 import { runCli } from "../support/runCli.ts"
 import { tempProject } from "../support/tempProject.ts"
 
 describe("clapper validate / plan / schema (the real binary)", () => {
   it("validate: one summary line per valid file, exit 0", async () => {
-    const result = await runCli(["validate", "pipelines/quickstart.yaml", "pipelines/spring-launch.yaml"])
+    const result = await runCli(["validate", "pipelines/quickstart.yaml", "pipelines/spring-launch.yaml"], {
+      cwd: repoPipelineProject("quickstart.yaml", "spring-launch.yaml")
+    })
     expect(result).toMatchObject({ code: 0, stderr: "" })
     expect(result.stdout).toBe("pipelines/quickstart.yaml: ok, 2 jobs\npipelines/spring-launch.yaml: ok, 12 jobs\n")
   })
@@ -26,11 +29,16 @@ describe("clapper validate / plan / schema (the real binary)", () => {
   })
 
   it("plan --json: the documented shape, with totals", async () => {
-    const result = await runCli(["plan", "pipelines/spring-launch.yaml", "--json"])
+    const result = await runCli(["plan", "pipelines/spring-launch.yaml", "--json"], { cwd: repoPipelineProject("spring-launch.yaml") })
     expect(result.code).toBe(0)
     const plan = JSON.parse(result.stdout)
     expect(plan.pipeline).toMatchObject({ name: "spring-launch", file: "pipelines/spring-launch.yaml" })
-    expect(plan.totals).toEqual({ jobs: 12, renders: 12, estimatedCostUsd: 11.7 })
+    expect(plan.totals).toEqual({
+      jobs: 12,
+      renders: 12,
+      estimatedCostUsd: 11.7,
+      states: { new: 12, changed: 0, "in-flight": 0, "up-to-date": 0, failed: 0 }
+    })
     expect(plan.jobs[0]).toEqual({
       id: "renders/spring-2026/hero.mp4",
       set: "hero",
@@ -42,15 +50,16 @@ describe("clapper validate / plan / schema (the real binary)", () => {
         image: expect.objectContaining({ path: "../examples/assets/presenters/alice.png", kind: "png" }),
         audio: expect.objectContaining({ path: "../examples/assets/voice/welcome.mp3", kind: "mp3" })
       },
-      estimatedCostUsd: 0.9
+      estimatedCostUsd: 0.9,
+      state: "new"
     })
   })
 
   it("plan: a table and a total for people; exit 2 on a missing file", async () => {
-    const ok = await runCli(["plan", "pipelines/quickstart.yaml"])
+    const ok = await runCli(["plan", "pipelines/quickstart.yaml"], { cwd: repoPipelineProject("quickstart.yaml") })
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain("renders/quickstart/alice--hello.mp4")
-    expect(ok.stdout.trim().split("\n").at(-1)).toBe("2 jobs, 2 renders, estimated $1.80")
+    expect(ok.stdout.trim().split("\n").slice(-2)).toEqual(["2 jobs, 2 renders, estimated $1.80", "2 new, 0 changed, 0 in-flight, 0 up-to-date, 0 failed"])
     const missing = await runCli(["plan", "pipelines/nope.yaml"])
     expect(missing.code).toBe(2)
   })

@@ -1,26 +1,14 @@
 /** `clapper run` as a user runs it: the real binary, the built-in simulator, real MP4s out. */
 import ffmpeg from "@ffmpeg-installer/ffmpeg"
 import { execFileSync, spawn } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { repoPipelineProject } from "../support/repoPipeline.ts"
 import { runCli } from "../support/runCli.ts"
 import { repoRoot } from "../support/tempProject.ts"
 
-const dirs: Array<string> = []
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
-
-/** A copy of the repository's quickstart (pipeline and example assets) in a fresh project. */
-const quickstartProject = () => {
-  const root = mkdtempSync(join(tmpdir(), "clapper-run-"))
-  dirs.push(root)
-  writeFileSync(join(root, "package.json"), "{}\n")
-  mkdirSync(join(root, "pipelines"))
-  cpSync(join(repoRoot, "pipelines", "quickstart.yaml"), join(root, "pipelines", "quickstart.yaml"))
-  cpSync(join(repoRoot, "examples", "assets"), join(root, "examples", "assets"), { recursive: true })
-  return root
-}
+const quickstartProject = () => repoPipelineProject("quickstart.yaml")
 
 /** Duration in seconds and stream kinds, read by ffmpeg itself. */
 const probe = (file: string) => {
@@ -87,9 +75,12 @@ describe("clapper run (the real binary)", () => {
       child.on("exit", (code) => resolve(code))
     })
     expect(exitCode).toBe(130)
-    const record = JSON.parse(readFileSync(join(root, "pipelines", ".clapper", "quickstart", "in-flight.json"), "utf8"))
-    expect(record.interrupted).toBe(true)
-    expect(record.inFlight.map((j: { videoId: string }) => j.videoId).sort()).toEqual([...submitted].sort())
+    // The journal recorded both videos: `clapper status` shows them in flight, with their ids.
+    const status = await runCli(["status", "pipelines/quickstart.yaml", "--json"], { cwd: root })
+    expect(status.code).toBe(0)
+    const report = JSON.parse(status.stdout) as { inFlight: Array<{ videoId: string }>; runner: unknown }
+    expect(report.inFlight.map((j) => j.videoId).sort()).toEqual([...submitted].sort())
+    expect(report.runner).toBeNull() // the lock was released on the way out
     const leftovers = existsSync(join(root, "renders")) ? readdirSync(join(root, "renders"), { recursive: true }) : []
     expect(leftovers.filter((f) => String(f).endsWith(".mp4") || String(f).endsWith(".part"))).toEqual([])
   }, 60_000)

@@ -231,6 +231,8 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
       return { ...state, throttledUntilMs: Math.max(state.throttledUntilMs ?? 0, event.untilMs) }
     case "run.stopping":
       return { ...state, stopping: event.reason }
+    case "run.warning":
+      return state
     case "run.finished":
       return {
         ...state,

@@ -26,7 +26,7 @@ export interface LiveRendererOptions {
 }
 
 /** Events worth keeping in the scrollback, not only in the (moving) frame. */
-const persisted: ReadonlySet<RunEvent["type"]> = new Set(["job.failed", "job.duplicateRisk", "job.detached", "run.stopping"])
+const persisted: ReadonlySet<RunEvent["type"]> = new Set(["job.failed", "job.duplicateRisk", "job.detached", "run.stopping", "run.warning"])
 
 /** The terminal as a stream for log-update: everything goes through `write`. */
 const terminalStream = (write: (text: string) => void, columns: number): Writable =>

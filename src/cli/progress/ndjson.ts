@@ -30,6 +30,7 @@ times in milliseconds. Fields marked ? may be absent; new fields and event types
 | \`job.detached\` | \`job\`, \`videoId\` (still rendering when the job's timeout passed; the next run picks it up) |
 | \`run.throttled\` | \`untilMs\` (epoch milliseconds: no request starts before then) |
 | \`run.stopping\` | \`reason\` |
+| \`run.warning\` | \`message\` (something to know that does not stop the run: a stale runner lock taken over, a torn journal line) |
 | \`run.finished\` | \`summary\`: \`jobs\`, \`completed\` (job ids), \`failed\` ({\`job\`, \`step\`, \`reason\`, \`code\`?, \`videoId\`?}), \`inFlight\` ({\`job\`, \`videoId\`}), \`skipped\` (job ids), \`unknownOutcome\` (job ids whose submit was unanswered when the run was interrupted), \`possibleDuplicates\`, \`interrupted\`, \`spentUsd\`, \`elapsedMs\` |
 
 \`run.finished\` is the last line of a run that ends normally or on Ctrl-C.

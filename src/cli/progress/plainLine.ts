@@ -107,6 +107,8 @@ export const plainLines = (state: PlainState, event: RunEvent): readonly [PlainS
     }
     case "run.stopping":
       return [state, line(event.at, `stopping: ${event.reason}`)]
+    case "run.warning":
+      return [state, line(event.at, `warning: ${event.message}`)]
     case "run.finished":
       return [initialPlainState, formatSummary(event.summary)]
   }

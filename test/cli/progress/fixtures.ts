@@ -68,6 +68,7 @@ export const oneOfEach: { readonly [K in RunEventType]: Extract<RunEvent, { type
   "job.detached": { type: "job.detached", at: at(1800), job: "renders/x.mp4", videoId: "video_abc" },
   "run.throttled": { type: "run.throttled", at: at(4), untilMs: 11_000 },
   "run.stopping": { type: "run.stopping", at: at(5), reason: "budget reached" },
+  "run.warning": { type: "run.warning", at: at(5), message: "took over the runner lock of pid 12 on host-a, which is gone" },
   "run.finished": { type: "run.finished", at: at(95), summary }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * The file-backed `Recorder`: transitions go to the journal (synced before and after every remote
+ * call), completed outputs to the lock file. The lock is rewritten after each completed job; when
+ * jobs complete faster than it can be rewritten, the writes coalesce (the journal already holds
+ * every completion, so nothing is lost in between).
+ */
+import { Effect, Queue, Ref, type Scope } from "effect"
+import type { PlannedJob } from "../plan/plan.ts"
+import type { Recorder } from "../runtime/recorder.ts"
+import type { Journal } from "./journal.ts"
+import { writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
+
+export const lockEntryFor = (job: PlannedJob, videoId: string, output: { sha256: string; size: number }): LockEntry => ({
+  fingerprint: job.fingerprint,
+  model: job.model,
+  inputs: {
+    image: { path: job.inputs.image.path, sha256: job.inputs.image.sha256 },
+    audio: { path: job.inputs.audio.path, sha256: job.inputs.audio.sha256 }
+  },
+  parameters: {},
+  videoId,
+  output: { sha256: output.sha256, size: output.size },
+  durationSeconds: Math.round((job.inputs.audio.durationSeconds ?? 0) * 1000) / 1000,
+  costUsd: job.estimatedCostUsd
+})
+
+export interface StateRecorder extends Recorder {
+  /** Writes the lock file now. */
+  readonly flush: Effect.Effect<void>
+  /** An output found up to date through the journal (not yet in the lock): its entry is restored. */
+  readonly upToDate: (job: PlannedJob, videoId: string, output: { sha256: string; size: number }) => Effect.Effect<void>
+}
+
+export const makeStateRecorder = (options: {
+  readonly journal: Journal
+  readonly lockPath: string
+  readonly lock: LockFile
+  /** Ids of the jobs in the pipeline now: entries for outputs no longer in it are dropped. */
+  readonly jobIds: ReadonlySet<string>
+}): Effect.Effect<StateRecorder, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { journal } = options
+    const outputs = yield* Ref.make<Readonly<Record<string, LockEntry>>>(
+      Object.fromEntries(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
+    )
+    const writing = yield* Effect.makeSemaphore(1)
+    const flush = writing.withPermits(1)(
+      Effect.flatMap(Ref.get(outputs), (entries) => writeLockFile(options.lockPath, { version: options.lock.version, pipeline: options.lock.pipeline, outputs: entries }))
+    )
+    // One writer: each signal is followed by a write that includes everything completed before it;
+    // signals that arrive during a write collapse into one more write.
+    const dirty = yield* Queue.sliding<void>(1)
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(dirty), flush)))
+    // Whatever happens to the run, the lock ends in step with what completed.
+    yield* Effect.addFinalizer(() => flush)
+    const durable = { durable: true } as const
+    const recorder: StateRecorder = {
+      intent: (job, at) => journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at }, durable),
+      submitted: (job, videoId, at) => journal.append({ t: "submitted", fp: job.fingerprint, job: job.id, videoId, at }, durable),
+      notSubmitted: (job, at) => journal.append({ t: "notSubmitted", fp: job.fingerprint, at }, durable),
+      adopted: (job, videoId, at) => journal.append({ t: "adopted", fp: job.fingerprint, job: job.id, videoId, at }, durable),
+      possibleDuplicate: (job, reason, at) => journal.append({ t: "possibleDuplicate", fp: job.fingerprint, job: job.id, reason, at }, durable),
+      rendered: (job, videoId, at) => journal.append({ t: "complete", fp: job.fingerprint, videoId, at }, { durable: false }),
+      failed: (job, failure, at) =>
+        journal.append(
+          {
+            t: "failed",
+            fp: job.fingerprint,
+            step: failure.step,
+            reason: failure.reason,
+            ...(failure.code !== undefined ? { code: failure.code } : {}),
+            ...(failure.videoId !== undefined ? { videoId: failure.videoId } : {}),
+            at
+          },
+          durable
+        ),
+      detached: (job, videoId, at) => journal.append({ t: "detached", fp: job.fingerprint, videoId, at }, durable),
+      completed: (job, videoId, facts, at) =>
+        Effect.gen(function* () {
+          yield* journal.append({ t: "downloaded", job: job.id, fp: job.fingerprint, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)
+          yield* Ref.update(outputs, (entries) => ({ ...entries, [job.id]: lockEntryFor(job, videoId, facts) }))
+          yield* Queue.offer(dirty, undefined)
+        }),
+      upToDate: (job, videoId, facts) =>
+        Ref.update(outputs, (entries) => (entries[job.id] ? entries : { ...entries, [job.id]: lockEntryFor(job, videoId, facts) })),
+      flush
+    }
+    return recorder
+  })
