@@ -140,7 +140,7 @@ export const runPlan = (
         // The leader gets the bytes (from a file on disk, or from the provider); the others copy them.
         const outcome: JobOutcome =
           start._tag === "FromFile"
-            ? yield* place(start.source, leader, "", { move: start.move })
+            ? yield* place(start.source, leader, start.videoId, { move: start.move })
             : yield* runJob(leader, ctx, start as MachineStart)
         if (outcome._tag === "Completed" && start._tag !== "FromFile") {
           yield* emitNow((at) => ({ type: "job.completed", job: leader.id, at, videoId: outcome.videoId, output: leader.output, bytes: outcome.bytes }))

@@ -28,7 +28,7 @@ export interface JobState {
 export type RenderStart =
   | { readonly _tag: "UpToDate" }
   /** A valid file with this fingerprint is on disk: copy it (move it, when its output left the pipeline). */
-  | { readonly _tag: "FromFile"; readonly source: string; readonly move: boolean }
+  | { readonly _tag: "FromFile"; readonly source: string; readonly move: boolean; readonly videoId: string }
   | { readonly _tag: "Download"; readonly videoId: string }
   | { readonly _tag: "Poll"; readonly videoId: string; readonly submittedAt: number }
   /** A submit was announced but its answer never recorded: find the video before submitting again. */
@@ -87,7 +87,7 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
 
     for (const [fp, group] of groups) {
       const needing: Array<PlannedJob> = []
-      let validFile: { path: string; move: boolean } | undefined
+      let validFile: { path: string; move: boolean; videoId: string } | undefined
       for (const job of group) {
         const entry = lock.outputs[job.id]
         const seen = journal.outputs.get(job.id)
@@ -97,7 +97,7 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
           const videoId = byLock ? (entry as { videoId: string }).videoId : (seen as { videoId: string }).videoId
           jobs.set(job.id, { name: "up-to-date", videoId })
           if (byJournal && seen) missingFromLock.push({ job, videoId, sha256: seen.sha256, size: seen.size })
-          validFile ??= { path: job.output, move: false }
+          validFile ??= { path: job.output, move: false, videoId }
         } else {
           needing.push(job)
         }
@@ -112,7 +112,7 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
           if (entry.fingerprint !== fp || group.some((j) => j.id === id)) continue
           const path = join(root, id)
           if (yield* matches(path, entry.output, journal.outputs.get(id))) {
-            validFile = { path, move: !inPlan.has(id) }
+            validFile = { path, move: !inPlan.has(id), videoId: entry.videoId }
             break
           }
         }
@@ -122,7 +122,7 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       let start: RenderStart
       let state: JobState
       if (validFile) {
-        start = { _tag: "FromFile", source: validFile.path, move: validFile.move }
+        start = { _tag: "FromFile", source: validFile.path, move: validFile.move, videoId: validFile.videoId }
         state = { name: "in-flight", detail: `rendered; to ${validFile.move ? "move" : "copy"} from ${validFile.path}` }
       } else if (render?.status === "complete" && render.videoId) {
         start = { _tag: "Download", videoId: render.videoId }

@@ -1,0 +1,210 @@
+/**
+ * Stopping and running again is boring: the second run does only what is left, never pays twice,
+ * and the lock file says what was rendered from what. One simulator outlives the runs, as the
+ * real provider would; its counters are the witness.
+ */
+import type { FileSystem, Path } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { Duration, Effect, Either, type Scope } from "effect"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
+import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../../src/runtime/runPipeline.ts"
+import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
+import * as Simulator from "../../src/sim/Simulator.ts"
+import { tempProject, type TempProject } from "../support/tempProject.ts"
+import { makeWav } from "../support/wav.ts"
+
+const fast: RunSettings = {
+  ...defaultRunSettings,
+  requestsPerSecond: 500,
+  retry: { attempts: 6, initialDelay: Duration.millis(20), maxDelay: Duration.millis(200) },
+  poll: { interval: Duration.millis(40), maxInterval: Duration.millis(200) },
+  settleTime: Duration.millis(500)
+}
+
+const project = (n: number) => {
+  const p = tempProject()
+  for (let i = 0; i < n; i++) p.write(`voice/v${i}.wav`, makeWav(0.3, 300 + i * 11))
+  const file = p.write(
+    "campaign.yaml",
+    `version: 1
+name: campaign
+output: out/{{ audio.stem }}.mp4
+sets:
+  all:
+    matrix: { image: assets/presenters/alice.png, audio: voice/*.wav }
+`
+  )
+  return { p, file }
+}
+
+type Counts = { submits: number; contents: number; polls: number; all: number }
+const counts = (stats: Simulator.SimStats): Counts => ({
+  submits: stats.requests["POST /v1/videos"] ?? 0,
+  contents: stats.requests["GET /v1/videos/{video_id}/content"] ?? 0,
+  polls: stats.requests["GET /v1/videos/{video_id}"] ?? 0,
+  all: Object.entries(stats.requests).filter(([r]) => r.includes("/v1/")).reduce((a, [, n]) => a + n, 0)
+})
+
+/** A simulator that lives across the runs of one test, and a way to run the pipeline against it. */
+const withSimulator = <A>(options: Partial<Simulator.SimulatorOptions>, body: (sim: {
+  run: (file: string, extra?: Partial<RunPipelineOptions>) => Effect.Effect<{ summary: RunSummary; events: Array<RunEvent>; delta: Counts }, RunPipelineError, FileSystem.FileSystem | Path.Path>
+  stats: Effect.Effect<Simulator.SimStats>
+}) => Effect.Effect<A, unknown, Scope.Scope | FileSystem.FileSystem | Path.Path>) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const sim = yield* Simulator.make({ ffmpeg: false, renderFactor: 0, ...options })
+        const run = (file: string, extra: Partial<RunPipelineOptions> = {}) =>
+          Effect.gen(function* () {
+            const before = counts(yield* sim.stats)
+            const events: Array<RunEvent> = []
+            const summary = yield* runPipeline(file, {
+              backend: { _tag: "Api", baseUrl: sim.baseUrl, apiKey: "test-key" },
+              baseSettings: fast,
+              emit: (e) => Effect.sync(() => events.push(e)),
+              ...extra
+            })
+            const after = counts(yield* sim.stats)
+            const delta = {
+              submits: after.submits - before.submits,
+              contents: after.contents - before.contents,
+              polls: after.polls - before.polls,
+              all: after.all - before.all
+            }
+            return { summary, events, delta }
+          })
+        return yield* body({ run, stats: sim.stats })
+      })
+    ).pipe(Effect.provide(NodeContext.layer))
+  )
+
+const lockOf = (p: TempProject) => readFileSync(join(p.root, "campaign.lock.json"), "utf8")
+
+describe("resumable state", () => {
+  it("a second run with nothing changed sends nothing and leaves the lock's bytes alone", async () => {
+    const { p, file } = project(4)
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        const first = yield* run(file)
+        expect(first.delta.submits).toBe(4)
+        const lock = lockOf(p)
+        const second = yield* run(file)
+        expect(second.delta.all).toBe(0)
+        expect(second.summary.upToDate).toHaveLength(4)
+        expect(lockOf(p)).toBe(lock)
+      })
+    )
+  })
+
+  it("the lock file records each output's fingerprint, inputs, model, video id, digest, size, duration and cost, sorted and without secrets", async () => {
+    const { p, file } = project(2)
+    await withSimulator({}, ({ run }) => run(file))
+    const lock = JSON.parse(lockOf(p))
+    expect(Object.keys(lock.outputs)).toEqual(["out/v0.mp4", "out/v1.mp4"])
+    expect(lock.outputs["out/v0.mp4"]).toEqual({
+      costUsd: 0.9,
+      durationSeconds: 0.3,
+      fingerprint: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      inputs: {
+        audio: { path: "voice/v0.wav", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        image: { path: "assets/presenters/alice.png", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }
+      },
+      model: "mirage-video-1-latest",
+      output: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: expect.any(Number) },
+      parameters: {},
+      videoId: expect.stringMatching(/^video_/)
+    })
+    expect(lockOf(p)).not.toContain("test-key")
+  })
+
+  it("changing one input re-renders exactly the jobs that use it", async () => {
+    const { p, file } = project(3)
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        yield* run(file)
+        p.write("voice/v1.wav", makeWav(0.4, 999))
+        const second = yield* run(file)
+        expect(second.delta.submits).toBe(1)
+        expect(second.summary.completed).toEqual(["out/v1.mp4"])
+      })
+    )
+  })
+
+  it("renaming outputs moves the files, never re-renders; a deleted output is downloaded again", async () => {
+    const { p, file } = project(2)
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        yield* run(file)
+        writeFileSync(file, readFileSync(file, "utf8").replace("out/{{ audio.stem }}.mp4", "renamed/{{ audio.stem }}-final.mp4"))
+        const renamed = yield* run(file)
+        expect(renamed.delta.all).toBe(0)
+        expect(existsSync(join(p.root, "renamed/v0-final.mp4"))).toBe(true)
+        expect(existsSync(join(p.root, "out/v0.mp4"))).toBe(false)
+        expect(Object.keys(JSON.parse(lockOf(p)).outputs)).toEqual(["renamed/v0-final.mp4", "renamed/v1-final.mp4"])
+        rmSync(join(p.root, "renamed/v1-final.mp4"))
+        const restored = yield* run(file)
+        expect(restored.delta).toMatchObject({ submits: 0, contents: 1 })
+        expect(readFileSync(join(p.root, "renamed/v1-final.mp4")).subarray(4, 8).toString()).toBe("ftyp")
+      })
+    )
+  })
+
+  it("a job detached at its deadline is picked up by the next run by its id, never submitted again", async () => {
+    const { file } = project(1)
+    await withSimulator({ renderFactor: 3 }, ({ run }) =>
+      Effect.gen(function* () {
+        const first = yield* run(file, { baseSettings: { ...fast, timeout: Duration.millis(200) } })
+        expect(first.summary.inFlight).toHaveLength(1)
+        const second = yield* run(file)
+        expect(second.delta.submits).toBe(0)
+        expect(second.summary.completed).toEqual(["out/v0.mp4"])
+      })
+    )
+  })
+
+  it("a corrupt journal stops the run with the way out; --rebuild-state sets it aside and goes on from the lock and outputs", async () => {
+    const { p, file } = project(2)
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        yield* run(file)
+        const journal = join(p.root, ".clapper", "campaign", "journal.jsonl")
+        writeFileSync(journal, `${readFileSync(journal, "utf8")}{oops\n{"t":"complete"}\n`)
+        const refused = yield* Effect.either(run(file))
+        expect(refused._tag).toBe("Left")
+        expect(Either.isLeft(refused) && refused.left.message).toMatch(/journal\.jsonl:\d+: this line is not valid JSON.*--rebuild-state/)
+        const rebuilt = yield* run(file, { rebuildState: true })
+        expect(rebuilt.delta.all).toBe(0)
+        expect(rebuilt.events.filter((e) => e.type === "run.warning")).toHaveLength(1)
+      })
+    )
+  })
+
+  it("a torn last journal line (a crash mid-write) is reported, not fatal", async () => {
+    const { p, file } = project(1)
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        yield* run(file)
+        const journal = join(p.root, ".clapper", "campaign", "journal.jsonl")
+        writeFileSync(journal, `${readFileSync(journal, "utf8")}{"t":"intent","fp":"sha256:ab`)
+        const again = yield* run(file)
+        expect(again.delta.all).toBe(0)
+        expect(again.events).toContainEqual(expect.objectContaining({ type: "run.warning", message: expect.stringContaining("cut short") }))
+      })
+    )
+  })
+
+  it("a lock file for another pipeline is refused, never silently re-rendered", async () => {
+    const { p, file } = project(1)
+    writeFileSync(join(p.root, "campaign.lock.json"), JSON.stringify({ version: 1, pipeline: "other", outputs: {} }))
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        const refused = yield* Effect.either(run(file))
+        expect(refused._tag).toBe("Left")
+        expect(Either.isLeft(refused) && refused.left.message).toContain(`the lock file is for pipeline "other", not "campaign"`)
+      })
+    )
+  })
+})
