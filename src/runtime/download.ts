@@ -5,7 +5,7 @@
  * an MP4 `ftyp` box), then renamed into place. An interrupted download leaves no temporary file.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Option, Random } from "effect"
+import { Effect, Option } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import type { DownloadError } from "../mirage/MirageError.ts"
 import { CorruptDownload } from "./failureKind.ts"
@@ -42,8 +42,11 @@ export const downloadToOutput = <E>(options: {
     const client = yield* MirageClient
     const dir = path.dirname(options.output)
     yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.orDie)
-    const suffix = (yield* Random.nextInt).toString(36).replace("-", "")
-    const temp = path.join(dir, `.${path.basename(options.output)}.${suffix}.part`)
+    // One temporary name per output (one runner per pipeline makes that safe): a run killed mid-
+    // download leaves at most one, and the next run starts it afresh rather than trusting bytes
+    // that may belong to another render.
+    const temp = path.join(dir, `.${path.basename(options.output)}.part`)
+    yield* fs.remove(temp).pipe(Effect.ignore)
     return yield* Effect.acquireUseRelease(
       Effect.succeed(temp),
       (temp) =>
