@@ -78,8 +78,18 @@ class Detach {
 }
 class StepFailed {
   readonly _tag = "StepFailed"
-  constructor(readonly step: JobStep, readonly reason: string, readonly code?: string, readonly videoId?: string) {}
+  constructor(
+    readonly step: JobStep,
+    readonly reason: string,
+    readonly code?: string,
+    readonly videoId?: string,
+    /** The client error behind it, when there is one. */
+    readonly cause?: StepError["_tag"]
+  ) {}
 }
+
+/** A render an earlier run recorded that the provider no longer knows: it is rendered again. */
+const providerLostIt = (failure: StepFailed) => failure.cause === "NotFound"
 
 export const runJob = (
   job: PlannedJob,
@@ -104,7 +114,7 @@ export const runJob = (
         yield* emit((at) => ({ type: "job.retrying", job: id, at, step: notice.step, attempt: notice.attempt, delayMs: notice.delayMs, reason: notice.reason }))
       })
     const stepFailed = (step: JobStep, videoId?: string) => (error: StepError) =>
-      Effect.fail(new StepFailed(step, error.message, error._tag === "VideoFailed" ? error.code : undefined, videoId))
+      Effect.fail(new StepFailed(step, error.message, error._tag === "VideoFailed" ? error.code : undefined, videoId, error._tag))
 
     /**
      * One submit request. If the run is interrupted while it is unanswered, it may still finish
@@ -306,8 +316,13 @@ export const runJob = (
           yield* claim(videoId)
           yield* setProgress({ _tag: "Submitted", videoId })
           // A render picked up from an earlier run gets a full timeout from now.
+          const resumed = start._tag === "Poll" && spent === 0
           const outcome = yield* poll(videoId, Math.max(phase.submittedAt, ctx.startedAt)).pipe(
             Effect.as("rendered" as const),
+            Effect.catchIf(
+              (f): f is StepFailed => f._tag === "StepFailed" && resumed && providerLostIt(f),
+              () => Effect.succeed("resubmit" as const)
+            ),
             Effect.catchTag("Resubmit", (r) =>
               Effect.gen(function* () {
                 // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
@@ -331,7 +346,7 @@ export const runJob = (
           const downloaded = yield* download(videoId).pipe(
             // A render an earlier run recorded that the provider no longer has: render it again.
             Effect.catchIf(
-              (f) => start._tag === "Download" && spent === 0 && /not found/i.test(f.reason),
+              (f) => start._tag === "Download" && spent === 0 && providerLostIt(f),
               () => Effect.succeed(undefined)
             )
           )

@@ -10,7 +10,12 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
+import { loadPipeline } from "../../src/pipeline/load.ts"
+import { planPipeline } from "../../src/plan/plan.ts"
 import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../../src/runtime/runPipeline.ts"
+import { openJournal } from "../../src/state/journal.ts"
+import type { JournalState } from "../../src/state/journalEntry.ts"
+import { readPipelineState } from "../../src/state/pipelineState.ts"
 import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { tempProject, type TempProject } from "../support/tempProject.ts"
@@ -206,5 +211,77 @@ describe("resumable state", () => {
         expect(Either.isLeft(refused) && refused.left.message).toContain(`the lock file is for pipeline "other", not "campaign"`)
       })
     )
+  })
+})
+
+describe("one runner per pipeline, and what plan says", () => {
+  it("a second run while one is going is refused, naming the holder", async () => {
+    const { file } = project(2)
+    await withSimulator({ renderFactor: 2 }, ({ run }) =>
+      Effect.gen(function* () {
+        const [first, second] = yield* Effect.all([Effect.either(run(file)), Effect.either(Effect.delay(run(file), "150 millis"))], {
+          concurrency: "unbounded"
+        })
+        expect(first._tag).toBe("Right")
+        expect(Either.isLeft(second) && second.left._tag).toBe("RunnerLocked")
+        expect(Either.isLeft(second) && second.left.message).toMatch(new RegExp(`is being run by pid ${process.pid} on .*clapper unlock`))
+      })
+    )
+  })
+
+  it("plan shows each job's state from the journal and the lock", async () => {
+    const { p, file } = project(3)
+    const states = () =>
+      Effect.gen(function* () {
+        const pipeline = yield* loadPipeline(file)
+        const plan = yield* planPipeline(pipeline)
+        const state = yield* readPipelineState(pipeline, plan)
+        return { byJob: Object.fromEntries(plan.jobs.map((j) => [j.id, state.jobs.get(j.id)?.name])), counts: state.counts }
+      })
+    await withSimulator({}, ({ run }) =>
+      Effect.gen(function* () {
+        expect((yield* states()).counts).toMatchObject({ new: 3 })
+        yield* run(file)
+        expect((yield* states()).counts).toMatchObject({ "up-to-date": 3 })
+        p.write("voice/v1.wav", makeWav(0.05, 100))
+        expect((yield* states()).byJob).toEqual({ "out/v0.mp4": "up-to-date", "out/v1.mp4": "changed", "out/v2.mp4": "up-to-date" })
+      })
+    )
+    // A render still going at its deadline is in flight; one the provider failed is failed.
+    await withSimulator({ renderFactor: 40 }, ({ run }) => run(file, { baseSettings: { ...fast, timeout: Duration.millis(150) } }))
+    const now = () => Effect.runPromise(states().pipe(Effect.provide(NodeContext.layer)))
+    expect((await now()).byJob["out/v1.mp4"]).toBe("in-flight")
+    p.write("voice/v2.wav", makeWav(0.05, 200))
+    // A provider that fails every render, and no longer knows v1's video: v1 is rendered again.
+    await withSimulator({ failRate: 1, failCodes: ["generation_failed"] }, ({ run }) => run(file))
+    expect((await now()).byJob).toEqual({ "out/v0.mp4": "up-to-date", "out/v1.mp4": "failed", "out/v2.mp4": "failed" })
+  })
+})
+
+describe("the journal file", () => {
+  it("compacts a long journal into a snapshot that folds to the same state", async () => {
+    const { mkdtempSync } = await import("node:fs")
+    const { tmpdir } = await import("node:os")
+    const dir = mkdtempSync(join(tmpdir(), "clapper-journal-"))
+    const fold = (state: JournalState) => ({ renders: Object.fromEntries(state.renders), outputs: Object.fromEntries(state.outputs) })
+    const written = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const journal = yield* openJournal(dir, "big")
+          for (let i = 0; i < 1500; i++) {
+            const fp = `sha256:${i % 100}`
+            yield* journal.append({ t: "intent", fp, job: `out/${i % 100}.mp4`, at: i }, { durable: false })
+            yield* journal.append({ t: "submitted", fp, job: `out/${i % 100}.mp4`, videoId: `video_${i}`, at: i }, { durable: false })
+          }
+          return fold(journal.state)
+        })
+      )
+    )
+    const linesBefore = readFileSync(join(dir, "journal.jsonl"), "utf8").split("\n").length
+    const reopened = await Effect.runPromise(Effect.scoped(Effect.map(openJournal(dir, "big"), (j) => fold(j.state))))
+    expect(reopened).toEqual(written)
+    expect(linesBefore).toBeGreaterThan(3000)
+    expect(readFileSync(join(dir, "journal.jsonl"), "utf8").trim().split("\n")).toHaveLength(2) // header + snapshot
+    rmSync(dir, { recursive: true, force: true })
   })
 })
