@@ -21,7 +21,7 @@ const planLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> => [
       state.jobs.get(job.id)?.name ?? "new",
       job.set,
       job.inputs.image.path,
-      `${job.inputs.audio.path} (${(job.inputs.audio.durationSeconds ?? 0).toFixed(1)} s)`,
+      `${job.inputs.audio?.path ?? `speech (${job.stages.speech?.voice ?? "?"}, ~`}${job.inputs.audio ? " (" : ""}${job.durationSeconds.toFixed(1)} s)`,
       usd(job.estimatedCostUsd),
       job.fingerprint.slice("sha256:".length, "sha256:".length + 12)
     ])

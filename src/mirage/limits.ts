@@ -38,3 +38,13 @@ export const estimateVideoCostUsd = (seconds: number): number => {
   const billed = Math.max(1, Math.ceil(seconds / pricing.videoIncrementSeconds)) * pricing.videoIncrementSeconds
   return Math.round(billed * pricing.videoUsdPerSecond * 100) / 100
 }
+
+/** Estimated price of captioning a video that lasts `seconds`: per started minute. */
+export const estimateCaptionsCostUsd = (seconds: number): number =>
+  Math.round(Math.max(1, Math.ceil(seconds / 60)) * pricing.captionsUsdPerMinute * 100) / 100
+
+/**
+ * Estimated length of speech for a script, before it is generated: about 60 ms per character
+ * (≈ 150 words a minute), the rate the simulator also speaks at.
+ */
+export const estimateSpeechSeconds = (text: string): number => Math.round(text.length * 0.06 * 1000) / 1000

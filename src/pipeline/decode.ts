@@ -81,7 +81,17 @@ const decodeSet = (source: YamlSource, name: string, raw: unknown): Either.Eithe
     return Either.left([{ file: source.file, ...locate(source, path, "key"), message }])
   }
   const kind = kinds[0] as SetKind
-  return decodeWith(setKinds[kind] as Schema.Schema<SetSpec, unknown>, raw, source, path)
+  const decoded = decodeWith(setKinds[kind] as Schema.Schema<SetSpec, unknown>, raw, source, path)
+  // `audio` is required unless the set speaks its voice track from a script.
+  if (Either.isRight(decoded) && "pairs" in decoded.right && decoded.right.speech === undefined) {
+    const missing = decoded.right.pairs.flatMap((pair, i) =>
+      pair.audio === undefined
+        ? [{ file: source.file, ...locate(source, [...path, "pairs", i]), message: `sets.${name}.pairs[${i}] is missing the required key "audio" (or give the set \`speech\`)` }]
+        : []
+    )
+    if (missing.length > 0) return Either.left(missing)
+  }
+  return decoded
 }
 
 /** Decodes a parsed pipeline file; all problems come back together, each at its node. */

@@ -9,11 +9,12 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { glob, isDynamicPattern } from "tinyglobby"
 import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
-import type { InputFile, Job, Origin } from "./job.ts"
+import { limits } from "../mirage/limits.ts"
+import type { InputFile, Job, Origin, OverlaySpec, SpeechSpec } from "./job.ts"
 import type { LoadedPipeline } from "./load.ts"
 import { isInside, realLocation } from "./projectRoot.ts"
 import { readDataRows, type DataRow } from "./rows.ts"
-import { defaultOutputTemplate, type MatrixSet, type PairsSet, type RowsSet } from "./schema.ts"
+import { defaultOutputTemplate, defaultSpeechOutputTemplate, type MatrixSet, type PairsSet, type RowsSet, type SetSpec } from "./schema.ts"
 import { checkVariables, parseTemplate, renderTemplate, type Template, type TemplateScope } from "./template.ts"
 import { locate, locateInString, type PathSegment } from "./yamlSource.ts"
 
@@ -24,7 +25,8 @@ interface Draft {
   readonly set: string
   readonly index: number
   readonly image: InputFile
-  readonly audio: InputFile
+  readonly audio?: InputFile
+  readonly speech?: SpeechSpec
   readonly origin: Origin
   readonly outputTemplate: CompiledTemplate
   readonly scope: TemplateScope
@@ -113,13 +115,19 @@ export const expandPipeline = (
 
     const input = (absolute: string, origin: Origin): InputFile => ({ path: absolute, relative: relative(absolute), origin })
 
-    const outputAllowed = (setName: string, withRow: ReadonlyArray<string>) => [
-      "set",
-      "index",
-      ...["image", "audio"].flatMap((role) => ["path", "name", "stem", "ext"].map((field) => `${role}.${field}`)),
-      ...varNames,
-      ...withRow
-    ]
+    const speaks = (set: SetSpec | undefined) => set !== undefined && "speech" in set && set.speech !== undefined
+    const outputAllowed = (setName: string, withRow: ReadonlyArray<string>) => {
+      const set = spec.sets[setName]
+      return [
+        "set",
+        "index",
+        // A spoken voice track has no file name to borrow.
+        ...(speaks(set) ? ["image"] : ["image", "audio"]).flatMap((role) => ["path", "name", "stem", "ext"].map((field) => `${role}.${field}`)),
+        ...(set && "overlays" in set && set.overlays ? ["overlay.index", "overlay.text"] : []),
+        ...varNames,
+        ...withRow
+      ]
+    }
 
     const outputTemplateFor = (setName: string, override: ReadonlyArray<PathSegment> | undefined, rowColumns: ReadonlyArray<string>) => {
       const set = spec.sets[setName]
@@ -130,28 +138,79 @@ export const expandPipeline = (
             ? [["sets", setName, "output"], set.output]
             : spec.output !== undefined
               ? [["output"], spec.output]
-              : [[], defaultOutputTemplate]
+              : [[], speaks(set) ? defaultSpeechOutputTemplate : defaultOutputTemplate]
       return compile(yamlPath, text, outputAllowed(setName, rowColumns))
+    }
+
+    /** Templates that are not paths (scripts, voices, overlay texts): rendered as they are. */
+    const renderText = (compiled: CompiledTemplate, scope: TemplateScope, row: DataRow | undefined): string | undefined => {
+      const rendered = renderTemplate(compiled.template, scope, { pathSafe: false })
+      if (Either.isRight(rendered)) return rendered.right
+      for (const e of rendered.left) {
+        const templateAt = compiled.at(e.span.start)
+        if (row) report({ file: row.file, ...row.position }, `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`)
+        else report(templateAt, e.message)
+      }
+      return undefined
+    }
+
+    /** The set's speech templates, compiled once. */
+    const speechOf = (setName: string, allowed: ReadonlyArray<string>) => {
+      const set = spec.sets[setName]
+      if (!set || !("speech" in set) || !set.speech) return undefined
+      const at = ["sets", setName, "speech"]
+      const voice = compile([...at, "voice"], set.speech.voice, allowed)
+      const text = compile([...at, "text"], set.speech.text, allowed)
+      return voice && text ? { voice, text, model: set.speech.model ?? "mirage-audio-1" } : null
+    }
+
+    /** A spoken voice track for one job; a script over the API's limit is reported at its row. */
+    const renderSpeech = (
+      compiled: { voice: CompiledTemplate; text: CompiledTemplate; model: string },
+      scope: TemplateScope,
+      row: DataRow | undefined
+    ): SpeechSpec | undefined => {
+      const voice = renderText(compiled.voice, scope, row)
+      const text = renderText(compiled.text, scope, row)
+      if (voice === undefined || text === undefined) return undefined
+      const where: Origin = row ? { file: row.file, ...row.position } : compiled.text.origin
+      if (text.trim() === "") return void report(where, "the speech script renders empty: the provider cannot speak it")
+      if (voice.trim() === "") return void report(where, "the speech voice renders empty")
+      if (text.length > limits.maxSpeechChars) {
+        const at = compiled.text.origin
+        return void report(
+          where,
+          `the speech script is ${text.length} characters, over the API's ${limits.maxSpeechChars} (the template at ${at.file}:${at.line}:${at.column})`
+        )
+      }
+      return { voice, text, model: compiled.model }
     }
 
     const drafts: Array<Draft> = []
 
     const expandPairs = (name: string, set: PairsSet) =>
       Effect.sync(() => {
+        const inputAllowed = ["set", "index", ...varNames]
+        const speech = speechOf(name, inputAllowed)
         set.pairs.forEach((pair, i) => {
           const at = ["sets", name, "pairs", i]
           const scope = { set: name, index: i, vars }
-          const image = compile([...at, "image"], pair.image, ["set", "index", ...varNames])
-          const audio = compile([...at, "audio"], pair.audio, ["set", "index", ...varNames])
+          if (pair.audio === undefined && !set.speech) {
+            return void report(originOf(at), `this pair has no audio: give it \`audio\`, or give the set \`speech\``)
+          }
+          const image = compile([...at, "image"], pair.image, inputAllowed)
+          const audio = pair.audio !== undefined ? compile([...at, "audio"], pair.audio, inputAllowed) : undefined
           const output = outputTemplateFor(name, pair.output !== undefined ? [...at, "output"] : undefined, [])
           const imagePath = image && renderPath(image, scope, undefined)
           const audioPath = audio && renderPath(audio, scope, undefined)
-          if (!output || imagePath === undefined || audioPath === undefined) return
+          const spoken = pair.audio === undefined && speech ? renderSpeech(speech, scope, undefined) : undefined
+          if (!output || imagePath === undefined || (audioPath === undefined && spoken === undefined)) return
           drafts.push({
             set: name,
             index: i,
             image: input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"])),
-            audio: input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])),
+            ...(audioPath !== undefined ? { audio: input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])) } : {}),
+            ...(spoken ? { speech: spoken } : {}),
             origin: originOf(at),
             outputTemplate: output,
             scope
@@ -232,21 +291,27 @@ export const expandPipeline = (
         if (data.rows.length === 0) report(originOf([...at, "rows"]), `data file "${set.rows}" has no rows`)
         const rowNames = data.columns.map((column) => `row.${column}`)
         const inputAllowed = ["set", "index", ...varNames, ...rowNames]
+        if ((set.audio === undefined) === (set.speech === undefined)) {
+          return void report(originOf(at), `set "${name}" needs exactly one of audio (a file per row) or speech (a script per row)`)
+        }
         const image = compile([...at, "image"], set.image, inputAllowed)
-        const audio = compile([...at, "audio"], set.audio, inputAllowed)
+        const audio = set.audio !== undefined ? compile([...at, "audio"], set.audio, inputAllowed) : undefined
+        const speech = speechOf(name, inputAllowed)
         const output = outputTemplateFor(name, undefined, rowNames)
-        if (!image || !audio || !output) return
+        if (!image || (!audio && !speech) || !output) return
         data.rows.forEach((row, index) => {
           const scope: TemplateScope = { set: name, index, vars, row: row.values }
           const imagePath = renderPath(image, scope, row)
-          const audioPath = renderPath(audio, scope, row)
-          if (imagePath === undefined || audioPath === undefined) return
+          const audioPath = audio ? renderPath(audio, scope, row) : undefined
+          const spoken = speech ? renderSpeech(speech, scope, row) : undefined
+          if (imagePath === undefined || (audioPath === undefined && spoken === undefined)) return
           const origin = { file: row.file, ...row.position }
           drafts.push({
             set: name,
             index,
             image: input(path.resolve(pipeline.dir, imagePath), origin),
-            audio: input(path.resolve(pipeline.dir, audioPath), origin),
+            ...(audioPath !== undefined ? { audio: input(path.resolve(pipeline.dir, audioPath), origin) } : {}),
+            ...(spoken ? { speech: spoken } : {}),
             origin,
             outputTemplate: output,
             scope,
@@ -265,42 +330,95 @@ export const expandPipeline = (
     const realRoot = yield* realLocation(pipeline.projectRoot)
     const jobs: Array<Job> = []
     const byOutput = new Map<string, Job>()
+    /** Per set: overlay variant templates and the captions output template, compiled once. */
+    const stagesBySet = new Map<string, { overlays: ReadonlyArray<{ compiled: CompiledTemplate; variant: Omit<OverlaySpec, "index" | "text"> }> | undefined; captionsOutput: CompiledTemplate | undefined }>()
+    const stagesOf = (setName: string, rowColumns: ReadonlyArray<string>) => {
+      const known = stagesBySet.get(setName)
+      if (known) return known
+      const set = spec.sets[setName]
+      const at = ["sets", setName]
+      const overlays =
+        set && "overlays" in set && set.overlays
+          ? set.overlays.flatMap((variant, i) => {
+              const compiled = compile([...at, "overlays", i, "text"], variant.text, ["set", "index", ...varNames, ...rowColumns])
+              const style = {
+                ...(variant.font !== undefined ? { font: variant.font } : {}),
+                ...(variant.size !== undefined ? { size: variant.size } : {}),
+                ...(variant.color !== undefined ? { color: variant.color } : {})
+              }
+              return compiled ? [{ compiled, variant: style }] : []
+            })
+          : undefined
+      const captionsOutput =
+        set && "captions" in set && set.captions?.output !== undefined
+          ? compile([...at, "captions", "output"], set.captions.output, outputAllowed(setName, rowColumns))
+          : undefined
+      const stages = { overlays, captionsOutput }
+      stagesBySet.set(setName, stages)
+      return stages
+    }
+
+    const place = (draft: Draft, template: CompiledTemplate, scope: TemplateScope, extra: Partial<Pick<Job, "captions" | "overlay">>) =>
+      Effect.gen(function* () {
+        const rendered = renderPath(template, scope, draft.row)
+        if (rendered === undefined) return
+        const output = path.resolve(pipeline.dir, rendered)
+        const real = yield* realLocation(output)
+        if (!isInside(realRoot, real, path)) {
+          report(template.origin, `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it`)
+          return
+        }
+        const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
+        const job: Job = {
+          id,
+          set: draft.set,
+          index: draft.index,
+          image: draft.image,
+          ...(draft.audio ? { audio: draft.audio } : {}),
+          ...(draft.speech ? { speech: draft.speech } : {}),
+          ...extra,
+          output,
+          origin: draft.origin,
+          ...(draft.row ? { row: draft.row.values } : {})
+        }
+        const clash = byOutput.get(output)
+        if (clash) {
+          const describe = (j: Job) =>
+            `set "${j.set}" job ${j.index} (${j.image.relative} + ${j.audio?.relative ?? "speech"}${j.overlay ? `, overlay ${j.overlay.index}` : ""})`
+          const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
+          report(draft.origin, `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`)
+          return
+        }
+        byOutput.set(output, job)
+        jobs.push(job)
+      })
+
     for (const draft of drafts) {
-      const scope = { ...draft.scope, image: fileVars(draft.image, path), audio: fileVars(draft.audio, path) }
-      const rendered = renderPath(draft.outputTemplate, scope, draft.row)
-      if (rendered === undefined) continue
-      const output = path.resolve(pipeline.dir, rendered)
-      const real = yield* realLocation(output)
-      if (!isInside(realRoot, real, path)) {
-        report(
-          draft.outputTemplate.origin,
-          `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it`
-        )
+      const set = spec.sets[draft.set]
+      const rowColumns = draft.row ? Object.keys(draft.row.values).map((c) => `row.${c}`) : []
+      const stages = stagesOf(draft.set, rowColumns)
+      const scope: TemplateScope = {
+        ...draft.scope,
+        image: fileVars(draft.image, path),
+        ...(draft.audio ? { audio: fileVars(draft.audio, path) } : {})
+      }
+      const captions = set && "captions" in set && set.captions ? { captions: { template: set.captions.template } } : {}
+      // With a captions output of its own, the plain video is kept too, at the set's output.
+      if (stages.captionsOutput) yield* place(draft, draft.outputTemplate, scope, {})
+      const finalTemplate = stages.captionsOutput ?? draft.outputTemplate
+      if (!stages.overlays) {
+        yield* place(draft, finalTemplate, scope, captions)
         continue
       }
-      const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
-      const job: Job = {
-        id,
-        set: draft.set,
-        index: draft.index,
-        image: draft.image,
-        audio: draft.audio,
-        output,
-        origin: draft.origin,
-        ...(draft.row ? { row: draft.row.values } : {})
+      for (const [index, { compiled, variant }] of stages.overlays.entries()) {
+        const text = renderText(compiled, draft.scope, draft.row)
+        if (text === undefined) continue
+        if (text.trim() === "") {
+          report(draft.row ? { file: draft.row.file, ...draft.row.position } : compiled.origin, `overlay ${index} renders empty`)
+          continue
+        }
+        yield* place(draft, finalTemplate, { ...scope, overlay: { index, text } }, { ...captions, overlay: { index, text, ...variant } })
       }
-      const clash = byOutput.get(output)
-      if (clash) {
-        const describe = (j: Job) => `set "${j.set}" job ${j.index} (${j.image.relative} + ${j.audio.relative})`
-        const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
-        report(
-          draft.origin,
-          `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`
-        )
-        continue
-      }
-      byOutput.set(output, job)
-      jobs.push(job)
     }
     if (diagnostics.length > 0) return yield* Effect.fail(new PipelineInvalid({ diagnostics }))
     return jobs

@@ -15,6 +15,23 @@ export interface InputFile {
   readonly origin: Origin
 }
 
+/** Text-to-speech that makes the job's voice track (instead of an audio file). */
+export interface SpeechSpec {
+  readonly voice: string
+  readonly text: string
+  readonly model: string
+}
+
+/** One text overlay variant: each is its own job and output. */
+export interface OverlaySpec {
+  /** Position among the set's variants, from 0. */
+  readonly index: number
+  readonly text: string
+  readonly font?: string
+  readonly size?: number
+  readonly color?: string
+}
+
 export interface Job {
   /** The job's identity: its output path relative to the project root, with `/` separators. */
   readonly id: string
@@ -22,7 +39,12 @@ export interface Job {
   /** Position of the job within its set, from 0. */
   readonly index: number
   readonly image: InputFile
-  readonly audio: InputFile
+  /** The voice track, unless `speech` makes it. */
+  readonly audio?: InputFile
+  readonly speech?: SpeechSpec
+  /** Caption template applied to the generated video. */
+  readonly captions?: { readonly template: string }
+  readonly overlay?: OverlaySpec
   /** Absolute output path, inside the project root. */
   readonly output: string
   /** The pair entry, matrix or data row the job comes from. */

@@ -115,11 +115,46 @@ const InputPath = (role: "image" | "audio") =>
       : "Voice track (WAV or MP3), relative to the pipeline file's folder."
   )
 
+
+export const Speech = Schema.Struct({
+  voice: Template("Voice id for text-to-speech (templated, e.g. {{row.voice}})."),
+  text: Template("The script to speak (templated: {{row.first_name}} and friends). At most 5000 characters once rendered."),
+  model: Schema.optional(described(Schema.Literal("mirage-audio-1"), "Speech model. Default mirage-audio-1."))
+}).annotations({
+  title: "Speech",
+  description: "Generate the voice track with text-to-speech instead of giving `audio`. Same text and voice → one request, cached under the state folder."
+})
+
+export const Captions = Schema.Struct({
+  template: Template("Caption template id (see GET /v1/videos/captions/templates), e.g. ctpl_…"),
+  output: Schema.optional(
+    Template("Also keep the uncaptioned video: where the captioned one goes (then the set's output keeps the plain one).")
+  )
+}).annotations({ title: "Captions", description: "Caption the generated video (by its id, no re-upload); the captioned video is the output." })
+
+const HexColor = Schema.String.pipe(Schema.pattern(/^#[0-9A-Fa-f]{6}$/, { message: () => "expected a colour like #FFCC00" }))
+
+export const OverlayVariant = Schema.Struct({
+  text: Template("The overlay text (templated). Each variant is its own output: use {{overlay.index}} or {{overlay.text | slug}} in the output template."),
+  font: Schema.optional(described(Schema.String, "Font name.")),
+  size: Schema.optional(described(PositiveInt, "Font size in pixels.")),
+  color: Schema.optional(described(HexColor, "Text colour, #RRGGBB."))
+}).annotations({ title: "OverlayVariant", description: "One text overlay variant." })
+
+export const Overlays = Schema.Array(OverlayVariant).pipe(Schema.minItems(1, { message: () => "expected at least one overlay variant" })).annotations({
+  description: "Text overlay variants rendered onto the (captioned) video, up to 4 per request; each variant is its own output and lock entry."
+})
+
+const stageFields = {
+  captions: Schema.optional(Captions),
+  overlays: Schema.optional(Overlays)
+}
+
 export const Pair = Schema.Struct({
   image: InputPath("image"),
-  audio: InputPath("audio"),
+  audio: Schema.optional(InputPath("audio")),
   output: Schema.optional(Template("Output path template for this pair; overrides the set's and the file's."))
-}).annotations({ title: "Pair", description: "One explicit image/audio pair." })
+}).annotations({ title: "Pair", description: "One explicit image/audio pair (without `audio` when the set has `speech`)." })
 
 const PathsOrGlobs = (role: "image" | "audio") =>
   Schema.Union(
@@ -139,6 +174,8 @@ export const PairsSet = Schema.Struct({
   pairs: Schema.Array(Pair).pipe(Schema.minItems(1, { message: () => "expected at least one pair" })).annotations({
     description: "Explicit image/audio pairs, rendered in this order."
   }),
+  speech: Schema.optional(Speech),
+  ...stageFields,
   output: SetOutput
 }).annotations({ title: "PairsSet", description: "A set of explicit pairs." })
 
@@ -151,6 +188,7 @@ export const MatrixSet = Schema.Struct({
   exclude: Schema.optional(
     Schema.Array(ExcludeEntry).annotations({ description: "Combinations to leave out; each entry must match at least one job." })
   ),
+  ...stageFields,
   output: SetOutput
 }).annotations({ title: "MatrixSet", description: "The cross product of images and audios." })
 
@@ -160,7 +198,9 @@ export const RowsSet = Schema.Struct({
     "Data file, relative to the pipeline file's folder: CSV with a header row (.csv), a JSON array of objects (.json) or a YAML list of objects (.yaml/.yml). Each row is one job; its fields are {{row.<column>}}."
   ),
   image: Template("Image path template, e.g. assets/presenters/{{row.presenter}}.png. Row values may not contain /, \\ or .."),
-  audio: Template("Audio path template, e.g. audio/{{row.id}}.wav. Row values may not contain /, \\ or .."),
+  audio: Schema.optional(Template("Audio path template, e.g. audio/{{row.id}}.wav. Row values may not contain /, \\ or ..")),
+  speech: Schema.optional(Speech),
+  ...stageFields,
   output: SetOutput
 }).annotations({ title: "RowsSet", description: "One job per row of a data file." })
 
@@ -169,6 +209,8 @@ export const SetSpec = Schema.Union(PairsSet, MatrixSet, RowsSet).annotations({
 })
 
 export const defaultOutputTemplate = "renders/{{set}}/{{image.stem}}--{{audio.stem}}.mp4"
+/** For sets whose voice is spoken from a script: there is no audio file name to use. */
+export const defaultSpeechOutputTemplate = "renders/{{set}}/{{image.stem}}--{{index}}.mp4"
 
 /** The fields of a pipeline file; `sets` is generic so decoding can check each set on its own. */
 const pipelineFields = <S extends Schema.Schema.Any>(set: S) => ({

@@ -35,3 +35,10 @@ export const fingerprint = (inputs: FingerprintInputs): string =>
   createHash("sha256")
     .update(canonicalJson({ recipe: recipeVersion, model: inputs.model, image: inputs.image, audio: inputs.audio, stages: inputs.stages ?? {} }))
     .digest("hex")
+
+/** A speech track's fingerprint: what determines the generated audio. */
+export const speechFingerprint = (speech: { readonly voice: string; readonly text: string; readonly model: string }): string =>
+  "sha256:" +
+  createHash("sha256")
+    .update(canonicalJson({ recipe: recipeVersion, speech: { voice: speech.voice, text: speech.text, model: speech.model } }))
+    .digest("hex")

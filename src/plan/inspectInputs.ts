@@ -97,8 +97,10 @@ export const inspectInputs = (
     const wanted = new Map<string, { file: InputFile; role: InputRole }>()
     for (const job of jobs) {
       for (const role of ["image", "audio"] as const) {
-        const key = factsKey(role, job[role].path)
-        if (!wanted.has(key)) wanted.set(key, { file: job[role], role })
+        const file = job[role]
+        if (!file) continue // a spoken voice track has no file yet
+        const key = factsKey(role, file.path)
+        if (!wanted.has(key)) wanted.set(key, { file, role })
       }
     }
     const results = yield* Effect.forEach(

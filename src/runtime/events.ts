@@ -5,7 +5,7 @@
  */
 
 /** The steps of one job's machine (later issues add stages). */
-export type JobStep = "submit" | "poll" | "download"
+export type JobStep = "speech" | "submit" | "captions" | "poll" | "overlay" | "download"
 
 interface JobEventBase {
   /** The job's id: its output path relative to the project root. */

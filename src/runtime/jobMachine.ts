@@ -16,12 +16,17 @@ import { failureKind } from "./failureKind.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { findSubmittedVideo } from "./reconcile.ts"
 import type { Recorder } from "./recorder.ts"
+import type { RenderRecord } from "../state/journalEntry.ts"
+import type { FileApiError } from "../mirage/MirageError.ts"
+import type { Video } from "../mirage/Schemas.ts"
 import type { RequestGate } from "./requestGate.ts"
 import { retrying, type RetryNotice } from "./retry.ts"
 import type { RunSettings } from "./runSettings.ts"
 
 export type JobOutcome =
   | { readonly _tag: "Completed"; readonly videoId: string; readonly bytes: number }
+  /** The video exists at the provider and is not downloaded (`deliver: "base"`: overlays take it from here). */
+  | { readonly _tag: "Rendered"; readonly videoId: string }
   | { readonly _tag: "Failed"; readonly step: JobStep; readonly reason: string; readonly code?: string; readonly videoId?: string }
   | { readonly _tag: "Detached"; readonly videoId: string }
   | { readonly _tag: "Skipped" }
@@ -41,6 +46,18 @@ export type MachineStart =
   | { readonly _tag: "Poll"; readonly videoId: string; readonly submittedAt: number }
   | { readonly _tag: "Download"; readonly videoId: string }
 
+/**
+ * One remote step that creates a video at the provider (the render, or its captioning): how to
+ * create it, how to recognise it in the provider's list, and the fingerprint it is journaled under.
+ */
+export interface RemoteStage {
+  readonly step: "submit" | "captions"
+  readonly fp: string
+  readonly create: Effect.Effect<Video, FileApiError>
+  readonly matches: (video: Video) => boolean
+  readonly costUsd: number
+}
+
 export interface MachineContext {
   readonly settings: RunSettings
   readonly gate: RequestGate
@@ -59,6 +76,10 @@ export interface MachineContext {
   readonly pendingSubmits: Ref.Ref<ReadonlyMap<string, number>>
   /** When this run started: a job resumed from an earlier run gets its full timeout from here. */
   readonly startedAt: number
+  /** What the journal knows of a remote job, by fingerprint: finished stages are not redone. */
+  readonly stageRecord: (fp: string) => RenderRecord | undefined
+  /** Where generated speech and intermediate videos are kept between stages and runs. */
+  readonly cacheDir: string
 }
 
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
@@ -94,7 +115,8 @@ const providerLostIt = (failure: StepFailed) => failure.cause === "NotFound"
 export const runJob = (
   job: PlannedJob,
   ctx: MachineContext,
-  start: MachineStart = { _tag: "Submit" }
+  start: MachineStart = { _tag: "Submit" },
+  options: { readonly deliver: "download" | "base" } = { deliver: "download" }
 ): Effect.Effect<JobOutcome, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const client = yield* MirageClient
@@ -120,14 +142,12 @@ export const runJob = (
      * One submit request. If the run is interrupted while it is unanswered, it may still finish
      * for `settleTime`: the video it creates is then recorded as in flight instead of lost.
      */
-    const submitOnce = (attempt: number) =>
+    const submitOnce = (stage: RemoteStage, attempt: number) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function* () {
           yield* setProgress({ _tag: "Submitting", attempt })
           yield* emit((at) => ({ type: "job.submitting", job: id, at, attempt }))
-          const request = ctx.uploads.withPermits(1)(
-            client.createVideo({ image: job.job.image.path, audio: job.job.audio.path, model: job.model })
-          )
+          const request = ctx.uploads.withPermits(1)(stage.create)
           const fiber = yield* Effect.fork(restore(request))
           return yield* restore(Fiber.join(fiber)).pipe(
             Effect.onInterrupt(() =>
@@ -156,14 +176,15 @@ export const runJob = (
      * Looks for the video of a submit whose answer was lost. Waits first for other submits sent
      * in the same window to be answered, so their videos are claimed and not mistaken for this one.
      */
-    const reconcile = (from: number, until: number) =>
+    const reconcile = (stage: RemoteStage, from: number, until: number) =>
       Effect.gen(function* () {
+        const target = { job: id, fp: stage.fp }
         for (let waited = 0; waited < Duration.toMillis(ctx.settings.settleTime) * 4; waited += 50) {
           const pending = yield* Ref.get(ctx.pendingSubmits)
           if (![...pending].some(([other, at]) => other !== id && at <= until)) break
           yield* Effect.sleep(50)
         }
-        const found = yield* findSubmittedVideo({ from, until, model: job.model, claimed: yield* Ref.get(ctx.claimed) }).pipe(
+        const found = yield* findSubmittedVideo({ from, until, matches: stage.matches, claimed: yield* Ref.get(ctx.claimed) }).pipe(
           Effect.provideService(MirageClient, client),
           // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
           Effect.orElseSucceed(() => Option.none())
@@ -171,24 +192,25 @@ export const runJob = (
         const at = yield* Clock.currentTimeMillis
         if (Option.isSome(found)) {
           yield* claim(found.value.id)
-          yield* ctx.recorder.adopted(job, found.value.id, at)
+          yield* ctx.recorder.adopted(target, found.value.id, at)
           return found.value
         }
         const reason = "a submit's outcome is unknown and no unclaimed video matches it: submitting again, a second video may exist"
-        yield* ctx.recorder.possibleDuplicate(job, reason, at)
+        yield* ctx.recorder.possibleDuplicate(target, reason, at)
         yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
         yield* emit((at) => ({ type: "job.duplicateRisk", job: id, at, reason }))
         return undefined
       })
 
-    const submit = (spent: number) =>
+    const submit = (stage: RemoteStage, spent: number) =>
       Effect.gen(function* () {
+        const target = { job: id, fp: stage.fp }
         let used = 0
         let intentAt = 0
         /** Set when the last attempt's outcome is unknown: its window, to reconcile before sending again. */
         let unknown: { from: number; until: number } | undefined
         const video = yield* retrying({
-          step: "submit",
+          step: stage.step,
           policy: ctx.settings.retry,
           gate: ctx.gate,
           onRetry: (notice) =>
@@ -201,14 +223,14 @@ export const runJob = (
             Effect.gen(function* () {
               used = n - spent
               if (unknown !== undefined) {
-                const adopted = yield* reconcile(unknown.from, unknown.until)
+                const adopted = yield* reconcile(stage, unknown.from, unknown.until)
                 unknown = undefined
                 if (adopted) return adopted
               }
               intentAt = yield* Clock.currentTimeMillis
-              yield* ctx.recorder.intent(job, intentAt)
+              yield* ctx.recorder.intent(target, intentAt)
               yield* setPending(intentAt)
-              return yield* submitOnce(n).pipe(
+              return yield* submitOnce(stage, n).pipe(
                 Effect.tap((video) => claim(video.id)),
                 Effect.ensuring(setPending(undefined))
               )
@@ -217,15 +239,15 @@ export const runJob = (
           Effect.tapError((error) =>
             // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
             failureKind(error, "submit")._tag === "Fatal" || (failureKind(error, "submit") as { unknownOutcome?: boolean }).unknownOutcome === false
-              ? Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.notSubmitted(job, at))
+              ? Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.notSubmitted(target, at))
               : Effect.void
           ),
-          Effect.catchAll(stepFailed("submit"))
+          Effect.catchAll(stepFailed(stage.step))
         )
         const submittedAt = yield* Clock.currentTimeMillis
-        yield* ctx.recorder.submitted(job, video.id, submittedAt)
+        yield* ctx.recorder.submitted(target, video.id, submittedAt)
         yield* setProgress({ _tag: "Submitted", videoId: video.id })
-        yield* Ref.update(ctx.spentUsd, (usd) => usd + job.estimatedCostUsd)
+        yield* Ref.update(ctx.spentUsd, (usd) => usd + stage.costUsd)
         yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: spent + used }))
         return { videoId: video.id, submittedAt, used }
       })
@@ -289,81 +311,151 @@ export const runJob = (
         })
       ).pipe(Effect.catchAll(stepFailed("download", videoId)))
 
-    if (yield* Ref.get(ctx.stopping)) return { _tag: "Skipped" } as JobOutcome
-    let spent = 0
-    let phase: MachineStart = start
-    for (;;) {
-      switch (phase._tag) {
-        case "Submit": {
-          const submitted = yield* submit(spent)
-          spent += submitted.used
-          phase = { _tag: "Poll", videoId: submitted.videoId, submittedAt: submitted.submittedAt }
-          break
+    /** Text-to-speech, once per script and voice: the WAV is kept under the state folder. */
+    const speak = (speech: NonNullable<PlannedJob["stages"]["speech"]>) =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const file = path.join(ctx.cacheDir, "speech", `${speech.fingerprint.replace(/^sha256:/, "")}.wav`)
+        if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) {
+          yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.orDie)
+          const temp = `${file}.part`
+          yield* retrying({
+            step: "speech",
+            policy: ctx.settings.retry,
+            gate: ctx.gate,
+            onRetry,
+            attempt: () => client.textToSpeech({ voiceId: speech.voice, text: speech.text, model: "mirage-audio-1", path: temp })
+          }).pipe(Effect.catchAll(stepFailed("speech")))
+          yield* fs.rename(temp, file).pipe(Effect.orDie)
         }
-        case "Reconcile": {
-          // The earlier run's submit may have taken up to a request timeout (plus the settle time) to land.
-          const until = phase.intentAt + Duration.toMillis(ctx.settings.requestTimeout) + Duration.toMillis(ctx.settings.settleTime)
-          const adopted = yield* reconcile(phase.intentAt, until)
-          phase = adopted ? { _tag: "Poll", videoId: adopted.id, submittedAt: adopted.created_at * 1000 } : { _tag: "Submit" }
-          if (adopted) {
-            yield* setProgress({ _tag: "Submitted", videoId: adopted.id })
-            yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: adopted.id, attempt: 0 }))
-          }
-          break
-        }
-        case "Poll": {
-          const videoId = phase.videoId
-          yield* claim(videoId)
-          yield* setProgress({ _tag: "Submitted", videoId })
-          // A render picked up from an earlier run gets a full timeout from now.
-          const resumed = start._tag === "Poll" && spent === 0
-          const outcome = yield* poll(videoId, Math.max(phase.submittedAt, ctx.startedAt)).pipe(
-            Effect.as("rendered" as const),
-            Effect.catchIf(
-              (f): f is StepFailed => f._tag === "StepFailed" && resumed && providerLostIt(f),
-              () => Effect.succeed("resubmit" as const)
-            ),
-            Effect.catchTag("Resubmit", (r) =>
-              Effect.gen(function* () {
-                // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
-                if (spent >= ctx.settings.retry.attempts) return yield* Effect.fail(new StepFailed("poll", r.error.message, r.error.code, videoId))
-                yield* onRetry({ step: "submit", attempt: spent, delayMs: 0, reason: r.error.message, unknownOutcome: false })
-                return "resubmit" as const
-              })
-            )
-          )
-          if (outcome === "resubmit") {
-            phase = { _tag: "Submit" }
-            break
-          }
-          yield* ctx.recorder.rendered(job, videoId, yield* Clock.currentTimeMillis)
-          yield* emit((at) => ({ type: "job.rendered", job: id, at, videoId }))
-          phase = { _tag: "Download", videoId }
-          break
-        }
-        case "Download": {
-          const videoId = phase.videoId
-          const downloaded = yield* download(videoId).pipe(
-            // A render an earlier run recorded that the provider no longer has: render it again.
-            Effect.catchIf(
-              (f) => start._tag === "Download" && spent === 0 && providerLostIt(f),
-              () => Effect.succeed(undefined)
-            )
-          )
-          if (!downloaded) {
-            phase = { _tag: "Submit" }
-            break
-          }
-          const fs = yield* FileSystem.FileSystem
-          const info = yield* fs.stat(job.output).pipe(Effect.orDie)
-          const sha256 = yield* digestFile(job.output).pipe(Effect.orDie)
-          const mtimeMs = Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })
-          yield* ctx.recorder.completed(job, videoId, { sha256, size: downloaded.bytes, mtimeMs }, yield* Clock.currentTimeMillis)
-          yield* setProgress(undefined)
-          return { _tag: "Completed", videoId, bytes: downloaded.bytes } as JobOutcome
-        }
+        return { path: file, sha256: yield* digestFile(file).pipe(Effect.orDie) }
+      })
+
+    /** Where a stage starts: the resume decision for a plain job, else what the journal says of the stage. */
+    const stageStart = (fp: string): MachineStart | { readonly _tag: "Done"; readonly videoId: string } => {
+      if (fp === job.fingerprint && start._tag !== "Submit" && start._tag !== "Download") return start
+      const record = ctx.stageRecord(fp)
+      if (record?.status === "complete" && record.videoId) return { _tag: "Done", videoId: record.videoId }
+      if ((record?.status === "submitted" || record?.status === "detached") && record.videoId) {
+        return { _tag: "Poll", videoId: record.videoId, submittedAt: record.submittedAt ?? record.intentAt ?? 0 }
       }
+      if (record?.status === "submitting" && record.intentAt !== undefined) return { _tag: "Reconcile", intentAt: record.intentAt }
+      return { _tag: "Submit" }
     }
+
+    let spent = 0
+    /** Runs one remote stage to a finished video (submitting, reconciling, polling as needed). */
+    const ensureRemote = (stage: RemoteStage) =>
+      Effect.gen(function* () {
+        let phase = stageStart(stage.fp)
+        let resumed = phase._tag === "Poll"
+        for (;;) {
+          switch (phase._tag) {
+            case "Done":
+              return phase.videoId
+            case "Download":
+            case "Submit": {
+              const submitted = yield* submit(stage, spent)
+              spent += submitted.used
+              phase = { _tag: "Poll", videoId: submitted.videoId, submittedAt: submitted.submittedAt }
+              resumed = false
+              break
+            }
+            case "Reconcile": {
+              // The earlier run's submit may have taken up to a request timeout (plus the settle time) to land.
+              const until = phase.intentAt + Duration.toMillis(ctx.settings.requestTimeout) + Duration.toMillis(ctx.settings.settleTime)
+              const adopted = yield* reconcile(stage, phase.intentAt, until)
+              phase = adopted ? { _tag: "Poll", videoId: adopted.id, submittedAt: adopted.created_at * 1000 } : { _tag: "Submit" }
+              if (adopted) yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: adopted.id, attempt: 0 }))
+              break
+            }
+            case "Poll": {
+              const videoId = phase.videoId
+              yield* claim(videoId)
+              yield* setProgress({ _tag: "Submitted", videoId })
+              // A render picked up from an earlier run gets a full timeout from now.
+              const outcome = yield* poll(videoId, Math.max(phase.submittedAt, ctx.startedAt)).pipe(
+                Effect.as("rendered" as const),
+                Effect.tapErrorTag("Detach", (d) =>
+                  Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached({ job: id, fp: stage.fp }, d.videoId, at))
+                ),
+                Effect.catchIf(
+                  (f): f is StepFailed => f._tag === "StepFailed" && resumed && providerLostIt(f),
+                  () => Effect.succeed("resubmit" as const)
+                ),
+                Effect.catchTag("Resubmit", (r) =>
+                  Effect.gen(function* () {
+                    // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
+                    if (spent >= ctx.settings.retry.attempts) return yield* Effect.fail(new StepFailed("poll", r.error.message, r.error.code, videoId))
+                    yield* onRetry({ step: stage.step, attempt: spent, delayMs: 0, reason: r.error.message, unknownOutcome: false })
+                    return "resubmit" as const
+                  })
+                )
+              )
+              if (outcome === "resubmit") {
+                phase = { _tag: "Submit" }
+                break
+              }
+              yield* ctx.recorder.rendered({ job: id, fp: stage.fp }, videoId, yield* Clock.currentTimeMillis)
+              yield* emit((at) => ({ type: "job.rendered", job: id, at, videoId }))
+              return videoId
+            }
+          }
+        }
+      })
+
+    /** Speech → video → captions: the finished video's id at the provider. */
+    const renderChain = Effect.gen(function* () {
+      const stages = job.stages
+      const voice = stages.speech ? yield* speak(stages.speech) : undefined
+      const audio = voice?.path ?? (job.job.audio as { path: string }).path
+      const videoId = yield* ensureRemote({
+        step: "submit",
+        fp: stages.video,
+        create: client.createVideo({ image: job.job.image.path, audio, model: job.model }),
+        matches: (video) => (video.model === null || video.model === job.model) && video.source_video_id === null,
+        costUsd: job.costUsd.video
+      })
+      if (!stages.captions) return { videoId, speechSha256: voice?.sha256 }
+      const captions = stages.captions
+      const captionedId = yield* ensureRemote({
+        step: "captions",
+        fp: captions.fingerprint,
+        create: client.addCaptions({ templateId: captions.template, videoId }),
+        matches: (video) => video.source_video_id === videoId && video.caption_template_id === captions.template,
+        costUsd: job.costUsd.captions ?? 0
+      })
+      return { videoId: captionedId, speechSha256: voice?.sha256 }
+    })
+
+    /** The finished output of a job whose result is a single video at the provider. */
+    const deliver = (videoId: string, speechSha256: string | undefined) =>
+      Effect.gen(function* () {
+        const downloaded = yield* download(videoId)
+        const fs = yield* FileSystem.FileSystem
+        const info = yield* fs.stat(job.output).pipe(Effect.orDie)
+        const sha256 = yield* digestFile(job.output).pipe(Effect.orDie)
+        const mtimeMs = Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })
+        yield* ctx.recorder.completed(job, videoId, { sha256, size: downloaded.bytes, mtimeMs, ...(speechSha256 ? { speechSha256 } : {}) }, yield* Clock.currentTimeMillis)
+        yield* setProgress(undefined)
+        return { _tag: "Completed", videoId, bytes: downloaded.bytes } as JobOutcome
+      })
+
+    if (yield* Ref.get(ctx.stopping)) return { _tag: "Skipped" } as JobOutcome
+    if (start._tag === "Download") {
+      // A finished render recorded earlier; if the provider no longer has it, it is rendered again.
+      const delivered = yield* deliver(start.videoId, undefined).pipe(
+        Effect.catchIf(
+          (f): f is StepFailed => f._tag === "StepFailed" && providerLostIt(f),
+          () => Effect.succeed(undefined)
+        )
+      )
+      if (delivered) return delivered
+    }
+    const finished = yield* renderChain
+    if (options.deliver === "base") return { _tag: "Rendered", videoId: finished.videoId } as JobOutcome
+    return yield* deliver(finished.videoId, finished.speechSha256)
   }).pipe(
     Effect.catchTags({
       StepFailed: (f: StepFailed): Effect.Effect<JobOutcome> =>

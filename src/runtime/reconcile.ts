@@ -18,7 +18,8 @@ export interface ReconcileWindow {
   readonly from: number
   /** When its outcome became unknown (epoch ms). */
   readonly until: number
-  readonly model: string
+  /** What a video of this submit looks like (its model, or the video it captions). */
+  readonly matches: (video: Video) => boolean
   /** Video ids already known to belong to a job. */
   readonly claimed: ReadonlySet<string>
 }
@@ -29,8 +30,7 @@ export const candidatesIn = (videos: ReadonlyArray<Video>, window: ReconcileWind
     return (
       created >= window.from - skewMs &&
       created <= window.until + skewMs &&
-      (video.model === null || video.model === window.model) &&
-      video.source_video_id === null &&
+      window.matches(video) &&
       video.status !== "FAILED" &&
       video.status !== "CANCELLED" &&
       !window.claimed.has(video.id)

@@ -11,22 +11,33 @@ export interface OutputFacts {
   readonly sha256: string
   readonly size: number
   readonly mtimeMs: number
+  /** The generated voice track's digest, for a job whose voice was spoken from a script. */
+  readonly speechSha256?: string
+}
+
+/**
+ * What a record is about: a remote job (a video, a captioning, an overlay batch) keyed by the
+ * fingerprint of what determines its result, and the job that asked for it.
+ */
+export interface RecordTarget {
+  readonly job: string
+  readonly fp: string
 }
 
 export interface Recorder {
   /** Before a submit is sent (durable). */
-  readonly intent: (job: PlannedJob, at: number) => Effect.Effect<void>
+  readonly intent: (target: RecordTarget, at: number) => Effect.Effect<void>
   /** A submit's answer (durable). */
-  readonly submitted: (job: PlannedJob, videoId: string, at: number) => Effect.Effect<void>
+  readonly submitted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
   /** The submit certainly created nothing. */
-  readonly notSubmitted: (job: PlannedJob, at: number) => Effect.Effect<void>
+  readonly notSubmitted: (target: RecordTarget, at: number) => Effect.Effect<void>
   /** An unknown submit outcome matched to a listed video. */
-  readonly adopted: (job: PlannedJob, videoId: string, at: number) => Effect.Effect<void>
+  readonly adopted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
   /** An unknown submit outcome that could not be matched; the job is submitted again. */
-  readonly possibleDuplicate: (job: PlannedJob, reason: string, at: number) => Effect.Effect<void>
-  readonly rendered: (job: PlannedJob, videoId: string, at: number) => Effect.Effect<void>
-  readonly failed: (job: PlannedJob, failure: { step: JobStep; reason: string; code?: string; videoId?: string }, at: number) => Effect.Effect<void>
-  readonly detached: (job: PlannedJob, videoId: string, at: number) => Effect.Effect<void>
+  readonly possibleDuplicate: (target: RecordTarget, reason: string, at: number) => Effect.Effect<void>
+  readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
+  readonly failed: (target: RecordTarget, failure: { step: JobStep; reason: string; code?: string; videoId?: string }, at: number) => Effect.Effect<void>
+  readonly detached: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
   /** The output file is in place (durable; the lock file follows). */
   readonly completed: (job: PlannedJob, videoId: string, facts: OutputFacts, at: number) => Effect.Effect<void>
 }

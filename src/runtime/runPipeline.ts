@@ -69,7 +69,9 @@ export const runPipeline = (
         emit,
         recorder,
         renders: resumption.renders,
-        claimed: claimedVideoIds(journal.state)
+        claimed: claimedVideoIds(journal.state),
+        stageRecord: (fp) => journal.state.renders.get(fp),
+        cacheDir: dir
       }).pipe(Effect.provide(client))
       yield* recorder.flush
       return summary

@@ -5,8 +5,15 @@
  * stops the others. Ends with a summary, also when interrupted.
  */
 import { FileSystem, Path } from "@effect/platform"
+import { tmpdir } from "node:os"
+import { MirageClient } from "../mirage/MirageClient.ts"
+import { limits } from "../mirage/limits.ts"
+import { fingerprint } from "../plan/fingerprint.ts"
+import type { RenderRecord } from "../state/journalEntry.ts"
+import { downloadToOutput } from "./download.ts"
+import type { JobStep } from "./events.ts"
+import { retrying } from "./retry.ts"
 import { Clock, Effect, Exit, Ref } from "effect"
-import type { MirageClient } from "../mirage/MirageClient.ts"
 import type { Plan, PlannedJob } from "../plan/plan.ts"
 import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
@@ -30,6 +37,10 @@ export interface RunPlanOptions {
   readonly renders?: ReadonlyArray<RenderPlan>
   /** Video ids that already belong to jobs (from the journal). */
   readonly claimed?: ReadonlySet<string>
+  /** What the journal knows of each remote job, by fingerprint (finished stages are not redone). */
+  readonly stageRecord?: (fp: string) => RenderRecord | undefined
+  /** Where speech and intermediate videos are kept; default a folder in the system's temp dir. */
+  readonly cacheDir?: string
 }
 
 /** Jobs grouped by fingerprint, in plan order: the first of each group renders, the rest copy. */
@@ -77,7 +88,9 @@ export const runPlan = (
       recorder,
       claimed: yield* Ref.make<ReadonlySet<string>>(options.claimed ?? new Set()),
       pendingSubmits: yield* Ref.make<ReadonlyMap<string, number>>(new Map()),
-      startedAt
+      startedAt,
+      stageRecord: options.stageRecord ?? (() => undefined),
+      cacheDir: options.cacheDir ?? path.join(tmpdir(), `clapper-cache-${plan.pipeline.name}`)
     }
     const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => options.emit(event(iso(ms))))
     const settle = (job: PlannedJob, outcome: JobOutcome) =>
@@ -124,10 +137,9 @@ export const runPlan = (
         yield* settle(job, outcome)
         const at = yield* Clock.currentTimeMillis
         if (outcome._tag === "Failed") {
-          yield* recorder.failed(job, outcome, at)
+          yield* recorder.failed({ job: job.id, fp: job.fingerprint }, outcome, at)
           yield* emitNow((at) => ({ type: "job.failed", job: job.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
         } else if (outcome._tag === "Detached") {
-          yield* recorder.detached(job, outcome.videoId, at)
           yield* emitNow((at) => ({ type: "job.detached", job: job.id, at, videoId: outcome.videoId }))
         }
       })
@@ -156,6 +168,99 @@ export const runPlan = (
           yield* report(follower, shared)
         }
       })
+
+    /**
+     * Overlay variants of one base video: the base is rendered (and captioned) once, downloaded
+     * once, then sent with at most 4 texts per request; each variant's result is its own output.
+     */
+    const runOverlays = (group: ReadonlyArray<RenderPlan>) =>
+      Effect.gen(function* () {
+        const client = yield* MirageClient
+        const first = group[0]?.needing[0]
+        if (!first) return
+        const fail = (reason: string, step: JobStep = "overlay"): JobOutcome => ({ _tag: "Failed", step, reason })
+        const finishAll = (outcome: JobOutcome) => Effect.forEach(group.flatMap((r) => r.needing), (job) => report(job, outcome), { discard: true })
+        const base = yield* runJob(first, ctx, { _tag: "Submit" }, { deliver: "base" })
+        if (base._tag !== "Rendered") return yield* finishAll(base._tag === "Completed" ? fail("unexpected download of the base video") : base)
+        const baseKey = first.stages.captions?.fingerprint ?? first.stages.video
+        const baseFile = path.join(ctx.cacheDir, "base", `${baseKey.replace(/^sha256:/, "")}.mp4`)
+        yield* fs.makeDirectory(path.dirname(baseFile), { recursive: true })
+        if (!(yield* fs.exists(baseFile))) {
+          yield* downloadToOutput({
+            videoId: base.videoId,
+            output: baseFile,
+            retry: (attempt) => retrying({ step: "download", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => attempt({ resumeFrom: 0 }) })
+          })
+        }
+        for (let i = 0; i < group.length; i += limits.maxOverlayTexts) {
+          const chunk = group.slice(i, i + limits.maxOverlayTexts)
+          const batchFp = fingerprint({ model: first.model, image: baseKey, audio: "", stages: { overlays: chunk.map((r) => r.fingerprint) } })
+          const target = { job: first.id, fp: batchFp }
+          const known = ctx.stageRecord(batchFp)
+          let overlayId = known?.videoId
+          if (!overlayId) {
+            yield* recorder.intent(target, yield* Clock.currentTimeMillis)
+            const items = chunk.map((r) => {
+              const o = r.needing[0]?.stages.overlay
+              return { text: o?.text ?? "", ...(o?.font ? { font: o.font } : {}), ...(o?.size ? { size: o.size } : {}), ...(o?.color ? { color: o.color } : {}) }
+            })
+            const created = yield* retrying({ step: "overlay", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.createTextOverlay({ videoPath: baseFile, items }) })
+            overlayId = created.id
+            yield* recorder.submitted(target, overlayId, yield* Clock.currentTimeMillis)
+          }
+          let job = yield* retrying({ step: "poll", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
+          while (job.status === "QUEUED" || job.status === "PROCESSING") {
+            yield* Effect.sleep(settings.poll.interval)
+            job = yield* retrying({ step: "poll", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
+          }
+          if (job.status !== "COMPLETE") {
+            yield* Effect.forEach(chunk.flatMap((r) => r.needing), (j) => report(j, fail(`the overlay job ${overlayId} ended ${job.status}${job.error ? `: ${job.error.message}` : ""}`)), { discard: true })
+            continue
+          }
+          yield* recorder.rendered(target, overlayId, yield* Clock.currentTimeMillis)
+          for (const [index, render] of chunk.entries()) {
+            const [leader, ...followers] = render.needing
+            const result = job.results?.find((r) => r.index === index)
+            if (!leader) continue
+            if (!result || result.status !== "COMPLETE" || !result.video_url) {
+              yield* report(leader, fail(`overlay ${index} of ${overlayId} did not complete${result?.error ? `: ${result.error.message}` : ""}`))
+              continue
+            }
+            const url = result.video_url
+            const temp = path.join(path.dirname(leader.output), `.${path.basename(leader.output)}.part`)
+            yield* fs.makeDirectory(path.dirname(leader.output), { recursive: true })
+            yield* retrying({ step: "download", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.downloadUrl(url, { path: temp }) })
+            const placed = yield* place(temp, leader, overlayId, { move: true })
+            yield* report(leader, placed)
+            for (const follower of followers) {
+              yield* report(follower, placed._tag === "Completed" ? yield* place(leader.output, follower, overlayId, { move: false, sharedWith: leader.id }) : placed)
+            }
+          }
+        }
+      }).pipe(
+        Effect.catchAll((error) =>
+          Effect.forEach(group.flatMap((r) => r.needing), (job) => report(job, { _tag: "Failed", step: "overlay", reason: error.message }), { discard: true })
+        )
+      )
+
+    /** Plain renders run on their own; overlay variants run together per base video. */
+    const overlayGroups = new Map<string, Array<RenderPlan>>()
+    const units: Array<Effect.Effect<void, never, MirageClient | FileSystem.FileSystem | Path.Path>> = []
+    for (const render of toRender) {
+      const job = render.needing[0]
+      if (job?.stages.overlay && render.start._tag !== "FromFile") {
+        const key = job.stages.captions?.fingerprint ?? job.stages.video
+        const group = overlayGroups.get(key)
+        if (group) group.push(render)
+        else {
+          const fresh = [render]
+          overlayGroups.set(key, fresh)
+          units.push(Effect.suspend(() => runOverlays(fresh)))
+        }
+      } else {
+        units.push(runRender(render))
+      }
+    }
 
     const summarize = (interrupted: boolean) =>
       Effect.gen(function* () {
@@ -209,7 +314,7 @@ export const runPlan = (
     for (const job of toRender.flatMap((r) => r.needing)) {
       yield* emitNow((at) => ({ type: "job.queued", job: job.id, at, set: job.set, estimatedCostUsd: job.estimatedCostUsd }))
     }
-    yield* Effect.forEach(toRender, runRender, { concurrency: settings.concurrency, discard: true }).pipe(
+    yield* Effect.all(units, { concurrency: settings.concurrency, discard: true }).pipe(
       // Runs after every job's own finalizers (a submit in flight settles first), so the summary
       // of an interrupted run knows which videos exist.
       Effect.onInterrupt(() =>

@@ -20,7 +20,8 @@ export interface LockInput {
 export interface LockEntry {
   readonly fingerprint: string
   readonly model: string
-  readonly inputs: { readonly image: LockInput; readonly audio: LockInput }
+  /** The input files (no audio when the voice is spoken from a script: see `parameters.speech`). */
+  readonly inputs: { readonly image: LockInput; readonly audio?: LockInput }
   /** Stage parameters (speech, captions, overlays) when the job has them. */
   readonly parameters: Readonly<Record<string, unknown>>
   readonly videoId: string

@@ -6,23 +6,32 @@
  */
 import { Effect, Queue, Ref, type Scope } from "effect"
 import type { PlannedJob } from "../plan/plan.ts"
-import type { Recorder } from "../runtime/recorder.ts"
+import type { OutputFacts, Recorder } from "../runtime/recorder.ts"
 import type { Journal } from "./journal.ts"
 import { writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
 
-export const lockEntryFor = (job: PlannedJob, videoId: string, output: { sha256: string; size: number }): LockEntry => ({
-  fingerprint: job.fingerprint,
-  model: job.model,
-  inputs: {
-    image: { path: job.inputs.image.path, sha256: job.inputs.image.sha256 },
-    audio: { path: job.inputs.audio.path, sha256: job.inputs.audio.sha256 }
-  },
-  parameters: {},
-  videoId,
-  output: { sha256: output.sha256, size: output.size },
-  durationSeconds: Math.round((job.inputs.audio.durationSeconds ?? 0) * 1000) / 1000,
-  costUsd: job.estimatedCostUsd
-})
+export const lockEntryFor = (job: PlannedJob, videoId: string, output: OutputFacts | { sha256: string; size: number }): LockEntry => {
+  const speech = job.stages.speech
+  return {
+    fingerprint: job.fingerprint,
+    model: job.model,
+    inputs: {
+      image: { path: job.inputs.image.path, sha256: job.inputs.image.sha256 },
+      ...(job.inputs.audio ? { audio: { path: job.inputs.audio.path, sha256: job.inputs.audio.sha256 } } : {})
+    },
+    parameters: {
+      ...(speech
+        ? { speech: { voice: speech.voice, text: speech.text, model: speech.model, ...("speechSha256" in output && output.speechSha256 ? { sha256: output.speechSha256 } : {}) } }
+        : {}),
+      ...(job.stages.captions ? { captions: { template: job.stages.captions.template } } : {}),
+      ...(job.stages.overlay ? { overlay: job.stages.overlay } : {})
+    },
+    videoId,
+    output: { sha256: output.sha256, size: output.size },
+    durationSeconds: Math.round(job.durationSeconds * 1000) / 1000,
+    costUsd: job.estimatedCostUsd
+  }
+}
 
 export interface StateRecorder extends Recorder {
   /** Writes the lock file now. */
@@ -55,17 +64,17 @@ export const makeStateRecorder = (options: {
     yield* Effect.addFinalizer(() => flush)
     const durable = { durable: true } as const
     const recorder: StateRecorder = {
-      intent: (job, at) => journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at }, durable),
-      submitted: (job, videoId, at) => journal.append({ t: "submitted", fp: job.fingerprint, job: job.id, videoId, at }, durable),
-      notSubmitted: (job, at) => journal.append({ t: "notSubmitted", fp: job.fingerprint, at }, durable),
-      adopted: (job, videoId, at) => journal.append({ t: "adopted", fp: job.fingerprint, job: job.id, videoId, at }, durable),
-      possibleDuplicate: (job, reason, at) => journal.append({ t: "possibleDuplicate", fp: job.fingerprint, job: job.id, reason, at }, durable),
-      rendered: (job, videoId, at) => journal.append({ t: "complete", fp: job.fingerprint, videoId, at }, { durable: false }),
-      failed: (job, failure, at) =>
+      intent: (target, at) => journal.append({ t: "intent", fp: target.fp, job: target.job, at }, durable),
+      submitted: (target, videoId, at) => journal.append({ t: "submitted", fp: target.fp, job: target.job, videoId, at }, durable),
+      notSubmitted: (target, at) => journal.append({ t: "notSubmitted", fp: target.fp, at }, durable),
+      adopted: (target, videoId, at) => journal.append({ t: "adopted", fp: target.fp, job: target.job, videoId, at }, durable),
+      possibleDuplicate: (target, reason, at) => journal.append({ t: "possibleDuplicate", fp: target.fp, job: target.job, reason, at }, durable),
+      rendered: (target, videoId, at) => journal.append({ t: "complete", fp: target.fp, videoId, at }, { durable: false }),
+      failed: (target, failure, at) =>
         journal.append(
           {
             t: "failed",
-            fp: job.fingerprint,
+            fp: target.fp,
             step: failure.step,
             reason: failure.reason,
             ...(failure.code !== undefined ? { code: failure.code } : {}),
@@ -74,7 +83,7 @@ export const makeStateRecorder = (options: {
           },
           durable
         ),
-      detached: (job, videoId, at) => journal.append({ t: "detached", fp: job.fingerprint, videoId, at }, durable),
+      detached: (target, videoId, at) => journal.append({ t: "detached", fp: target.fp, videoId, at }, durable),
       completed: (job, videoId, facts, at) =>
         Effect.gen(function* () {
           yield* journal.append({ t: "downloaded", job: job.id, fp: job.fingerprint, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)

@@ -37,6 +37,7 @@ describe("clapper validate / plan / schema (the real binary)", () => {
       jobs: 12,
       renders: 12,
       estimatedCostUsd: 11.7,
+      unpricedStages: [],
       states: { new: 12, changed: 0, "in-flight": 0, "up-to-date": 0, failed: 0 }
     })
     expect(plan.jobs[0]).toEqual({

@@ -12,7 +12,7 @@ const expand = async (yaml: string, files: Record<string, string> = {}) => {
     set: job.set,
     index: job.index,
     image: job.image.relative,
-    audio: job.audio.relative
+    audio: job.audio?.relative
   }))
 }
 

@@ -109,7 +109,7 @@ sets:
             .map((l) => JSON.parse(l) as { t: string; fp?: string })
           const stats = yield* sim.stats
           for (const job of plan.jobs) {
-            const key = `${job.inputs.image.sha256}:${job.inputs.audio.sha256}`
+            const key = `${job.inputs.image.sha256}:${job.inputs.audio!.sha256}`
             const admitted = journal.filter((e) => e.t === "possibleDuplicate" && e.fp === job.fingerprint).length
             // Exactly one where nothing was admitted; a "possible" duplicate may also not have happened
             // (the killed submit never reached the provider), so it is an upper bound.
