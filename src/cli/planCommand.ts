@@ -28,7 +28,10 @@ const planLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> => [
   ),
   "",
   `${plan.totals.jobs} job${plan.totals.jobs === 1 ? "" : "s"}, ${plan.totals.renders} render${plan.totals.renders === 1 ? "" : "s"}, estimated ${usd(plan.totals.estimatedCostUsd)}`,
-  jobStateNames.map((name) => `${state.counts[name]} ${name}`).join(", ")
+  jobStateNames.map((name) => `${state.counts[name]} ${name}`).join(", "),
+  ...(plan.totals.unpricedStages.length > 0
+    ? [`Not in the estimate: ${plan.totals.unpricedStages.join(" and ")} (the API publishes no price for them)`]
+    : [])
 ]
 
 export const planCommand = Command.make("plan", { file, json }, ({ file, json }) =>

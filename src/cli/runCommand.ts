@@ -18,11 +18,15 @@ const concurrency = Options.integer("concurrency").pipe(
   Options.withDescription("Jobs in flight at the provider (overrides run.concurrency).")
 )
 const json = Options.boolean("json").pipe(Options.withDescription("Print NDJSON events on stdout instead of progress."))
+const budget = Options.float("budget").pipe(
+  Options.optional,
+  Options.withDescription("Most estimated spend in USD (overrides run.budgetUsd): refuse to start above it, stop submitting before passing it.")
+)
 const rebuildState = Options.boolean("rebuild-state").pipe(
   Options.withDescription("Set an unreadable journal or lock file aside and rebuild the state from the lock file and the outputs on disk.")
 )
 
-export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json, rebuildState }, (args) =>
+export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json, rebuildState, budget }, (args) =>
   Effect.scoped(
     Effect.gen(function* () {
       if (Option.isSome(args.concurrency) && args.concurrency.value < 1) {
@@ -39,6 +43,7 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
         backend: args.sim ? { _tag: "Simulator" } : { _tag: "Api", baseUrl: Option.getOrUndefined(args.baseUrl) },
         concurrency: Option.getOrUndefined(args.concurrency),
         rebuildState: args.rebuildState,
+        budgetUsd: Option.getOrUndefined(args.budget),
         emit: renderer.onEvent
       }).pipe(
         Effect.ensuring(renderer.close),
@@ -54,9 +59,19 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
           SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
           StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
           RunnerLocked: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
-          RunnerLockFailed: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
+          RunnerLockFailed: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+          BudgetExceeded: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
         })
       )
+      if (summary.budget) {
+        const { limitUsd, leftToDo } = summary.budget
+        return yield* Effect.fail(
+          new CliExit({
+            code: ExitCodes.jobsFailed,
+            lines: [`clapper: stopped at the budget of $${limitUsd.toFixed(2)}: ${leftToDo} job${leftToDo === 1 ? "" : "s"} left to do (state saved; raise run.budgetUsd or pass --budget, then run again)`]
+          })
+        )
+      }
       if (summary.failed.length > 0) return yield* Effect.fail(new CliExit({ code: ExitCodes.jobsFailed, lines: [] }))
     })
   )

@@ -27,7 +27,13 @@ export type RunEvent =
     }
   | (JobEventBase & { readonly type: "job.queued"; readonly set: string; readonly estimatedCostUsd: number })
   | (JobEventBase & { readonly type: "job.submitting"; readonly attempt: number })
-  | (JobEventBase & { readonly type: "job.submitted"; readonly videoId: string; readonly attempt: number })
+  | (JobEventBase & {
+      readonly type: "job.submitted"
+      readonly videoId: string
+      readonly attempt: number
+      /** Which remote job: the render (`submit`) or its captioning (`captions`). */
+      readonly step?: JobStep
+    })
   | (JobEventBase & { readonly type: "job.progress"; readonly videoId: string; readonly progress: number | null; readonly status: string })
   | (JobEventBase & { readonly type: "job.rendered"; readonly videoId: string })
   | (JobEventBase & { readonly type: "job.downloading"; readonly videoId: string; readonly resumeFrom: number })
@@ -100,6 +106,8 @@ export interface RunSummary {
   /** Submits retried after an unknown outcome: each may have created a second, paid video. */
   readonly possibleDuplicates: number
   readonly interrupted: boolean
+  /** Set when the run stopped submitting because the next render would pass `run.budgetUsd`. */
+  readonly budget?: { readonly limitUsd: number; readonly leftToDo: number }
   /** Estimated spend of the renders submitted in this run. */
   readonly spentUsd: number
   readonly elapsedMs: number

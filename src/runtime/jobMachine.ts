@@ -26,7 +26,7 @@ import type { RunSettings } from "./runSettings.ts"
 export type JobOutcome =
   | { readonly _tag: "Completed"; readonly videoId: string; readonly bytes: number }
   /** The video exists at the provider and is not downloaded (`deliver: "base"`: overlays take it from here). */
-  | { readonly _tag: "Rendered"; readonly videoId: string }
+  | { readonly _tag: "Rendered"; readonly videoId: string; readonly speechSha256?: string }
   | { readonly _tag: "Failed"; readonly step: JobStep; readonly reason: string; readonly code?: string; readonly videoId?: string }
   | { readonly _tag: "Detached"; readonly videoId: string }
   | { readonly _tag: "Skipped" }
@@ -93,6 +93,11 @@ class Resubmit {
   readonly _tag = "Resubmit"
   constructor(readonly error: VideoFailed) {}
 }
+/** The next submission would pass the run's budget: nothing more is submitted. */
+class OverBudget {
+  readonly _tag = "OverBudget"
+}
+
 class Detach {
   readonly _tag = "Detach"
   constructor(readonly videoId: string) {}
@@ -202,9 +207,22 @@ export const runJob = (
         return undefined
       })
 
+    /** Commits the stage's estimated cost to the run's spend, unless that would pass the budget. */
+    const reserve = (costUsd: number) =>
+      Effect.flatMap(
+        Ref.modify(ctx.spentUsd, (usd) => {
+          const budget = ctx.settings.budgetUsd
+          return budget !== undefined && usd + costUsd > budget + 1e-9 ? [false, usd] : [true, usd + costUsd]
+        }),
+        (ok) => (ok ? Effect.void : Effect.zipRight(Ref.set(ctx.stopping, true), Effect.fail(new OverBudget())))
+      )
+    const refund = (costUsd: number) => Ref.update(ctx.spentUsd, (usd) => usd - costUsd)
+
     const submit = (stage: RemoteStage, spent: number) =>
       Effect.gen(function* () {
         const target = { job: id, fp: stage.fp }
+        if (yield* Ref.get(ctx.stopping)) return yield* Effect.fail(new OverBudget())
+        yield* reserve(stage.costUsd)
         let used = 0
         let intentAt = 0
         /** Set when the last attempt's outcome is unknown: its window, to reconcile before sending again. */
@@ -239,7 +257,7 @@ export const runJob = (
           Effect.tapError((error) =>
             // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
             failureKind(error, "submit")._tag === "Fatal" || (failureKind(error, "submit") as { unknownOutcome?: boolean }).unknownOutcome === false
-              ? Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.notSubmitted(target, at))
+              ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.zipRight(ctx.recorder.notSubmitted(target, at), refund(stage.costUsd)))
               : Effect.void
           ),
           Effect.catchAll(stepFailed(stage.step))
@@ -247,8 +265,7 @@ export const runJob = (
         const submittedAt = yield* Clock.currentTimeMillis
         yield* ctx.recorder.submitted(target, video.id, submittedAt)
         yield* setProgress({ _tag: "Submitted", videoId: video.id })
-        yield* Ref.update(ctx.spentUsd, (usd) => usd + stage.costUsd)
-        yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: spent + used }))
+        yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: stage.step === "submit" ? spent + used : used, step: stage.step }))
         return { videoId: video.id, submittedAt, used }
       })
 
@@ -454,7 +471,9 @@ export const runJob = (
       if (delivered) return delivered
     }
     const finished = yield* renderChain
-    if (options.deliver === "base") return { _tag: "Rendered", videoId: finished.videoId } as JobOutcome
+    if (options.deliver === "base") {
+      return { _tag: "Rendered", videoId: finished.videoId, ...(finished.speechSha256 ? { speechSha256: finished.speechSha256 } : {}) } as JobOutcome
+    }
     return yield* deliver(finished.videoId, finished.speechSha256)
   }).pipe(
     Effect.catchTags({
@@ -466,6 +485,7 @@ export const runJob = (
           ...(f.code !== undefined ? { code: f.code } : {}),
           ...(f.videoId !== undefined ? { videoId: f.videoId } : {})
         }),
-      Detach: (d: Detach): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Detached", videoId: d.videoId })
+      Detach: (d: Detach): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Detached", videoId: d.videoId }),
+      OverBudget: (): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Skipped" })
     })
   )

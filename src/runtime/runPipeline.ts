@@ -18,6 +18,7 @@ import { acquireRunnerLock, describeHolder, type RunnerLocked, type RunnerLockFa
 import { stateDir } from "../state/stateDir.ts"
 import { makeStateRecorder } from "../state/stateRecorder.ts"
 import { clientLayer, type Backend } from "./backend.ts"
+import { BudgetExceeded, remainingEstimateUsd } from "./budget.ts"
 import type { RunEvent, RunSummary } from "./events.ts"
 import { runPlan } from "./runPlan.ts"
 import { resolveRunSettings, type RunOverrides, type RunSettings } from "./runSettings.ts"
@@ -31,7 +32,7 @@ export interface RunPipelineOptions extends RunOverrides {
   readonly rebuildState?: boolean
 }
 
-export type RunPipelineError = PipelineInvalid | MissingApiKey | SimulatorStartError | StateCorrupt | RunnerLocked | RunnerLockFailed
+export type RunPipelineError = PipelineInvalid | MissingApiKey | SimulatorStartError | StateCorrupt | RunnerLocked | RunnerLockFailed | BudgetExceeded
 
 export const runPipeline = (
   file: string,
@@ -63,6 +64,11 @@ export const runPipeline = (
       const resumption = yield* resumeState(plan, journal.state, lock)
       const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: new Set(plan.jobs.map((j) => j.id)) })
       for (const found of resumption.missingFromLock) yield* recorder.upToDate(found.job, found.videoId, found)
+      const stageRecord = (fp: string) => journal.state.renders.get(fp)
+      if (settings.budgetUsd !== undefined) {
+        const estimateUsd = remainingEstimateUsd(resumption.renders, stageRecord)
+        if (estimateUsd > settings.budgetUsd + 1e-9) return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
+      }
 
       const summary = yield* runPlan(plan, {
         settings,
@@ -70,7 +76,7 @@ export const runPipeline = (
         recorder,
         renders: resumption.renders,
         claimed: claimedVideoIds(journal.state),
-        stageRecord: (fp) => journal.state.renders.get(fp),
+        stageRecord,
         cacheDir: dir
       }).pipe(Effect.provide(client))
       yield* recorder.flush

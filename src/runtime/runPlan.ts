@@ -12,6 +12,7 @@ import { fingerprint } from "../plan/fingerprint.ts"
 import type { RenderRecord } from "../state/journalEntry.ts"
 import { downloadToOutput } from "./download.ts"
 import type { JobStep } from "./events.ts"
+import { remainingEstimateUsd } from "./budget.ts"
 import { retrying } from "./retry.ts"
 import { Clock, Effect, Exit, Ref } from "effect"
 import type { Plan, PlannedJob } from "../plan/plan.ts"
@@ -104,7 +105,7 @@ export const runPlan = (
       )
 
     /** A render's bytes, already on disk at `source`, put (atomically) at `target`'s output. */
-    const place = (source: string, target: PlannedJob, videoId: string, options: { move: boolean; sharedWith?: string }) =>
+    const place = (source: string, target: PlannedJob, videoId: string, options: { move: boolean; sharedWith?: string; speechSha256?: string | undefined }) =>
       Effect.gen(function* () {
         yield* fs.makeDirectory(path.dirname(target.output), { recursive: true })
         const temp = `${target.output}.copy.part`
@@ -115,7 +116,8 @@ export const runPlan = (
         const bytes = Number(info.size)
         const sha256 = yield* digestFile(target.output)
         const mtimeMs = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
-        yield* recorder.completed(target, videoId, { sha256, size: bytes, mtimeMs }, yield* Clock.currentTimeMillis)
+        const speech = options.speechSha256 ? { speechSha256: options.speechSha256 } : {}
+        yield* recorder.completed(target, videoId, { sha256, size: bytes, mtimeMs, ...speech }, yield* Clock.currentTimeMillis)
         yield* emitNow((at) => ({
           type: "job.completed",
           job: target.id,
@@ -230,10 +232,13 @@ export const runPlan = (
             const temp = path.join(path.dirname(leader.output), `.${path.basename(leader.output)}.part`)
             yield* fs.makeDirectory(path.dirname(leader.output), { recursive: true })
             yield* retrying({ step: "download", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.downloadUrl(url, { path: temp }) })
-            const placed = yield* place(temp, leader, overlayId, { move: true })
+            const placed = yield* place(temp, leader, overlayId, { move: true, speechSha256: base.speechSha256 })
             yield* report(leader, placed)
             for (const follower of followers) {
-              yield* report(follower, placed._tag === "Completed" ? yield* place(leader.output, follower, overlayId, { move: false, sharedWith: leader.id }) : placed)
+              yield* report(
+                follower,
+                placed._tag === "Completed" ? yield* place(leader.output, follower, overlayId, { move: false, sharedWith: leader.id, speechSha256: base.speechSha256 }) : placed
+              )
             }
           }
         }
@@ -283,6 +288,7 @@ export const runPlan = (
           else if (progress?._tag === "UnknownOutcome") unknownOutcome.push(job.id)
           else skipped.push(job.id)
         }
+        const stoppedByBudget = !interrupted && (yield* Ref.get(ctx.stopping)) && settings.budgetUsd !== undefined
         const summary: RunSummary = {
           jobs: jobs.length,
           upToDate,
@@ -293,6 +299,7 @@ export const runPlan = (
           unknownOutcome,
           possibleDuplicates: yield* Ref.get(ctx.possibleDuplicates),
           interrupted,
+          ...(stoppedByBudget && settings.budgetUsd !== undefined ? { budget: { limitUsd: settings.budgetUsd, leftToDo: skipped.length } } : {}),
           spentUsd: Math.round((yield* Ref.get(ctx.spentUsd)) * 100) / 100,
           elapsedMs: (yield* Clock.currentTimeMillis) - startedAt
         }
@@ -308,8 +315,8 @@ export const runPlan = (
       jobs: jobs.length - upToDate.length,
       renders: toRender.filter((r) => r.start._tag === "Submit" || r.start._tag === "Reconcile").length,
       concurrency: settings.concurrency,
-      estimatedCostUsd:
-        Math.round(toRender.filter((r) => r.start._tag === "Submit" || r.start._tag === "Reconcile").reduce((sum, r) => sum + (r.needing[0]?.estimatedCostUsd ?? 0), 0) * 100) / 100
+      // Each video and captioning once, however many outputs (copies, overlay variants) share it.
+      estimatedCostUsd: remainingEstimateUsd(toRender, ctx.stageRecord)
     }))
     for (const job of toRender.flatMap((r) => r.needing)) {
       yield* emitNow((at) => ({ type: "job.queued", job: job.id, at, set: job.set, estimatedCostUsd: job.estimatedCostUsd }))

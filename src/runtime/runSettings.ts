@@ -19,6 +19,8 @@ export interface RunSettings {
   readonly settleTime: Duration.Duration
   /** The client's request timeout: how long a lost submit may have taken to land (reconciliation window). */
   readonly requestTimeout: Duration.Duration
+  /** Estimated spend (USD) this run may commit; undefined: no limit. */
+  readonly budgetUsd: number | undefined
 }
 
 export const defaultRunSettings: RunSettings = {
@@ -30,12 +32,15 @@ export const defaultRunSettings: RunSettings = {
   poll: { interval: Duration.seconds(5), maxInterval: Duration.seconds(30) },
   timeout: Duration.minutes(30),
   settleTime: Duration.seconds(5),
-  requestTimeout: Duration.seconds(60)
+  requestTimeout: Duration.seconds(60),
+  budgetUsd: undefined
 }
 
 export interface RunOverrides {
   readonly concurrency?: number | undefined
   readonly requestsPerSecond?: number | undefined
+  /** Overrides `run.budgetUsd`. */
+  readonly budgetUsd?: number | undefined
 }
 
 export const resolveRunSettings = (pipeline: Pipeline, overrides: RunOverrides = {}, base: RunSettings = defaultRunSettings): RunSettings => {
@@ -56,6 +61,7 @@ export const resolveRunSettings = (pipeline: Pipeline, overrides: RunOverrides =
       interval: run?.poll?.interval ?? base.poll.interval,
       maxInterval: run?.poll?.maxInterval ?? base.poll.maxInterval
     },
-    timeout: run?.timeout ?? base.timeout
+    timeout: run?.timeout ?? base.timeout,
+    budgetUsd: overrides.budgetUsd ?? run?.budgetUsd ?? base.budgetUsd
   }
 }

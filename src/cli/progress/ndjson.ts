@@ -19,12 +19,12 @@ times in milliseconds. Fields marked ? may be absent; new fields and event types
 | \`run.started\` | \`pipeline\`, \`jobs\` (jobs to do), \`renders\` (distinct renders among them), \`concurrency\`, \`estimatedCostUsd\` |
 | \`job.queued\` | \`job\`, \`set\`, \`estimatedCostUsd\` |
 | \`job.submitting\` | \`job\`, \`attempt\` (from 1) |
-| \`job.submitted\` | \`job\`, \`videoId\`, \`attempt\` |
+| \`job.submitted\` | \`job\`, \`videoId\`, \`attempt\`, \`step\`? (\`submit\` for the render, \`captions\` for its captioning) |
 | \`job.progress\` | \`job\`, \`videoId\`, \`progress\` (0–100 or null), \`status\` (the provider's, e.g. \`PROCESSING\`) |
 | \`job.rendered\` | \`job\`, \`videoId\` |
 | \`job.downloading\` | \`job\`, \`videoId\`, \`resumeFrom\` (bytes already on disk) |
 | \`job.completed\` | \`job\`, \`videoId\`, \`output\`, \`bytes\`, \`sharedWith\`? (the job whose render this copies) |
-| \`job.retrying\` | \`job\`, \`step\` (\`submit\` \\| \`poll\` \\| \`download\`), \`attempt\`, \`delayMs\`, \`reason\` |
+| \`job.retrying\` | \`job\`, \`step\` (\`speech\` \\| \`submit\` \\| \`captions\` \\| \`poll\` \\| \`overlay\` \\| \`download\`), \`attempt\`, \`delayMs\`, \`reason\` |
 | \`job.duplicateRisk\` | \`job\`, \`reason\` (a submit with an unknown outcome is retried: a second paid video may exist) |
 | \`job.failed\` | \`job\`, \`step\`, \`reason\`, \`code\`? (the provider's error code), \`videoId\`? |
 | \`job.detached\` | \`job\`, \`videoId\` (still rendering when the job's timeout passed; the next run picks it up) |

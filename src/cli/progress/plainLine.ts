@@ -43,7 +43,7 @@ export const plainLines = (state: PlainState, event: RunEvent): readonly [PlainS
       return [
         // A new video starts its progress from zero.
         { progressStep: HashMap.remove(state.progressStep, event.job) },
-        line(event.at, `submitted ${event.job} (${event.videoId}, attempt ${event.attempt})`)
+        line(event.at, `${event.step === "captions" ? "captioning" : "submitted"} ${event.job} (${event.videoId}, attempt ${event.attempt})`)
       ]
     case "job.progress": {
       // 100% says no more than the download line that follows.

@@ -73,5 +73,8 @@ export const formatSummary = (summary: RunSummary): ReadonlyArray<string> => {
     )
   }
   lines.push(`Spent: ~${usd(summary.spentUsd)} (estimated)`)
+  if (summary.budget) {
+    lines.push(`Budget: stopped before passing ${usd(summary.budget.limitUsd)}; ${summary.budget.leftToDo} left to do.`)
+  }
   return lines
 }
