@@ -6,7 +6,9 @@ import { planToJson } from "../plan/planJson.ts"
 import { jobStateNames, readPipelineState, type PipelineState } from "../state/pipelineState.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { formatTable, usd } from "./table.ts"
-import { exitOnInvalidPipeline } from "./userErrors.ts"
+import { PipelineInvalid } from "../pipeline/diagnostic.ts"
+import { checkCaptionTemplates } from "../plan/checkCaptionTemplates.ts"
+import { exitOnInvalidPipeline, invalidInputExit } from "./userErrors.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the plan as one JSON object."))
@@ -38,6 +40,9 @@ export const planCommand = Command.make("plan", { file, json }, ({ file, json })
   Effect.gen(function* () {
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
+    const templates = yield* checkCaptionTemplates(pipeline)
+    if (templates.diagnostics.length > 0) return yield* Effect.fail(invalidInputExit(new PipelineInvalid({ diagnostics: templates.diagnostics })))
+    if (templates.skipped) yield* Console.error(`note: ${templates.skipped}`)
     const state = yield* readPipelineState(pipeline, plan).pipe(
       Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
     )

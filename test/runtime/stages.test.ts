@@ -15,6 +15,7 @@ import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../
 import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { repoPipelineProject } from "../support/repoPipeline.ts"
+import { runCli } from "../support/runCli.ts"
 import { repoRoot } from "../support/tempProject.ts"
 
 const fast: RunSettings = {
@@ -178,5 +179,26 @@ describe("production stages", () => {
     expect((tooLong as PipelineInvalid).diagnostics.map(formatDiagnostic)).toEqual([
       expect.stringMatching(/outreach\.csv:3:1: the speech script is \d+ characters, over the API's 5000/)
     ])
+  })
+
+  it("plan checks caption template ids at the provider when a key is at hand", async () => {
+    const root = repoPipelineProject("outreach.yaml")
+    const file = join(root, "pipelines", "outreach.yaml")
+    writeFileSync(file, readFileSync(file, "utf8").replace("ctpl_yvE0ZnYzEj6ClCD2ee1f", "ctpl_typo"))
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const sim = yield* Simulator.make({ ffmpeg: false })
+          const withKey = yield* Effect.promise(() =>
+            runCli(["plan", "pipelines/outreach.yaml"], { cwd: root, env: { MIRAGE_API_KEY: "k", MIRAGE_BASE_URL: sim.baseUrl } })
+          )
+          expect(withKey.code).toBe(2)
+          expect(withKey.stderr).toMatch(/pipelines\/outreach\.yaml:\d+:\d+: caption template "ctpl_typo" does not exist at the provider/)
+          const withoutKey = yield* Effect.promise(() => runCli(["plan", "pipelines/outreach.yaml"], { cwd: root, env: { MIRAGE_API_KEY: "" } }))
+          expect(withoutKey.code).toBe(0)
+          expect(withoutKey.stderr).toContain("caption templates not checked")
+        })
+      ).pipe(Effect.provide(NodeContext.layer))
+    )
   })
 })
