@@ -1,3 +1,4 @@
+import { ValidationError } from "@effect/cli"
 import { Cause, Data, Exit } from "effect"
 
 /** Exit codes of every `clapper` command (DESIGN.md, "CLI"). */
@@ -26,25 +27,7 @@ export const exitCodeOf = <E, A>(exit: Exit.Exit<A, E>): number => {
     const error: unknown = failure.value
     if (error instanceof CliExit) return error.code
     // @effect/cli's own usage errors (unknown option, missing argument) are bad input.
-    if (typeof error === "object" && error !== null && "_tag" in error && isCliValidationTag(error._tag)) {
-      return ExitCodes.invalidInput
-    }
+    if (ValidationError.isValidationError(error)) return ExitCodes.invalidInput
   }
   return ExitCodes.jobsFailed
 }
-
-const isCliValidationTag = (tag: unknown): boolean =>
-  typeof tag === "string" &&
-  [
-    "CommandMismatch",
-    "CorrectedFlag",
-    "HelpRequested",
-    "InvalidArgument",
-    "InvalidValue",
-    "MissingValue",
-    "MissingFlag",
-    "MultipleValuesDetected",
-    "MissingSubcommand",
-    "NoBuiltInMatch",
-    "UnclusteredFlag"
-  ].includes(tag)
