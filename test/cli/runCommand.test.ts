@@ -1,12 +1,11 @@
 /** `clapper run` as a user runs it: the real binary, the built-in simulator, real MP4s out. */
 import ffmpeg from "@ffmpeg-installer/ffmpeg"
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { repoPipelineProject } from "../support/repoPipeline.ts"
-import { runCli } from "../support/runCli.ts"
-import { repoRoot } from "../support/tempProject.ts"
+import { runCli, watchCliRun } from "../support/runCli.ts"
 
 const quickstartProject = () => repoPipelineProject("quickstart.yaml")
 
@@ -58,21 +57,13 @@ describe("clapper run (the real binary)", () => {
 
   it("Ctrl-C: stops, records the videos in flight, leaves no partial file, exits 130", async () => {
     const root = quickstartProject()
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), "run", "pipelines/quickstart.yaml", "--sim", "--json"], { cwd: root })
     const submitted: Array<string> = []
-    let buffer = ""
-    const exitCode = await new Promise<number | null>((resolve) => {
-      child.stdout.on("data", (chunk: Buffer) => {
-        buffer += chunk.toString()
-        const lines = buffer.split("\n")
-        buffer = lines.pop() ?? ""
-        for (const line of lines) {
-          const event = JSON.parse(line) as { type: string; videoId?: string }
-          if (event.type === "job.submitted" && event.videoId) submitted.push(event.videoId)
-          if (submitted.length === 2 && event.type === "job.submitted") child.kill("SIGINT")
-        }
-      })
-      child.on("exit", (code) => resolve(code))
+    const exitCode = await watchCliRun(["run", "pipelines/quickstart.yaml", "--sim", "--json"], {
+      cwd: root,
+      onEvent: (event, signal) => {
+        if (event.type === "job.submitted" && event.videoId) submitted.push(event.videoId)
+        if (submitted.length === 2 && event.type === "job.submitted") signal("SIGINT")
+      }
     })
     expect(exitCode).toBe(130)
     // The journal recorded both videos: `clapper status` shows them in flight, with their ids.

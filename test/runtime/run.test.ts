@@ -15,17 +15,12 @@ import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
 import { runPipeline } from "../../src/runtime/runPipeline.ts"
 import { runPlan } from "../../src/runtime/runPlan.ts"
-import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
+import type { RunSettings } from "../../src/runtime/runSettings.ts"
+import { fastSettings } from "../support/fastSettings.ts"
 import { tempProject, type TempProject } from "../support/tempProject.ts"
 import { makeWav } from "../support/wav.ts"
 
-const fast: RunSettings = {
-  ...defaultRunSettings,
-  requestsPerSecond: 500,
-  retry: { attempts: 6, initialDelay: Duration.millis(20), maxDelay: Duration.millis(200) },
-  poll: { interval: Duration.millis(40), maxInterval: Duration.millis(200) },
-  settleTime: Duration.millis(500)
-}
+const fast = fastSettings
 
 /** A project with `n` jobs, each with its own audio (so each is its own render). */
 const campaign = (project: TempProject, n: number, extra = "") => {

@@ -4,27 +4,19 @@
  */
 import type { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { Duration, Effect, Either, type Scope } from "effect"
-import { spawn } from "node:child_process"
+import { Effect, Either, type Scope } from "effect"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { formatDiagnostic, PipelineInvalid, validatePipelinePromise } from "../../src/index.ts"
 import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
 import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../../src/runtime/runPipeline.ts"
-import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
+import { fastSettings } from "../support/fastSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { repoPipelineProject } from "../support/repoPipeline.ts"
-import { runCli } from "../support/runCli.ts"
-import { repoRoot } from "../support/tempProject.ts"
+import { runCli, watchCliRun } from "../support/runCli.ts"
 
-const fast: RunSettings = {
-  ...defaultRunSettings,
-  requestsPerSecond: 500,
-  retry: { attempts: 6, initialDelay: Duration.millis(20), maxDelay: Duration.millis(200) },
-  poll: { interval: Duration.millis(40), maxInterval: Duration.millis(200) },
-  settleTime: Duration.millis(500)
-}
+const fast = fastSettings
 
 const remote = (stats: Simulator.SimStats) => ({
   speech: stats.requests["POST /v1/audio/text-to-speech/{voice_id}"] ?? 0,
@@ -128,25 +120,14 @@ describe("production stages", () => {
         Effect.gen(function* () {
           const sim = yield* Simulator.make({ ffmpeg: false, renderFactor: 0.1 })
           const cli = (killOnCaptions: boolean) =>
-            Effect.promise(
-              () =>
-                new Promise<number | null>((resolve) => {
-                  const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), "run", "pipelines/outreach.yaml", "--base-url", sim.baseUrl, "--json"], {
-                    cwd: root,
-                    env: { ...process.env, MIRAGE_API_KEY: "stage-key" }
-                  })
-                  let buffer = ""
-                  child.stdout.on("data", (chunk: Buffer) => {
-                    buffer += chunk.toString()
-                    const lines = buffer.split("\n")
-                    buffer = lines.pop() ?? ""
-                    for (const line of lines) {
-                      const event = JSON.parse(line) as { type: string; step?: string }
-                      if (killOnCaptions && event.type === "job.submitted" && event.step === "captions") child.kill("SIGKILL")
-                    }
-                  })
-                  child.on("exit", (code) => resolve(code))
-                })
+            Effect.promise(() =>
+              watchCliRun(["run", "pipelines/outreach.yaml", "--base-url", sim.baseUrl, "--json"], {
+                cwd: root,
+                env: { MIRAGE_API_KEY: "stage-key" },
+                onEvent: (event, signal) => {
+                  if (killOnCaptions && event.type === "job.submitted" && event.step === "captions") signal("SIGKILL")
+                }
+              })
             )
           expect(yield* cli(true)).toBeNull()
           const afterKill = remote(yield* sim.stats)

@@ -7,40 +7,30 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
-import { repoRoot, tempProject } from "../support/tempProject.ts"
+import { watchCliRun, type CliEvent } from "../support/runCli.ts"
+import { tempProject } from "../support/tempProject.ts"
 import { makeWav } from "../support/wav.ts"
 
 const jobs = 30
 
-/** Runs the CLI; kills it with SIGKILL when `killWhen` says so. Resolves with the exit code (null when killed). */
-const runUntil = (cwd: string, baseUrl: string, killWhen: (event: { type: string }, count: number) => boolean, killAfterMs?: number) =>
-  new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), "run", "campaign.yaml", "--base-url", baseUrl, "--json"], {
-      cwd,
-      env: { ...process.env, MIRAGE_API_KEY: "crash-test-key" }
-    })
-    let buffer = ""
-    let seen = 0
-    const kill = () => child.kill("SIGKILL")
-    if (killAfterMs !== undefined) setTimeout(kill, killAfterMs)
-    child.stdout.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const lines = buffer.split("\n")
-      buffer = lines.pop() ?? ""
-      for (const line of lines) {
-        seen++
-        if (killWhen(JSON.parse(line) as { type: string }, seen)) kill()
-      }
-    })
-    child.on("exit", (code) => resolve(code))
+/** Runs the CLI; kills it with SIGKILL when `killWhen` says so (or after `killAfterMs`). */
+const runUntil = (cwd: string, baseUrl: string, killWhen: (event: CliEvent, count: number) => boolean, killAfterMs?: number) => {
+  let seen = 0
+  return watchCliRun(["run", "campaign.yaml", "--base-url", baseUrl, "--json"], {
+    cwd,
+    env: { MIRAGE_API_KEY: "crash-test-key" },
+    onEvent: (event, signal) => {
+      if (killWhen(event, ++seen)) signal("SIGKILL")
+    },
+    ...(killAfterMs !== undefined ? { killAfterMs } : {})
   })
+}
 
 describe("crash safety", () => {
   it("SIGKILL at many points, then run again until done: every output valid, one submission per render", async () => {
@@ -70,7 +60,7 @@ sets:
             return (event: { type: string }) => event.type === type && ++count === n
           }
           // Each kill lands at a different kind of moment.
-          const kills: Array<[(event: { type: string }, seen: number) => boolean, number | undefined]> = [
+          const kills: Array<[(event: CliEvent, seen: number) => boolean, number | undefined]> = [
             [counting("job.submitting", 3), undefined],
             [counting("job.submitted", 2), undefined],
             [counting("job.progress", 5), undefined],

@@ -16,18 +16,12 @@ import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../
 import { openJournal } from "../../src/state/journal.ts"
 import type { JournalState } from "../../src/state/journalEntry.ts"
 import { readPipelineState } from "../../src/state/pipelineState.ts"
-import { defaultRunSettings, type RunSettings } from "../../src/runtime/runSettings.ts"
+import { fastSettings } from "../support/fastSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { tempProject, type TempProject } from "../support/tempProject.ts"
 import { makeWav } from "../support/wav.ts"
 
-const fast: RunSettings = {
-  ...defaultRunSettings,
-  requestsPerSecond: 500,
-  retry: { attempts: 6, initialDelay: Duration.millis(20), maxDelay: Duration.millis(200) },
-  poll: { interval: Duration.millis(40), maxInterval: Duration.millis(200) },
-  settleTime: Duration.millis(500)
-}
+const fast = fastSettings
 
 const project = (n: number) => {
   const p = tempProject()

@@ -1,5 +1,5 @@
 /** Runs the real `clapper` binary (as a user would) and captures what it printed and its exit code. */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { join } from "node:path"
 import { repoRoot } from "./tempProject.ts"
 
@@ -23,4 +23,37 @@ export const runCli = (
         resolve({ code, stdout, stderr })
       }
     )
+  })
+
+/** A NDJSON event of `clapper run --json`, as far as these tests look at it. */
+export interface CliEvent {
+  readonly type: string
+  readonly step?: string
+  readonly videoId?: string
+}
+
+/**
+ * Runs `clapper run … --json` (the real binary) and hands each event to `onEvent` with a way to
+ * send the process a signal, for tests that stop a run at a chosen moment. Resolves with the
+ * exit code (null when a signal ended it).
+ */
+export const watchCliRun = (
+  args: ReadonlyArray<string>,
+  options: { cwd: string; env?: Record<string, string>; onEvent: (event: CliEvent, signal: (s: NodeJS.Signals) => void) => void; killAfterMs?: number }
+): Promise<number | null> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env }
+    })
+    const signal = (s: NodeJS.Signals) => void child.kill(s)
+    if (options.killAfterMs !== undefined) setTimeout(() => signal("SIGKILL"), options.killAfterMs)
+    let buffer = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const lines = buffer.split("\n")
+      buffer = lines.pop() ?? ""
+      for (const line of lines) options.onEvent(JSON.parse(line) as CliEvent, signal)
+    })
+    child.on("exit", (code) => resolve(code))
   })
