@@ -42,6 +42,12 @@ export const failureKind = (error: MirageError | CorruptDownload, step: JobStep)
   }
 }
 
+/** True when a failed submit certainly created nothing at the provider (a refusal, not a lost answer). */
+export const certainlyNotCreated = (error: MirageError | CorruptDownload): boolean => {
+  const kind = failureKind(error, "submit")
+  return kind._tag === "Fatal" || !kind.unknownOutcome
+}
+
 /** A downloaded file that is not a whole MP4: empty, shorter than announced, or no `ftyp` box. */
 export class CorruptDownload extends Data.TaggedError("CorruptDownload")<{
   readonly videoId: string

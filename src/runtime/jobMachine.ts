@@ -12,7 +12,7 @@ import { downloadToOutput } from "./download.ts"
 import type { JobStep, RunEvent } from "./events.ts"
 import type { CorruptDownload } from "./failureKind.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
-import { failureKind } from "./failureKind.ts"
+import { certainlyNotCreated } from "./failureKind.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { findSubmittedVideo } from "./reconcile.ts"
 import type { Recorder } from "./recorder.ts"
@@ -256,7 +256,7 @@ export const runJob = (
         }).pipe(
           Effect.tapError((error) =>
             // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
-            failureKind(error, "submit")._tag === "Fatal" || (failureKind(error, "submit") as { unknownOutcome?: boolean }).unknownOutcome === false
+            certainlyNotCreated(error)
               ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.zipRight(ctx.recorder.notSubmitted(target, at), refund(stage.costUsd)))
               : Effect.void
           ),

@@ -71,7 +71,8 @@ export const runPlan = (
     const renders: ReadonlyArray<RenderPlan> = (
       options.renders ?? renderGroups(jobs).map((group): RenderPlan => ({ fingerprint: group[0]!.fingerprint, needing: group, start: { _tag: "Submit" } }))
     ).map((r) => ({ ...r, needing: r.needing.filter((j) => wanted.has(j.id)) }))
-    const upToDate = jobs.filter((job) => !renders.some((r) => r.needing.includes(job))).map((j) => j.id)
+    const needed = new Set(renders.flatMap((r) => r.needing.map((j) => j.id)))
+    const upToDate = jobs.filter((job) => !needed.has(job.id)).map((j) => j.id)
     const toRender = renders.filter((r) => r.needing.length > 0)
     const recorder = options.recorder ?? noRecorder
     const outcomes = yield* Ref.make<ReadonlyMap<string, JobOutcome>>(new Map())
@@ -277,7 +278,7 @@ export const runPlan = (
         const skipped: Array<string> = []
         const unknownOutcome: Array<string> = []
         for (const job of jobs) {
-          if (upToDate.includes(job.id)) continue
+          if (!needed.has(job.id)) continue
           const outcome = done.get(job.id)
           const progress = inMachine.get(job.id)
           if (outcome?._tag === "Completed") completed.push(job.id)

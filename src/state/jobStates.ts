@@ -80,7 +80,18 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
     const root = plan.pipeline.projectRoot
     const jobs = new Map<string, JobState>()
     const groups = new Map<string, Array<PlannedJob>>()
-    for (const job of plan.jobs) groups.set(job.fingerprint, [...(groups.get(job.fingerprint) ?? []), job])
+    for (const job of plan.jobs) {
+      const group = groups.get(job.fingerprint)
+      if (group) group.push(job)
+      else groups.set(job.fingerprint, [job])
+    }
+    // The lock's outputs by fingerprint: where else a render's bytes, or its video id, may be found.
+    const lockByFingerprint = new Map<string, Array<[string, LockFile["outputs"][string]]>>()
+    for (const [id, entry] of Object.entries(lock.outputs)) {
+      const list = lockByFingerprint.get(entry.fingerprint)
+      if (list) list.push([id, entry])
+      else lockByFingerprint.set(entry.fingerprint, [[id, entry]])
+    }
     const inPlan = new Set(plan.jobs.map((j) => j.id))
     const renders: Array<RenderPlan> = []
     const missingFromLock: Array<Resumption["missingFromLock"][number]> = []
@@ -108,8 +119,8 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       }
       // A renamed output: the old path still holds this render's bytes.
       if (!validFile) {
-        for (const [id, entry] of Object.entries(lock.outputs)) {
-          if (entry.fingerprint !== fp || group.some((j) => j.id === id)) continue
+        for (const [id, entry] of lockByFingerprint.get(fp) ?? []) {
+          if (group.some((j) => j.id === id)) continue
           const path = join(root, id)
           if (yield* matches(path, entry.output, journal.outputs.get(id))) {
             validFile = { path, move: !inPlan.has(id), videoId: entry.videoId }
@@ -118,7 +129,7 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
         }
       }
       const render = journal.renders.get(fp)
-      const lockVideo = Object.values(lock.outputs).find((e) => e.fingerprint === fp)?.videoId
+      const lockVideo = lockByFingerprint.get(fp)?.[0]?.[1].videoId
       let start: RenderStart
       let state: JobState
       if (validFile) {

@@ -4,7 +4,7 @@
  * jobs complete faster than it can be rewritten, the writes coalesce (the journal already holds
  * every completion, so nothing is lost in between).
  */
-import { Effect, Queue, Ref, type Scope } from "effect"
+import { Effect, Queue, type Scope } from "effect"
 import type { PlannedJob } from "../plan/plan.ts"
 import type { OutputFacts, Recorder } from "../runtime/recorder.ts"
 import type { Journal } from "./journal.ts"
@@ -49,12 +49,13 @@ export const makeStateRecorder = (options: {
 }): Effect.Effect<StateRecorder, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { journal } = options
-    const outputs = yield* Ref.make<Readonly<Record<string, LockEntry>>>(
-      Object.fromEntries(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
-    )
+    // Mutated in place (one entry per completion): copying 10,000 entries per job would be quadratic.
+    const outputs = new Map(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
     const writing = yield* Effect.makeSemaphore(1)
     const flush = writing.withPermits(1)(
-      Effect.flatMap(Ref.get(outputs), (entries) => writeLockFile(options.lockPath, { version: options.lock.version, pipeline: options.lock.pipeline, outputs: entries }))
+      Effect.suspend(() =>
+        writeLockFile(options.lockPath, { version: options.lock.version, pipeline: options.lock.pipeline, outputs: Object.fromEntries(outputs) })
+      )
     )
     // One writer: each signal is followed by a write that includes everything completed before it;
     // signals that arrive during a write collapse into one more write.
@@ -87,11 +88,13 @@ export const makeStateRecorder = (options: {
       completed: (job, videoId, facts, at) =>
         Effect.gen(function* () {
           yield* journal.append({ t: "downloaded", job: job.id, fp: job.fingerprint, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)
-          yield* Ref.update(outputs, (entries) => ({ ...entries, [job.id]: lockEntryFor(job, videoId, facts) }))
+          outputs.set(job.id, lockEntryFor(job, videoId, facts))
           yield* Queue.offer(dirty, undefined)
         }),
       upToDate: (job, videoId, facts) =>
-        Ref.update(outputs, (entries) => (entries[job.id] ? entries : { ...entries, [job.id]: lockEntryFor(job, videoId, facts) })),
+        Effect.sync(() => {
+          if (!outputs.has(job.id)) outputs.set(job.id, lockEntryFor(job, videoId, facts))
+        }),
       flush
     }
     return recorder
