@@ -1,24 +1,23 @@
 /**
- * One job's step machine: submit → poll → download. Each step is an Effect that reports through
- * events; the machine's result is a plain, serialisable outcome. A failure never escapes: it
- * becomes a `Failed` outcome so the other jobs go on.
+ * One job's step machine: (speech →) submit → poll (→ captions → poll) → download. Each step is
+ * an Effect that reports through events and records its transitions; each remote stage is keyed
+ * by its own fingerprint, so a resumed job redoes no finished stage. The machine's result is a
+ * plain, serialisable outcome: a failure never escapes, so the other jobs go on.
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Duration, Effect, Fiber, Option, Random, Ref } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
-import { failedVideoError, VideoFailed, type MirageError } from "../mirage/MirageError.ts"
+import { failedVideoError, VideoFailed, type FileApiError, type MirageError } from "../mirage/MirageError.ts"
+import type { Video } from "../mirage/Schemas.ts"
+import { digestFile } from "../plan/inspectInputs.ts"
 import type { PlannedJob } from "../plan/plan.ts"
+import type { RenderRecord } from "../state/journalEntry.ts"
 import { downloadToOutput } from "./download.ts"
 import type { JobStep, RunEvent } from "./events.ts"
-import type { CorruptDownload } from "./failureKind.ts"
-import { digestFile } from "../plan/inspectInputs.ts"
-import { certainlyNotCreated } from "./failureKind.ts"
+import { certainlyNotCreated, type CorruptDownload } from "./failureKind.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { findSubmittedVideo } from "./reconcile.ts"
 import type { Recorder } from "./recorder.ts"
-import type { RenderRecord } from "../state/journalEntry.ts"
-import type { FileApiError } from "../mirage/MirageError.ts"
-import type { Video } from "../mirage/Schemas.ts"
 import type { RequestGate } from "./requestGate.ts"
 import { retrying, type RetryNotice } from "./retry.ts"
 import type { RunSettings } from "./runSettings.ts"
@@ -70,8 +69,11 @@ export interface MachineContext {
   readonly possibleDuplicates: Ref.Ref<number>
   readonly spentUsd: Ref.Ref<number>
   readonly recorder: Recorder
-  /** Every video id known to belong to a job (from the journal and this run): never adopted twice. */
-  readonly claimed: Ref.Ref<ReadonlySet<string>>
+  /**
+   * Every video id known to belong to a job (from the journal and this run): never adopted twice.
+   * A plain mutable set, shared by the run's fibers: copying it per video would be quadratic.
+   */
+  readonly claimed: Set<string>
   /** Submits sent and not yet answered, by job, with when they were announced. */
   readonly pendingSubmits: Ref.Ref<ReadonlyMap<string, number>>
   /** When this run started: a job resumed from an earlier run gets its full timeout from here. */
@@ -159,7 +161,13 @@ export const runJob = (
               Fiber.await(fiber).pipe(
                 Effect.timeout(ctx.settings.settleTime),
                 Effect.flatMap((exit) =>
-                  exit._tag === "Success" ? setProgress({ _tag: "Submitted", videoId: exit.value.id }) : setProgress(undefined)
+                  exit._tag === "Success"
+                    ? Effect.gen(function* () {
+                        // Journaled like any answer, so the next run polls it instead of reconciling.
+                        yield* ctx.recorder.submitted({ job: id, fp: stage.fp }, exit.value.id, yield* Clock.currentTimeMillis)
+                        yield* setProgress({ _tag: "Submitted", videoId: exit.value.id })
+                      })
+                    : setProgress(undefined)
                 ),
                 Effect.catchTag("TimeoutException", () => Effect.zipRight(Fiber.interrupt(fiber), setProgress({ _tag: "UnknownOutcome" })))
               )
@@ -168,7 +176,7 @@ export const runJob = (
         })
       )
 
-    const claim = (videoId: string) => Ref.update(ctx.claimed, (ids) => new Set(ids).add(videoId))
+    const claim = (videoId: string) => Effect.sync(() => void ctx.claimed.add(videoId))
     const setPending = (intentAt: number | undefined) =>
       Ref.update(ctx.pendingSubmits, (m) => {
         const next = new Map(m)
@@ -189,7 +197,7 @@ export const runJob = (
           if (![...pending].some(([other, at]) => other !== id && at <= until)) break
           yield* Effect.sleep(50)
         }
-        const found = yield* findSubmittedVideo({ from, until, matches: stage.matches, claimed: yield* Ref.get(ctx.claimed) }).pipe(
+        const found = yield* findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }).pipe(
           Effect.provideService(MirageClient, client),
           // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
           Effect.orElseSucceed(() => Option.none())

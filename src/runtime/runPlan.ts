@@ -88,7 +88,7 @@ export const runPlan = (
       possibleDuplicates: yield* Ref.make(0),
       spentUsd: yield* Ref.make(0),
       recorder,
-      claimed: yield* Ref.make<ReadonlySet<string>>(options.claimed ?? new Set()),
+      claimed: new Set(options.claimed ?? []),
       pendingSubmits: yield* Ref.make<ReadonlyMap<string, number>>(new Map()),
       startedAt,
       stageRecord: options.stageRecord ?? (() => undefined),
