@@ -75,7 +75,8 @@ export const runPlan = (
     const upToDate = jobs.filter((job) => !needed.has(job.id)).map((j) => j.id)
     const toRender = renders.filter((r) => r.needing.length > 0)
     const recorder = options.recorder ?? noRecorder
-    const outcomes = yield* Ref.make<ReadonlyMap<string, JobOutcome>>(new Map())
+    // Each job's outcome, set once by the fiber that ran it (a shared map: no copy per job).
+    const outcomes = new Map<string, JobOutcome>()
     const ctx: MachineContext = {
       settings,
       // A burst of a fifth of a second's worth, so a run starts promptly without outrunning the rate.
@@ -97,7 +98,7 @@ export const runPlan = (
     const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => options.emit(event(iso(ms))))
     const settle = (job: PlannedJob, outcome: JobOutcome) =>
       Effect.zipRight(
-        Ref.update(outcomes, (m) => new Map(m).set(job.id, outcome)),
+        Effect.sync(() => void outcomes.set(job.id, outcome)),
         outcome._tag === "Detached" ? Effect.void : Ref.update(ctx.progress, (m) => {
           const next = new Map(m)
           next.delete(job.id)
@@ -270,7 +271,7 @@ export const runPlan = (
 
     const summarize = (interrupted: boolean) =>
       Effect.gen(function* () {
-        const done = yield* Ref.get(outcomes)
+        const done = outcomes
         const inMachine = yield* Ref.get(ctx.progress)
         const completed: Array<string> = []
         const failed: Array<FailedJob> = []
