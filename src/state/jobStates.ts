@@ -5,6 +5,7 @@
  * downloaded, one still rendering is polled, an unknown submit is reconciled, and only what has
  * no render anywhere is submitted.
  */
+import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import { stat } from "node:fs/promises"
 import { join } from "node:path"
@@ -12,7 +13,6 @@ import type { Plan, PlannedJob } from "../plan/plan.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
 import type { JournalState } from "./journalEntry.ts"
 import type { LockFile } from "./lockFile.ts"
-import { NodeContext } from "@effect/platform-node"
 
 /** A job's state as `clapper plan` and `clapper status` show it. */
 export type JobStateName = "new" | "changed" | "in-flight" | "up-to-date" | "failed"
@@ -71,11 +71,11 @@ const matches = (path: string, expected: { sha256: string; size: number }, seen:
     const facts = yield* fileFacts(path)
     if (!facts || facts.size !== expected.size) return false
     if (seen && seen.size === facts.size && seen.mtimeMs === facts.mtimeMs) return true
-    const digest = yield* digestFile(path).pipe(Effect.provide(NodeContext.layer), Effect.orElseSucceed(() => ""))
+    const digest = yield* digestFile(path).pipe(Effect.orElseSucceed(() => ""))
     return digest === expected.sha256
   })
 
-export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): Effect.Effect<Resumption> =>
+export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): Effect.Effect<Resumption, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const root = plan.pipeline.projectRoot
     const jobs = new Map<string, JobState>()
