@@ -41,12 +41,31 @@ export interface LockFile {
 export const lockFilePath = (pipelinePath: string) =>
   join(dirname(pipelinePath), `${basename(pipelinePath, extname(pipelinePath))}.lock.json`)
 
+const sortingReplacer = (_: string, value: unknown) =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value
+
+/** One entry's stable text (keys sorted at every level); a writer may keep it, entries rarely change. */
+export const serializeLockEntry = (entry: LockEntry): string => JSON.stringify(entry, sortingReplacer, 2)
+
+const byKey = <A>(a: readonly [string, A], b: readonly [string, A]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+
+/**
+ * The lock file's text from its entries' texts: exactly what `JSON.stringify` with sorted keys and
+ * two-space indents gives for the whole lock, without re-serialising every entry on each write.
+ */
+export const assembleLock = (version: number, pipeline: string, entries: Iterable<readonly [string, string]>): string => {
+  const body = [...entries]
+    .sort(byKey)
+    .map(([id, text]) => `    ${JSON.stringify(id)}: ${text.replace(/\n/g, "\n    ")}`)
+    .join(",\n")
+  return `{\n  "outputs": {${body === "" ? "" : `\n${body}\n  `}},\n  "pipeline": ${JSON.stringify(pipeline)},\n  "version": ${version}\n}\n`
+}
+
 /** Stable text: keys sorted at every level. */
 export const serializeLock = (lock: LockFile): string =>
-  `${JSON.stringify(lock, (_, value: unknown) =>
-    value !== null && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : value, 2)}\n`
+  assembleLock(lock.version, lock.pipeline, Object.entries(lock.outputs).map(([id, entry]) => [id, serializeLockEntry(entry)] as const))
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -75,11 +94,10 @@ export const readLockFile = (path: string, pipeline: string): Effect.Effect<Lock
     return parsed as unknown as LockFile
   })
 
-/** Writes the lock atomically, and only when its text changed. */
-export const writeLockFile = (path: string, lock: LockFile): Effect.Effect<void> =>
+/** Writes the lock's text atomically, and only when it changed (`previous`: what the file holds, when known). */
+export const writeLockText = (path: string, text: string, previous?: string): Effect.Effect<void> =>
   Effect.promise(async () => {
-    const text = serializeLock(lock)
-    const current = await readFile(path, "utf8").catch(() => undefined)
+    const current = previous ?? (await readFile(path, "utf8").catch(() => undefined))
     if (current === text) return
     const temp = `${path}.tmp`
     const handle = await open(temp, "w")
@@ -91,3 +109,5 @@ export const writeLockFile = (path: string, lock: LockFile): Effect.Effect<void>
     }
     await rename(temp, path)
   })
+
+export const writeLockFile = (path: string, lock: LockFile): Effect.Effect<void> => writeLockText(path, serializeLock(lock))

@@ -1,14 +1,14 @@
 /**
  * The file-backed `Recorder`: transitions go to the journal (synced before and after every remote
- * call), completed outputs to the lock file. The lock is rewritten after each completed job; when
- * jobs complete faster than it can be rewritten, the writes coalesce (the journal already holds
- * every completion, so nothing is lost in between).
+ * call), completed outputs to the lock file. The lock is rewritten after completed jobs; when jobs
+ * complete faster than it can be rewritten, the writes coalesce (the journal already holds every
+ * completion, so nothing is lost in between, and the next run restores a missing entry from it).
  */
-import { Effect, Queue, type Scope } from "effect"
+import { Clock, Effect, Queue, type Scope } from "effect"
 import type { PlannedJob } from "../plan/plan.ts"
 import type { OutputFacts, Recorder } from "../runtime/recorder.ts"
 import type { Journal } from "./journal.ts"
-import { writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
+import { assembleLock, serializeLockEntry, writeLockText, type LockEntry, type LockFile } from "./lockFile.ts"
 
 export const lockEntryFor = (job: PlannedJob, videoId: string, output: OutputFacts | { sha256: string; size: number }): LockEntry => {
   const speech = job.stages.speech
@@ -49,18 +49,32 @@ export const makeStateRecorder = (options: {
 }): Effect.Effect<StateRecorder, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { journal } = options
-    // Mutated in place (one entry per completion): copying 10,000 entries per job would be quadratic.
-    const outputs = new Map(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
+    // Each entry's text, kept: a write assembles the file from them instead of re-serialising
+    // 10,000 entries per completed job. Mutated in place, one entry per completion.
+    const entries = new Map(
+      Object.entries(options.lock.outputs)
+        .filter(([id]) => options.jobIds.has(id))
+        .map(([id, entry]) => [id, serializeLockEntry(entry)] as const)
+    )
+    let written: string | undefined
     const writing = yield* Effect.makeSemaphore(1)
     const flush = writing.withPermits(1)(
-      Effect.suspend(() =>
-        writeLockFile(options.lockPath, { version: options.lock.version, pipeline: options.lock.pipeline, outputs: Object.fromEntries(outputs) })
-      )
+      Effect.suspend(() => {
+        const text = assembleLock(options.lock.version, options.lock.pipeline, entries)
+        return Effect.as(writeLockText(options.lockPath, text, written), text)
+      }).pipe(Effect.map((text) => void (written = text)))
     )
     // One writer: each signal is followed by a write that includes everything completed before it;
-    // signals that arrive during a write collapse into one more write.
+    // signals during a write collapse into one more. Between writes it rests a few times as long
+    // as the last write took, so a large lock is not rewritten back to back.
     const dirty = yield* Queue.sliding<void>(1)
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(dirty), flush)))
+    const writeThenRest = Effect.gen(function* () {
+      yield* Queue.take(dirty)
+      const started = yield* Clock.currentTimeMillis
+      yield* flush
+      yield* Effect.sleep(Math.max(50, 4 * ((yield* Clock.currentTimeMillis) - started)))
+    })
+    yield* Effect.forkScoped(Effect.forever(writeThenRest))
     // Whatever happens to the run, the lock ends in step with what completed.
     yield* Effect.addFinalizer(() => flush)
     const durable = { durable: true } as const
@@ -88,12 +102,12 @@ export const makeStateRecorder = (options: {
       completed: (job, videoId, facts, at) =>
         Effect.gen(function* () {
           yield* journal.append({ t: "downloaded", job: job.id, fp: job.fingerprint, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)
-          outputs.set(job.id, lockEntryFor(job, videoId, facts))
+          entries.set(job.id, serializeLockEntry(lockEntryFor(job, videoId, facts)))
           yield* Queue.offer(dirty, undefined)
         }),
       upToDate: (job, videoId, facts) =>
         Effect.sync(() => {
-          if (!outputs.has(job.id)) outputs.set(job.id, lockEntryFor(job, videoId, facts))
+          if (!entries.has(job.id)) entries.set(job.id, serializeLockEntry(lockEntryFor(job, videoId, facts)))
         }),
       flush
     }
