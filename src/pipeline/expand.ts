@@ -358,12 +358,24 @@ export const expandPipeline = (
       return stages
     }
 
+    // Outputs share few folders: resolve each folder's symlinks once. (The file itself is replaced
+    // by a rename, which never writes through a link, so its folder is what must stay inside.)
+    const realFolders = new Map<string, string>()
+    const realFolder = (dir: string) =>
+      Effect.gen(function* () {
+        const known = realFolders.get(dir)
+        if (known !== undefined) return known
+        const real = yield* realLocation(dir)
+        realFolders.set(dir, real)
+        return real
+      })
+
     const place = (draft: Draft, template: CompiledTemplate, scope: TemplateScope, extra: Partial<Pick<Job, "captions" | "overlay">>) =>
       Effect.gen(function* () {
         const rendered = renderPath(template, scope, draft.row)
         if (rendered === undefined) return
         const output = path.resolve(pipeline.dir, rendered)
-        const real = yield* realLocation(output)
+        const real = path.join(yield* realFolder(path.dirname(output)), path.basename(output))
         if (!isInside(realRoot, real, path)) {
           report(template.origin, `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it`)
           return

@@ -70,7 +70,9 @@ const matches = (path: string, expected: { sha256: string; size: number }, seen:
   Effect.gen(function* () {
     const facts = yield* fileFacts(path)
     if (!facts || facts.size !== expected.size) return false
-    if (seen && seen.size === facts.size && seen.mtimeMs === facts.mtimeMs) return true
+    // The journal keeps whole milliseconds (a Date's precision); the file system has fractions.
+    // Compared exactly, they never match and every check would fall back to hashing the file.
+    if (seen && seen.size === facts.size && Math.abs(seen.mtimeMs - facts.mtimeMs) < 1) return true
     const digest = yield* digestFile(path).pipe(Effect.orElseSucceed(() => ""))
     return digest === expected.sha256
   })
