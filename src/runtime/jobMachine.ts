@@ -76,6 +76,12 @@ export interface MachineContext {
   readonly claimed: Set<string>
   /** Submits sent and not yet answered, by job, with when they were announced. */
   readonly pendingSubmits: Ref.Ref<ReadonlyMap<string, number>>
+  /**
+   * Submits whose outcome is unknown and not yet reconciled, by job, with their time windows. A
+   * video that one of them may have made is never adopted by another job: that would put the
+   * wrong inputs in an output.
+   */
+  readonly unresolved: Map<string, { readonly from: number; readonly until: number }>
   /** When this run started: a job resumed from an earlier run gets its full timeout from here. */
   readonly startedAt: number
   /** What the journal knows of a remote job, by fingerprint: finished stages are not redone. */
@@ -197,12 +203,14 @@ export const runJob = (
           if (![...pending].some(([other, at]) => other !== id && at <= until)) break
           yield* Effect.sleep(50)
         }
-        const found = yield* findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }).pipe(
+        const others = [...ctx.unresolved].filter(([other]) => other !== id).map(([, w]) => w)
+        const found = yield* findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, others).pipe(
           Effect.provideService(MirageClient, client),
           // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
           Effect.orElseSucceed(() => Option.none())
         )
         const at = yield* Clock.currentTimeMillis
+        ctx.unresolved.delete(id)
         if (Option.isSome(found)) {
           yield* claim(found.value.id)
           yield* ctx.recorder.adopted(target, found.value.id, at)
@@ -258,6 +266,13 @@ export const runJob = (
               yield* setPending(intentAt)
               return yield* submitOnce(stage, n).pipe(
                 Effect.tap((video) => claim(video.id)),
+                // Registered before this submit stops counting as pending, so a job reconciling
+                // meanwhile sees it either pending or unresolved, never neither.
+                Effect.tapError((error) =>
+                  certainlyNotCreated(error)
+                    ? Effect.void
+                    : Effect.map(Clock.currentTimeMillis, (now) => void ctx.unresolved.set(id, { from: intentAt, until: now }))
+                ),
                 Effect.ensuring(setPending(undefined))
               )
             })

@@ -26,10 +26,8 @@ export interface ReconcileWindow {
 
 export const candidatesIn = (videos: ReadonlyArray<Video>, window: ReconcileWindow): ReadonlyArray<Video> =>
   videos.filter((video) => {
-    const created = video.created_at * 1000
     return (
-      created >= window.from - skewMs &&
-      created <= window.until + skewMs &&
+      inWindow(video.created_at, window) &&
       window.matches(video) &&
       video.status !== "FAILED" &&
       video.status !== "CANCELLED" &&
@@ -37,7 +35,18 @@ export const candidatesIn = (videos: ReadonlyArray<Video>, window: ReconcileWind
     )
   })
 
-export const findSubmittedVideo = (window: ReconcileWindow): Effect.Effect<Option.Option<Video>, ApiError, MirageClient> =>
+/** True when a video created at `createdAtSeconds` could belong to a submit of this window. */
+export const inWindow = (createdAtSeconds: number, window: { readonly from: number; readonly until: number }) =>
+  createdAtSeconds * 1000 >= window.from - skewMs && createdAtSeconds * 1000 <= window.until + skewMs
+
+/**
+ * The one video this submit made, if it can be told apart: exactly one candidate, and no other
+ * submit whose outcome is also unknown (`others`) could have made it.
+ */
+export const findSubmittedVideo = (
+  window: ReconcileWindow,
+  others: ReadonlyArray<{ readonly from: number; readonly until: number }> = []
+): Effect.Effect<Option.Option<Video>, ApiError, MirageClient> =>
   Effect.gen(function* () {
     const client = yield* MirageClient
     const recent = yield* client.listVideos({ order: "desc" }).pipe(
@@ -45,5 +54,7 @@ export const findSubmittedVideo = (window: ReconcileWindow): Effect.Effect<Optio
       Stream.runCollect
     )
     const candidates = candidatesIn(Chunk.toReadonlyArray(recent), window)
-    return candidates.length === 1 ? Option.some(candidates[0] as Video) : Option.none()
+    const only = candidates.length === 1 ? candidates[0] : undefined
+    if (!only || others.some((other) => inWindow(only.created_at, other))) return Option.none()
+    return Option.some(only)
   })

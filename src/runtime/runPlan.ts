@@ -14,7 +14,7 @@ import { downloadToOutput } from "./download.ts"
 import type { JobStep } from "./events.ts"
 import { remainingEstimateUsd } from "./budget.ts"
 import { retrying } from "./retry.ts"
-import { Clock, Effect, Exit, Ref } from "effect"
+import { Clock, Duration, Effect, Exit, Ref } from "effect"
 import type { Plan, PlannedJob } from "../plan/plan.ts"
 import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
@@ -91,6 +91,14 @@ export const runPlan = (
       recorder,
       claimed: new Set(options.claimed ?? []),
       pendingSubmits: yield* Ref.make<ReadonlyMap<string, number>>(new Map()),
+      // Submits an earlier run left unanswered are unresolved from the start.
+      unresolved: new Map(
+        toRender.flatMap((r) =>
+          r.start._tag === "Reconcile" && r.needing[0]
+            ? [[r.needing[0].id, { from: r.start.intentAt, until: r.start.intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime) }] as const]
+            : []
+        )
+      ),
       startedAt,
       stageRecord: options.stageRecord ?? (() => undefined),
       cacheDir: options.cacheDir ?? path.join(tmpdir(), `clapper-cache-${plan.pipeline.name}`)
