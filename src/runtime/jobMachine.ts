@@ -74,14 +74,18 @@ export interface MachineContext {
    * A plain mutable set, shared by the run's fibers: copying it per video would be quadratic.
    */
   readonly claimed: Set<string>
-  /** Submits sent and not yet answered, by job, with when they were announced. */
-  readonly pendingSubmits: Ref.Ref<ReadonlyMap<string, number>>
   /**
    * Submits whose outcome is unknown and not yet reconciled, by job, with their time windows. A
    * video that one of them may have made is never adopted by another job: that would put the
    * wrong inputs in an output.
    */
   readonly unresolved: Map<string, { readonly from: number; readonly until: number }>
+  /**
+   * Submits hold one permit each; a reconciliation holds them all, so it lists the provider's
+   * videos while no submit is in flight: every video in its window is then either claimed
+   * (answered) or unresolved, and none can appear from a submit sent meanwhile.
+   */
+  readonly submitting: Effect.Semaphore
   /** When this run started: a job resumed from an earlier run gets its full timeout from here. */
   readonly startedAt: number
   /** What the journal knows of a remote job, by fingerprint: finished stages are not redone. */
@@ -91,6 +95,9 @@ export interface MachineContext {
 }
 
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+
+/** Permits of `MachineContext.submitting`: more than submits can ever be in flight at once. */
+export const submitPermits = 100_000
 
 /** Statuses the client does not know are tolerated this many times in a row, then the job fails. */
 const unknownStatusTolerance = 3
@@ -151,16 +158,29 @@ export const runJob = (
     const stepFailed = (step: JobStep, videoId?: string) => (error: StepError) =>
       Effect.fail(new StepFailed(step, error.message, error._tag === "VideoFailed" ? error.code : undefined, videoId, error._tag))
 
+    const claim = (videoId: string) => Effect.sync(() => void ctx.claimed.add(videoId))
+
     /**
      * One submit request. If the run is interrupted while it is unanswered, it may still finish
      * for `settleTime`: the video it creates is then recorded as in flight instead of lost.
      */
-    const submitOnce = (stage: RemoteStage, attempt: number) =>
+    const submitOnce = (stage: RemoteStage, attempt: number, intentAt: number) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function* () {
           yield* setProgress({ _tag: "Submitting", attempt })
           yield* emit((at) => ({ type: "job.submitting", job: id, at, attempt }))
-          const request = ctx.uploads.withPermits(1)(stage.create)
+          const request = ctx.submitting.withPermits(1)(
+            ctx.uploads.withPermits(1)(stage.create).pipe(
+              // Claimed, or registered as unresolved, while the permit is still held: a
+              // reconciliation sees this submit in flight, claimed or unresolved, never neither.
+              Effect.tap((video) => claim(video.id)),
+              Effect.tapError((error) =>
+                certainlyNotCreated(error)
+                  ? Effect.void
+                  : Effect.map(Clock.currentTimeMillis, (now) => void ctx.unresolved.set(id, { from: intentAt, until: now }))
+              )
+            )
+          )
           const fiber = yield* Effect.fork(restore(request))
           return yield* restore(Fiber.join(fiber)).pipe(
             Effect.onInterrupt(() =>
@@ -182,29 +202,20 @@ export const runJob = (
         })
       )
 
-    const claim = (videoId: string) => Effect.sync(() => void ctx.claimed.add(videoId))
-    const setPending = (intentAt: number | undefined) =>
-      Ref.update(ctx.pendingSubmits, (m) => {
-        const next = new Map(m)
-        if (intentAt === undefined) next.delete(id)
-        else next.set(id, intentAt)
-        return next
-      })
-
     /**
-     * Looks for the video of a submit whose answer was lost. Waits first for other submits sent
-     * in the same window to be answered, so their videos are claimed and not mistaken for this one.
+     * Looks for the video of a submit whose answer was lost, while no other submit is in flight
+     * (see `MachineContext.submitting`), and adopts it only when no other unresolved submit could
+     * have made it.
      */
     const reconcile = (stage: RemoteStage, from: number, until: number) =>
       Effect.gen(function* () {
         const target = { job: id, fp: stage.fp }
-        for (let waited = 0; waited < Duration.toMillis(ctx.settings.settleTime) * 4; waited += 50) {
-          const pending = yield* Ref.get(ctx.pendingSubmits)
-          if (![...pending].some(([other, at]) => other !== id && at <= until)) break
-          yield* Effect.sleep(50)
-        }
-        const others = [...ctx.unresolved].filter(([other]) => other !== id).map(([, w]) => w)
-        const found = yield* findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, others).pipe(
+        const found = yield* ctx.submitting.withPermits(submitPermits)(
+          Effect.suspend(() => {
+            const others = [...ctx.unresolved].filter(([other]) => other !== id).map(([, w]) => w)
+            return findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, others)
+          })
+        ).pipe(
           Effect.provideService(MirageClient, client),
           // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
           Effect.orElseSucceed(() => Option.none())
@@ -263,18 +274,7 @@ export const runJob = (
               }
               intentAt = yield* Clock.currentTimeMillis
               yield* ctx.recorder.intent(target, intentAt)
-              yield* setPending(intentAt)
-              return yield* submitOnce(stage, n).pipe(
-                Effect.tap((video) => claim(video.id)),
-                // Registered before this submit stops counting as pending, so a job reconciling
-                // meanwhile sees it either pending or unresolved, never neither.
-                Effect.tapError((error) =>
-                  certainlyNotCreated(error)
-                    ? Effect.void
-                    : Effect.map(Clock.currentTimeMillis, (now) => void ctx.unresolved.set(id, { from: intentAt, until: now }))
-                ),
-                Effect.ensuring(setPending(undefined))
-              )
+              return yield* submitOnce(stage, n, intentAt)
             })
         }).pipe(
           Effect.tapError((error) =>

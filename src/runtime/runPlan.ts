@@ -19,7 +19,7 @@ import type { Plan, PlannedJob } from "../plan/plan.ts"
 import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
 import type { RenderPlan } from "../state/jobStates.ts"
-import { runJob, type JobOutcome, type JobProgress, type MachineContext, type MachineStart } from "./jobMachine.ts"
+import { runJob, submitPermits, type JobOutcome, type JobProgress, type MachineContext, type MachineStart } from "./jobMachine.ts"
 import { noRecorder, type Recorder } from "./recorder.ts"
 import { makeRequestGate } from "./requestGate.ts"
 import type { RunSettings } from "./runSettings.ts"
@@ -90,7 +90,7 @@ export const runPlan = (
       spentUsd: yield* Ref.make(0),
       recorder,
       claimed: new Set(options.claimed ?? []),
-      pendingSubmits: yield* Ref.make<ReadonlyMap<string, number>>(new Map()),
+      submitting: yield* Effect.makeSemaphore(submitPermits),
       // Submits an earlier run left unanswered are unresolved from the start.
       unresolved: new Map(
         toRender.flatMap((r) =>
