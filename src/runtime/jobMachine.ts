@@ -217,8 +217,14 @@ export const runJob = (
           })
         ).pipe(
           Effect.provideService(MirageClient, client),
+          Effect.map(({ adopt, candidates }) => {
+            // Videos that could not be told apart are nobody's from now on: adopting one later,
+            // once the jobs that might own them have moved on, could give an output the wrong inputs.
+            if (Option.isNone(adopt)) for (const video of candidates) ctx.claimed.add(video.id)
+            return adopt
+          }),
           // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
-          Effect.orElseSucceed(() => Option.none())
+          Effect.orElseSucceed(() => Option.none<Video>())
         )
         const at = yield* Clock.currentTimeMillis
         ctx.unresolved.delete(id)

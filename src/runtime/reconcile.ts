@@ -46,7 +46,7 @@ export const inWindow = (createdAtSeconds: number, window: { readonly from: numb
 export const findSubmittedVideo = (
   window: ReconcileWindow,
   others: ReadonlyArray<{ readonly from: number; readonly until: number }> = []
-): Effect.Effect<Option.Option<Video>, ApiError, MirageClient> =>
+): Effect.Effect<{ readonly adopt: Option.Option<Video>; readonly candidates: ReadonlyArray<Video> }, ApiError, MirageClient> =>
   Effect.gen(function* () {
     const client = yield* MirageClient
     const recent = yield* client.listVideos({ order: "desc" }).pipe(
@@ -55,6 +55,6 @@ export const findSubmittedVideo = (
     )
     const candidates = candidatesIn(Chunk.toReadonlyArray(recent), window)
     const only = candidates.length === 1 ? candidates[0] : undefined
-    if (!only || others.some((other) => inWindow(only.created_at, other))) return Option.none()
-    return Option.some(only)
+    if (!only || others.some((other) => inWindow(only.created_at, other))) return { adopt: Option.none(), candidates }
+    return { adopt: Option.some(only), candidates }
   })
