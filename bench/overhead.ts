@@ -1,0 +1,110 @@
+/**
+ * Benchmark 1, orchestration overhead: N jobs (10,000) at concurrency C (64) on the simulator at
+ * render factor 0 with tiny files, so almost nothing but the client's own work is measured: wall
+ * time, CPU time per job and peak RSS of Clapper (journal and lock file on, as always) and of the
+ * baseline (no state). `BENCH_JOBS`, `BENCH_CONCURRENCY`, `BENCH_REPEAT` override the sizes.
+ */
+import { gridPairs, makeCampaign } from "./support/campaign.ts"
+import { checkOutputs, runBaseline, runClapper, warmUp } from "./support/contenders.ts"
+import { integerEnv } from "./support/env.ts"
+import { fmt, median, seconds } from "./support/numbers.ts"
+import type { ProcessRun } from "./support/processes.ts"
+import { markdownTable, publish, verdictAtMost } from "./support/report.ts"
+import { allRequests, apiRequests, requestsTo, withSimulator } from "./support/simulator.ts"
+
+const startedAt = new Date()
+await warmUp()
+const jobs = integerEnv("BENCH_JOBS", 10_000)
+const concurrency = integerEnv("BENCH_CONCURRENCY", 64)
+const repeat = integerEnv("BENCH_REPEAT", 1)
+const grid = gridPairs(jobs)
+const spec = {
+  name: "overhead",
+  images: grid.images,
+  audioSeconds: Array.from({ length: grid.audios }, (_, a) => 1 + (a % 10) * 0.1),
+  pairs: grid.pairs,
+  // Render factor 0: every job is COMPLETE at its first status check, so both contenders check at
+  // once (interval 0) and the rate limit is out of the way: only orchestration is left to measure.
+  run: { concurrency, requestsPerSecond: 100000, poll: { interval: "0ms", maxInterval: "0ms" } }
+}
+
+interface Sample {
+  readonly process: ProcessRun
+  readonly completed: number
+  readonly valid: number
+  readonly apiRequests: number
+  readonly statusRequests: number
+  readonly allRequests: number
+  /** Clapper only: the run itself (after load, plan and state), from its summary. */
+  readonly runMs?: number
+}
+
+const contenders = ["baseline", "clapper"] as const
+const samples: Record<(typeof contenders)[number], Array<Sample>> = { baseline: [], clapper: [] }
+
+for (let round = 1; round <= repeat; round++) {
+  for (const contender of contenders) {
+    const campaign = makeCampaign(spec)
+    try {
+      const { result, stats } = await withSimulator({ renderFactor: 0 }, async (sim) => {
+        if (contender === "baseline") {
+          const run = await runBaseline(campaign, sim.baseUrl, { concurrency, pollMs: 0 })
+          return { process: run.process, completed: run.log.done, runMs: undefined }
+        }
+        const run = await runClapper(campaign, "run", sim.baseUrl)
+        return { process: run.process, completed: run.summary?.completed.length ?? 0, runMs: run.summary?.elapsedMs }
+      })
+      const check = checkOutputs(campaign)
+      samples[contender].push({
+        process: result.process,
+        completed: result.completed,
+        valid: check.valid,
+        apiRequests: apiRequests(stats),
+        statusRequests: requestsTo(stats, "GET /v1/videos/{video_id}"),
+        allRequests: allRequests(stats),
+        ...(result.runMs !== undefined ? { runMs: result.runMs } : {})
+      })
+      console.error(`round ${round} ${contender}: ${seconds(result.process.wallMs)} wall, ${fmt(result.process.cpuMs)} ms CPU, ${fmt(result.process.maxRssMB)} MB peak RSS, ${result.completed}/${jobs} completed`)
+    } finally {
+      campaign.remove()
+    }
+  }
+}
+
+const med = (contender: (typeof contenders)[number], pick: (s: Sample) => number) => median(samples[contender].map(pick))
+const row = (label: string, contender: (typeof contenders)[number]) => [
+  label,
+  seconds(med(contender, (s) => s.process.wallMs)),
+  `${fmt(med(contender, (s) => s.process.cpuMs) / jobs, 2)} ms`,
+  `${fmt(med(contender, (s) => s.process.maxRssMB))} MB`,
+  fmt(med(contender, (s) => s.apiRequests) / jobs, 2),
+  `${fmt(med(contender, (s) => s.completed))} / ${fmt(jobs)}`,
+  fmt(med(contender, (s) => s.valid))
+]
+
+const baseWall = med("baseline", (s) => s.process.wallMs)
+const clapperWall = med("clapper", (s) => s.process.wallMs)
+const ratio = clapperWall / baseWall
+const rss = med("clapper", (s) => s.process.maxRssMB)
+const runMs = med("clapper", (s) => s.runMs ?? Number.NaN)
+
+publish(
+  {
+    name: "overhead",
+    script: "bench:overhead",
+    body: `
+${fmt(jobs)} jobs (${grid.images} images × ${grid.audios} audios, every pair distinct, inputs of a few hundred bytes to 16 KB) at concurrency ${concurrency}; simulator at render factor 0, placeholder MP4 (${fmt(1)} file per job); ${repeat === 1 ? "one run of each" : `median of ${repeat} runs of each`}. Both poll at once (interval 0: every job is COMPLETE at its first check); Clapper's \`run.requestsPerSecond\` is 100000 so its rate limiter does not pace the run. Wall time is from process start to exit (startup, and for Clapper loading, planning and its state, included); CPU time and peak RSS are the contender process's own (getrusage), the simulator runs in the benchmark's process.
+
+${markdownTable({
+  header: ["", "wall time", "CPU time per job", "peak RSS", "API requests per job", "completed", "valid outputs"],
+  rows: [row("baseline (p-limit + fetch, no state)", "baseline"), row("Clapper (`clapper run --json`, journal + lock file)", "clapper")]
+})}
+
+- Wall time, Clapper ÷ baseline: **${fmt(ratio, 2)}×** (target ≤ 1.25×): ${verdictAtMost(ratio, 1.25, (x) => `${fmt(x, 2)}×`)}.
+- Clapper's peak RSS: ${verdictAtMost(rss, 300, (x) => `${fmt(x)} MB`)} (target < 300 MB).
+- Of Clapper's wall time, ${seconds(runMs)} is the run itself (\`summary.elapsedMs\`, from the first event to the last); the rest is startup, loading and planning ${fmt(jobs)} jobs, and opening/closing the state.
+`
+  },
+  startedAt,
+  Date.now() - startedAt.getTime()
+)
