@@ -70,7 +70,7 @@ export const makeCampaign = (spec: CampaignSpec): Campaign => {
   const imageName = (i: number) => `i${pad(i, 5)}.png`
   const audioName = (a: number) => `a${pad(a, 5)}.wav`
   for (let i = 0; i < spec.images; i++) write(`img/${imageName(i)}`, makePng(0x102030 + i * 7919))
-  spec.audioSeconds.forEach((seconds, a) => write(`wav/${audioName(a)}`, makeWav(seconds, 180 + (a % 400) * 3, rate)))
+  spec.audioSeconds.forEach((seconds, a) => write(`wav/${audioName(a)}`, makeWav(seconds, 180 + (a % 400) * 3, rate, a)))
   const width = Math.max(5, String(spec.pairs.length).length)
   const jobs = spec.pairs.map(([image, audio], index): CampaignJob => {
     const id = `j${pad(index, width)}`

@@ -4,8 +4,12 @@
  */
 import { deflateSync } from "node:zlib"
 
-/** A mono 8-bit PCM WAV of `seconds` (rounded to whole samples) at `rate` Hz. */
-export const makeWav = (seconds: number, frequency: number, rate = 8000): Uint8Array => {
+/**
+ * A mono 8-bit PCM WAV of `seconds` (rounded to whole samples) at `rate` Hz. The first four
+ * samples carry `tag` (little-endian), so files made with distinct tags always differ in bytes:
+ * two jobs with equal audio would share one render, and a benchmark must not stumble on that.
+ */
+export const makeWav = (seconds: number, frequency: number, rate = 8000, tag = 0): Uint8Array => {
   const samples = Math.round(seconds * rate)
   const bytes = new Uint8Array(44 + samples)
   const view = new DataView(bytes.buffer)
@@ -24,6 +28,7 @@ export const makeWav = (seconds: number, frequency: number, rate = 8000): Uint8A
   ascii(36, "data")
   view.setUint32(40, samples, true)
   for (let i = 0; i < samples; i++) bytes[44 + i] = 128 + Math.round(100 * Math.sin((2 * Math.PI * frequency * i) / rate))
+  if (samples >= 4) view.setUint32(44, tag >>> 0, true)
   return bytes
 }
 

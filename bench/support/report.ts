@@ -32,11 +32,14 @@ const cpuModel = (): string => {
   return cpus()[0]?.model ?? "unknown CPU"
 }
 
-/** The commit measured, and whether src/ had uncommitted changes (read-only git commands). */
+/**
+ * The code measured: the last commit that changed src/ or bin/, and whether src/ had uncommitted
+ * changes (read-only git commands).
+ */
 export const revision = (): string => {
   try {
     const git = (...args: Array<string>) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim()
-    const commit = git("rev-parse", "--short", "HEAD")
+    const commit = git("log", "-1", "--format=%h", "--", "src", "bin")
     const dirty = git("status", "--porcelain", "--", "src", "bin").split("\n").filter((l) => l.trim() !== "").length
     return dirty === 0 ? `commit ${commit}` : `commit ${commit} with ${dirty} uncommitted file${dirty === 1 ? "" : "s"} in src/`
   } catch {
