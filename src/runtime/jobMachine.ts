@@ -251,7 +251,8 @@ export const runJob = (
       )
     const refund = (costUsd: number) => Ref.update(ctx.spentUsd, (usd) => usd - costUsd)
 
-    const submit = (stage: RemoteStage, spent: number) =>
+    /** One submission of `stage`: its request retried (transient failures) up to the step's attempts. */
+    const submit = (stage: RemoteStage) =>
       Effect.gen(function* () {
         const target = { job: id, fp: stage.fp }
         if (yield* Ref.get(ctx.stopping)) return yield* Effect.fail(new OverBudget())
@@ -269,10 +270,9 @@ export const runJob = (
               if (notice.unknownOutcome) unknown = { from: intentAt, until: yield* Clock.currentTimeMillis }
               yield* onRetry(notice)
             }),
-          spent,
           attempt: (n) =>
             Effect.gen(function* () {
-              used = n - spent
+              used = n
               if (unknown !== undefined) {
                 const adopted = yield* reconcile(stage, unknown.from, unknown.until)
                 unknown = undefined
@@ -294,8 +294,8 @@ export const runJob = (
         const submittedAt = yield* Clock.currentTimeMillis
         yield* ctx.recorder.submitted(target, video.id, submittedAt)
         yield* setProgress({ _tag: "Submitted", videoId: video.id })
-        yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: stage.step === "submit" ? spent + used : used, step: stage.step }))
-        return { videoId: video.id, submittedAt, used }
+        yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: used, step: stage.step }))
+        return { videoId: video.id, submittedAt }
       })
 
     /** Polls until COMPLETE; FAILED → resubmit or fail; past the deadline → detach. */
@@ -390,20 +390,20 @@ export const runJob = (
       return { _tag: "Submit" }
     }
 
-    let spent = 0
     /** Runs one remote stage to a finished video (submitting, reconciling, polling as needed). */
     const ensureRemote = (stage: RemoteStage) =>
       Effect.gen(function* () {
         let phase = stageStart(stage.fp)
         let resumed = phase._tag === "Poll"
+        /** Renders of this stage that ended FAILED rate_limit_exceeded in this run (each resubmitted). */
+        let failedRenders = 0
         for (;;) {
           switch (phase._tag) {
             case "Done":
               return phase.videoId
             case "Download":
             case "Submit": {
-              const submitted = yield* submit(stage, spent)
-              spent += submitted.used
+              const submitted = yield* submit(stage)
               phase = { _tag: "Poll", videoId: submitted.videoId, submittedAt: submitted.submittedAt }
               resumed = false
               break
@@ -432,9 +432,14 @@ export const runJob = (
                 ),
                 Effect.catchTag("Resubmit", (r) =>
                   Effect.gen(function* () {
-                    // A FAILED rate_limit_exceeded is worth another submission; it counts as an attempt.
-                    if (spent >= ctx.settings.retry.attempts) return yield* Effect.fail(new StepFailed("poll", r.error.message, r.error.code, videoId))
-                    yield* onRetry({ step: stage.step, attempt: spent, delayMs: 0, reason: r.error.message, unknownOutcome: false })
+                    // A FAILED rate_limit_exceeded is worth another submission: at most `retry.attempts`
+                    // renders per stage, counted apart from the submit request's own retries (a flaky
+                    // network must not use up the renders, nor FAILED renders the request's retries).
+                    failedRenders += 1
+                    if (failedRenders >= ctx.settings.retry.attempts) {
+                      return yield* Effect.fail(new StepFailed("poll", `${r.error.message} (${failedRenders} renders failed)`, r.error.code, videoId))
+                    }
+                    yield* onRetry({ step: stage.step, attempt: failedRenders, delayMs: 0, reason: r.error.message, unknownOutcome: false })
                     return "resubmit" as const
                   })
                 )

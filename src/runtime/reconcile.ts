@@ -24,37 +24,50 @@ export interface ReconcileWindow {
   readonly claimed: ReadonlySet<string>
 }
 
+/**
+ * Videos this submit could have made. Whatever their status: a lost submit's render may already
+ * have FAILED (adopted, the poll then resubmits or fails the job with the provider's reason —
+ * not a duplicate), and a failed video of another submit still makes a match ambiguous.
+ */
 export const candidatesIn = (videos: ReadonlyArray<Video>, window: ReconcileWindow): ReadonlyArray<Video> =>
-  videos.filter((video) => {
-    return (
-      inWindow(video.created_at, window) &&
-      window.matches(video) &&
-      video.status !== "FAILED" &&
-      video.status !== "CANCELLED" &&
-      !window.claimed.has(video.id)
-    )
-  })
+  videos.filter((video) => inWindow(video.created_at, window) && window.matches(video) && !window.claimed.has(video.id))
 
 /** True when a video created at `createdAtSeconds` could belong to a submit of this window. */
 export const inWindow = (createdAtSeconds: number, window: { readonly from: number; readonly until: number }) =>
   createdAtSeconds * 1000 >= window.from - skewMs && createdAtSeconds * 1000 <= window.until + skewMs
 
+export interface Adoption {
+  /** The one video this submit made, when it can be told apart. */
+  readonly adopt: Option.Option<Video>
+  /** Every video it could have made (several, or one another lost submit could have made: none adopted). */
+  readonly candidates: ReadonlyArray<Video>
+}
+
 /**
- * The one video this submit made, if it can be told apart: exactly one candidate, and no other
- * submit whose outcome is also unknown (`others`) could have made it.
+ * The rule: adopt exactly one candidate, and only when no other submit whose outcome is also
+ * unknown (`others`) could have made it.
  */
+export const chooseAdoption = (
+  videos: ReadonlyArray<Video>,
+  window: ReconcileWindow,
+  others: ReadonlyArray<{ readonly from: number; readonly until: number }>
+): Adoption => {
+  const candidates = candidatesIn(videos, window)
+  const only = candidates.length === 1 ? candidates[0] : undefined
+  if (!only || others.some((other) => inWindow(only.created_at, other))) return { adopt: Option.none(), candidates }
+  return { adopt: Option.some(only), candidates }
+}
+
+/** Lists the provider's videos back to the window's start (newest first) and applies the rule. */
 export const findSubmittedVideo = (
   window: ReconcileWindow,
   others: ReadonlyArray<{ readonly from: number; readonly until: number }> = []
-): Effect.Effect<{ readonly adopt: Option.Option<Video>; readonly candidates: ReadonlyArray<Video> }, ApiError, MirageClient> =>
+): Effect.Effect<Adoption, ApiError, MirageClient> =>
   Effect.gen(function* () {
     const client = yield* MirageClient
     const recent = yield* client.listVideos({ order: "desc" }).pipe(
       Stream.takeWhile((video) => video.created_at * 1000 >= window.from - skewMs),
       Stream.runCollect
     )
-    const candidates = candidatesIn(Chunk.toReadonlyArray(recent), window)
-    const only = candidates.length === 1 ? candidates[0] : undefined
-    if (!only || others.some((other) => inWindow(only.created_at, other))) return { adopt: Option.none(), candidates }
-    return { adopt: Option.some(only), candidates }
+    return chooseAdoption(Chunk.toReadonlyArray(recent), window, others)
   })

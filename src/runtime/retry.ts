@@ -39,8 +39,6 @@ export const retrying = <A, E extends StepError>(options: {
   readonly gate: RequestGate
   readonly onRetry: (notice: RetryNotice) => Effect.Effect<void>
   readonly attempt: (n: number) => Effect.Effect<A, E>
-  /** Attempts already spent on this step (e.g. by a resubmission after FAILED). */
-  readonly spent?: number
 }): Effect.Effect<A, E> => {
   const loop = (n: number): Effect.Effect<A, E> =>
     options.gate.take.pipe(
@@ -73,5 +71,5 @@ export const retrying = <A, E extends StepError>(options: {
         })
       })
     )
-  return loop((options.spent ?? 0) + 1)
+  return loop(1)
 }

@@ -76,7 +76,7 @@ describe("clapper run: the runtime on the simulator", () => {
       failRate: 0.1,
       failCodes: ["rate_limit_exceeded"],
       truncateRate: 0.1
-      // Resubmissions after FAILED share the attempts with submit retries: leave room for bad luck.
+      // At 10 % of each fault, 5 attempts per request would lose a job now and then: leave room for bad luck.
     }, { retry: { ...fast.retry, attempts: 10 } })
     expect(summary.failed).toEqual([])
     expect(summary.completed).toHaveLength(50)
@@ -175,6 +175,25 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     expect(summary.possibleDuplicates).toBe(risks)
     expect(risks).toBeGreaterThan(0)
     expect(Object.values(stats.submissions).reduce((a, b) => a + b, 0)).toBe(2 + risks)
+  })
+
+  it("a render that ends FAILED rate_limit_exceeded is resubmitted up to the attempts, apart from the request's own retries", async () => {
+    const p = tempProject()
+    const file = campaign(p, 2, "run: { concurrency: 1 }\n")
+    // Every submit's connection drops after the video was created (one retry, reconciled) and
+    // every render fails: the job gets its 3 renders all the same, then fails with the reason.
+    const { summary, stats } = await run(
+      file,
+      { resetRate: 1, failRate: 1, failCodes: ["rate_limit_exceeded"], renderFactor: 0 },
+      { retry: { ...fast.retry, attempts: 3 } }
+    )
+    expect(Object.values(stats.submissions)).toEqual([3, 3])
+    expect(summary.possibleDuplicates).toBe(0)
+    expect(summary.completed).toEqual([])
+    expect(summary.failed.map((f) => f.reason)).toEqual([
+      expect.stringMatching(/rate limit.*\(3 renders failed\)/i),
+      expect.stringMatching(/rate limit.*\(3 renders failed\)/i)
+    ])
   })
 
   it("a job still rendering at its timeout is detached, never resubmitted, and recorded as in flight", async () => {
