@@ -4,7 +4,7 @@
  * created) and videos ending FAILED `rate_limit_exceeded`, plus 10 % of downloads cut short; 429s
  * come from the simulator's rate limit (`BENCH_THROTTLE` requests per second), its only way of
  * answering 429. Counted: completed jobs, duplicate submissions, corrupt files. Render times
- * 20–120 s compressed by `BENCH_SCALE` (0.02). `BENCH_JOBS`, `BENCH_CONCURRENCY`, `BENCH_SEED`.
+ * 20–120 s compressed by `BENCH_SCALE` (0.02). `BENCH_JOBS`, `BENCH_CONCURRENCY`, `BENCH_SEED`, `BENCH_CONTENDERS`.
  */
 import { checkOutputs, runBaseline, runClapper, warmUp } from "./support/contenders.ts"
 import { makeRenderCampaign, scaledClapperRun } from "./support/campaign.ts"
@@ -23,6 +23,11 @@ const scale = numberEnv("BENCH_SCALE", 0.02)
 const seed = integerEnv("BENCH_SEED", 5)
 const throttleRps = numberEnv("BENCH_THROTTLE", 40)
 const clapperRps = numberEnv("BENCH_CLAPPER_RPS", throttleRps)
+// `BENCH_CONTENDERS=clapper` measures Clapper alone (quicker when chasing a Clapper finding).
+const contenders = (process.env["BENCH_CONTENDERS"] ?? "clapper,baseline")
+  .split(",")
+  .map((name) => name.trim())
+  .filter((name): name is "clapper" | "baseline" => name === "clapper" || name === "baseline")
 const rate = 0.1
 const renderFactor = 4 * scale
 const simOptions = {
@@ -92,7 +97,7 @@ const provenance = (campaign: Campaign, proxy: TimingProxy, finalVideo: Readonly
 }
 
 const results: Array<Result> = []
-for (const kind of ["clapper", "baseline"] as const) {
+for (const kind of contenders) {
   const campaign = makeRenderCampaign(campaignSpec)
   try {
     const { result, stats } = await withSimulator(simOptions, async (sim) => {
