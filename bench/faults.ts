@@ -80,18 +80,24 @@ interface Result {
 const provenance = (campaign: Campaign, proxy: TimingProxy, finalVideo: ReadonlyMap<string, string>) => {
   let wrongInputs = 0
   let adopted = 0
+  // Each finding is printed with what the proxy saw, so a miss can be traced to its submits.
+  const report = (job: Campaign["jobs"][number], videoId: string, why: string) => {
+    wrongInputs++
+    const own = proxy.submits.filter((s) => s.audio === job.audio.slice("wav/".length))
+    console.error(`  ${job.output}: ${videoId} ${why}; its own submits: ${own.map((s) => `${s.outcome}${s.videoId ? ` ${s.videoId}` : ""} at ${Math.round(s.arrivedAt)}`).join(", ") || "none"}`)
+  }
   for (const job of campaign.jobs) {
     const videoId = finalVideo.get(job.output)
     if (videoId === undefined) continue
     const audio = job.audio.slice("wav/".length)
     const known = proxy.videos.get(videoId)?.audio
     if (known !== undefined) {
-      if (known !== audio) wrongInputs++
+      if (known !== audio) report(job, videoId, `was made from ${known}`)
       continue
     }
     const ownDropped = proxy.submits.some((s) => s.audio === audio && s.outcome === "reset")
     if (ownDropped) adopted++
-    else wrongInputs++
+    else report(job, videoId, "was adopted, but none of its own submits was dropped")
   }
   return { wrongInputs, adopted }
 }

@@ -5,7 +5,8 @@
  */
 
 /** The steps of one job's machine (later issues add stages). */
-export type JobStep = "speech" | "submit" | "captions" | "poll" | "overlay" | "download"
+/** `reconcile`: looking for the video of a submit whose answer was lost. */
+export type JobStep = "speech" | "submit" | "reconcile" | "captions" | "poll" | "overlay" | "download"
 
 interface JobEventBase {
   /** The job's id: its output path relative to the project root. */

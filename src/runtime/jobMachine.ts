@@ -11,7 +11,7 @@ import { failedVideoError, VideoFailed, type FileApiError, type MirageError } fr
 import type { Video } from "../mirage/Schemas.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
 import type { PlannedJob } from "../plan/plan.ts"
-import type { RenderRecord } from "../state/journalEntry.ts"
+import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
 import { downloadToOutput } from "./download.ts"
 import type { JobStep, RunEvent } from "./events.ts"
 import { certainlyNotCreated, type CorruptDownload } from "./failureKind.ts"
@@ -79,7 +79,12 @@ export interface MachineContext {
    * video that one of them may have made is never adopted by another job: that would put the
    * wrong inputs in an output.
    */
-  readonly unresolved: Map<string, { readonly from: number; readonly until: number }>
+  readonly unresolved: Map<string, SubmitWindow>
+  /**
+   * Windows of lost submits that were sent again without a match (this run's and the journal's):
+   * the video such a submit may have made belongs to nobody, so none in these windows is adopted.
+   */
+  readonly orphanWindows: Array<SubmitWindow>
   /**
    * Submits hold one permit each; a reconciliation holds them all, so it lists the provider's
    * videos while no submit is in flight: every video in its window is then either claimed
@@ -204,26 +209,34 @@ export const runJob = (
 
     /**
      * Looks for the video of a submit whose answer was lost, while no other submit is in flight
-     * (see `MachineContext.submitting`), and adopts it only when no other unresolved submit could
-     * have made it.
+     * (see `MachineContext.submitting`), and adopts it only when no other lost submit could have
+     * made it. The list is read with the step's retries; each attempt holds the permits only
+     * while it lists.
      */
     const reconcile = (stage: RemoteStage, from: number, until: number) =>
       Effect.gen(function* () {
         const target = { job: id, fp: stage.fp }
-        const found = yield* ctx.submitting.withPermits(submitPermits)(
-          Effect.suspend(() => {
-            const others = [...ctx.unresolved].filter(([other]) => other !== id).map(([, w]) => w)
-            return findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, others)
-          })
-        ).pipe(
-          Effect.provideService(MirageClient, client),
+        const found = yield* retrying({
+          step: "reconcile",
+          policy: ctx.settings.retry,
+          gate: ctx.gate,
+          onRetry,
+          attempt: () =>
+            ctx.submitting.withPermits(submitPermits)(
+              Effect.suspend(() => {
+                const others = [...ctx.unresolved].flatMap(([other, w]) => (other === id ? [] : [w]))
+                return findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, [...others, ...ctx.orphanWindows])
+              })
+            ).pipe(Effect.provideService(MirageClient, client))
+        }).pipe(
           Effect.map(({ adopt, candidates }) => {
             // Videos that could not be told apart are nobody's from now on: adopting one later,
             // once the jobs that might own them have moved on, could give an output the wrong inputs.
             if (Option.isNone(adopt)) for (const video of candidates) ctx.claimed.add(video.id)
             return adopt
           }),
-          // The list cannot be read: treat it as no match (resubmit, recorded as a possible duplicate).
+          // The list cannot be read: treat it as no match (resubmit, recorded as a possible
+          // duplicate; the window becomes an orphan window below, so nobody adopts that video).
           Effect.orElseSucceed(() => Option.none<Video>())
         )
         const at = yield* Clock.currentTimeMillis
@@ -233,8 +246,11 @@ export const runJob = (
           yield* ctx.recorder.adopted(target, found.value.id, at)
           return found.value
         }
+        // Whatever this submit made now belongs to nobody: no later reconciliation may adopt it.
+        const window = { from, until }
+        ctx.orphanWindows.push(window)
         const reason = "a submit's outcome is unknown and no unclaimed video matches it: submitting again, a second video may exist"
-        yield* ctx.recorder.possibleDuplicate(target, reason, at)
+        yield* ctx.recorder.possibleDuplicate(target, reason, window, at)
         yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
         yield* emit((at) => ({ type: "job.duplicateRisk", job: id, at, reason }))
         return undefined

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import type { PlannedJob } from "../plan/plan.ts"
+import type { SubmitWindow } from "../state/journalEntry.ts"
 import type { JobStep } from "./events.ts"
 
 export interface OutputFacts {
@@ -33,8 +34,8 @@ export interface Recorder {
   readonly notSubmitted: (target: RecordTarget, at: number) => Effect.Effect<void>
   /** An unknown submit outcome matched to a listed video. */
   readonly adopted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
-  /** An unknown submit outcome that could not be matched; the job is submitted again. */
-  readonly possibleDuplicate: (target: RecordTarget, reason: string, at: number) => Effect.Effect<void>
+  /** An unknown submit outcome that could not be matched (its window kept); the job is submitted again. */
+  readonly possibleDuplicate: (target: RecordTarget, reason: string, window: SubmitWindow, at: number) => Effect.Effect<void>
   readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
   readonly failed: (target: RecordTarget, failure: { step: JobStep; reason: string; code?: string; videoId?: string }, at: number) => Effect.Effect<void>
   readonly detached: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>

@@ -76,6 +76,7 @@ export const runPipeline = (
         recorder,
         renders: resumption.renders,
         claimed: claimedVideoIds(journal.state),
+        orphanWindows: journal.state.orphanWindows,
         stageRecord,
         cacheDir: dir
       }).pipe(Effect.provide(client))

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import { limits } from "../mirage/limits.ts"
 import { fingerprint } from "../plan/fingerprint.ts"
-import type { RenderRecord } from "../state/journalEntry.ts"
+import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
 import { downloadToOutput } from "./download.ts"
 import type { JobStep } from "./events.ts"
 import { remainingEstimateUsd } from "./budget.ts"
@@ -38,6 +38,8 @@ export interface RunPlanOptions {
   readonly renders?: ReadonlyArray<RenderPlan>
   /** Video ids that already belong to jobs (from the journal). */
   readonly claimed?: ReadonlySet<string>
+  /** Windows of earlier lost submits that were resubmitted unmatched (from the journal). */
+  readonly orphanWindows?: ReadonlyArray<SubmitWindow>
   /** What the journal knows of each remote job, by fingerprint (finished stages are not redone). */
   readonly stageRecord?: (fp: string) => RenderRecord | undefined
   /** Where speech and intermediate videos are kept; default a folder in the system's temp dir. */
@@ -90,6 +92,7 @@ export const runPlan = (
       spentUsd: yield* Ref.make(0),
       recorder,
       claimed: new Set(options.claimed ?? []),
+      orphanWindows: [...(options.orphanWindows ?? [])],
       submitting: yield* Effect.makeSemaphore(submitPermits),
       // Submits an earlier run left unanswered are unresolved from the start.
       unresolved: new Map(

@@ -15,8 +15,20 @@ export type JournalEntry =
   | { readonly t: "notSubmitted"; readonly fp: string; readonly at: number }
   /** An unknown outcome resolved by finding the video in `GET /v1/videos`. */
   | { readonly t: "adopted"; readonly fp: string; readonly job: string; readonly videoId: string; readonly at: number }
-  /** An unknown outcome that could not be matched: submitted again, and a second video may exist. */
-  | { readonly t: "possibleDuplicate"; readonly fp: string; readonly job: string; readonly at: number; readonly reason: string }
+  /**
+   * An unknown outcome that could not be matched: submitted again, and a second video may exist.
+   * `from`–`until` is the lost submit's window: a video created in it may be that second video,
+   * so no other job may adopt it, in this run or a later one.
+   */
+  | {
+      readonly t: "possibleDuplicate"
+      readonly fp: string
+      readonly job: string
+      readonly at: number
+      readonly reason: string
+      readonly from?: number
+      readonly until?: number
+    }
   | { readonly t: "complete"; readonly fp: string; readonly videoId: string; readonly at: number }
   | {
       readonly t: "failed"
@@ -53,6 +65,12 @@ export interface RenderRecord {
   readonly possibleDuplicates: number
 }
 
+/** When a submit whose answer was lost may have created its video (epoch ms). */
+export interface SubmitWindow {
+  readonly from: number
+  readonly until: number
+}
+
 export interface OutputRecord {
   readonly fp: string
   readonly videoId: string
@@ -70,19 +88,28 @@ export interface JournalState {
   readonly renders: Map<string, RenderRecord>
   /** By job id (output path relative to the project root). */
   readonly outputs: Map<string, OutputRecord>
+  /** Windows of lost submits resubmitted without a match: whatever they made belongs to nobody. */
+  readonly orphanWindows: Array<SubmitWindow>
+  /** Video ids a render had before it was submitted again (a FAILED render, one the provider lost). */
+  readonly retiredVideos: Set<string>
 }
 
-export const emptyJournalState = (): JournalState => ({ renders: new Map(), outputs: new Map() })
+export const emptyJournalState = (): JournalState => ({ renders: new Map(), outputs: new Map(), orphanWindows: [], retiredVideos: new Set() })
 
 /** The state as plain JSON, for a compaction snapshot. */
 export interface JournalSnapshot {
   readonly renders: Readonly<Record<string, RenderRecord>>
   readonly outputs: Readonly<Record<string, OutputRecord>>
+  /** Absent in snapshots written before they were kept. */
+  readonly orphanWindows?: ReadonlyArray<SubmitWindow>
+  readonly retiredVideos?: ReadonlyArray<string>
 }
 
 export const toSnapshot = (state: JournalState): JournalSnapshot => ({
   renders: Object.fromEntries(state.renders),
-  outputs: Object.fromEntries(state.outputs)
+  outputs: Object.fromEntries(state.outputs),
+  orphanWindows: state.orphanWindows,
+  retiredVideos: [...state.retiredVideos]
 })
 
 const fresh = (job: string): RenderRecord => ({ status: "submitting", job, possibleDuplicates: 0 })
@@ -90,23 +117,32 @@ const fresh = (job: string): RenderRecord => ({ status: "submitting", job, possi
 /** Folds one entry into the state (in place). Entries are applied in file order. */
 export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
   const render = (fp: string, job: string) => state.renders.get(fp) ?? fresh(job)
+  /** The render's earlier video, replaced by a new submission, stays known (never adopted). */
+  const retire = (r: RenderRecord, next?: string) => {
+    if (r.videoId !== undefined && r.videoId !== next) state.retiredVideos.add(r.videoId)
+  }
   switch (entry.t) {
     case "header":
       return
     case "snapshot":
       state.renders.clear()
       state.outputs.clear()
+      state.retiredVideos.clear()
       for (const [fp, r] of Object.entries(entry.state.renders)) state.renders.set(fp, r)
       for (const [job, o] of Object.entries(entry.state.outputs)) state.outputs.set(job, o)
+      state.orphanWindows.splice(0, state.orphanWindows.length, ...(entry.state.orphanWindows ?? []))
+      for (const id of entry.state.retiredVideos ?? []) state.retiredVideos.add(id)
       return
     case "intent": {
       const r = render(entry.fp, entry.job)
+      retire(r)
       state.renders.set(entry.fp, { status: "submitting", intentAt: entry.at, job: entry.job, possibleDuplicates: r.possibleDuplicates })
       return
     }
     case "submitted":
     case "adopted": {
       const r = render(entry.fp, entry.job)
+      retire(r, entry.videoId)
       state.renders.set(entry.fp, { ...r, status: "submitted", videoId: entry.videoId, job: entry.job, submittedAt: entry.at })
       return
     }
@@ -116,6 +152,7 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
     case "possibleDuplicate": {
       const r = render(entry.fp, entry.job)
       state.renders.set(entry.fp, { ...r, possibleDuplicates: r.possibleDuplicates + 1 })
+      if (entry.from !== undefined && entry.until !== undefined) state.orphanWindows.push({ from: entry.from, until: entry.until })
       return
     }
     case "complete":
@@ -145,5 +182,6 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
 export const claimedVideoIds = (state: JournalState): ReadonlySet<string> =>
   new Set([
     ...[...state.renders.values()].flatMap((r) => (r.videoId ? [r.videoId] : [])),
-    ...[...state.outputs.values()].map((o) => o.videoId)
+    ...[...state.outputs.values()].map((o) => o.videoId),
+    ...state.retiredVideos
   ])

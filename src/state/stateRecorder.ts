@@ -83,7 +83,8 @@ export const makeStateRecorder = (options: {
       submitted: (target, videoId, at) => journal.append({ t: "submitted", fp: target.fp, job: target.job, videoId, at }, durable),
       notSubmitted: (target, at) => journal.append({ t: "notSubmitted", fp: target.fp, at }, durable),
       adopted: (target, videoId, at) => journal.append({ t: "adopted", fp: target.fp, job: target.job, videoId, at }, durable),
-      possibleDuplicate: (target, reason, at) => journal.append({ t: "possibleDuplicate", fp: target.fp, job: target.job, reason, at }, durable),
+      possibleDuplicate: (target, reason, window, at) =>
+        journal.append({ t: "possibleDuplicate", fp: target.fp, job: target.job, reason, from: window.from, until: window.until, at }, durable),
       rendered: (target, videoId, at) => journal.append({ t: "complete", fp: target.fp, videoId, at }, { durable: false }),
       failed: (target, failure, at) =>
         journal.append(

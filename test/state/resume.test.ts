@@ -5,7 +5,7 @@
  */
 import type { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { Duration, Effect, Either, type Scope } from "effect"
+import { Duration, Effect, Either, Redacted, type Scope } from "effect"
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -13,6 +13,7 @@ import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
 import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
 import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../../src/runtime/runPipeline.ts"
+import { MirageClient, layer as MirageClientLayer } from "../../src/mirage/MirageClient.ts"
 import { openJournal } from "../../src/state/journal.ts"
 import type { JournalState } from "../../src/state/journalEntry.ts"
 import { readPipelineState } from "../../src/state/pipelineState.ts"
@@ -51,6 +52,7 @@ const counts = (stats: Simulator.SimStats): Counts => ({
 const withSimulator = <A>(options: Partial<Simulator.SimulatorOptions>, body: (sim: {
   run: (file: string, extra?: Partial<RunPipelineOptions>) => Effect.Effect<{ summary: RunSummary; events: Array<RunEvent>; delta: Counts }, RunPipelineError, FileSystem.FileSystem | Path.Path>
   stats: Effect.Effect<Simulator.SimStats>
+  baseUrl: string
 }) => Effect.Effect<A, unknown, Scope.Scope | FileSystem.FileSystem | Path.Path>) =>
   Effect.runPromise(
     Effect.scoped(
@@ -75,7 +77,7 @@ const withSimulator = <A>(options: Partial<Simulator.SimulatorOptions>, body: (s
             }
             return { summary, events, delta }
           })
-        return yield* body({ run, stats: sim.stats })
+        return yield* body({ run, stats: sim.stats, baseUrl: sim.baseUrl })
       })
     ).pipe(Effect.provide(NodeContext.layer))
   )
@@ -160,6 +162,39 @@ describe("resumable state", () => {
         const second = yield* run(file)
         expect(second.delta.submits).toBe(0)
         expect(second.summary.completed).toEqual(["out/v0.mp4"])
+      })
+    )
+  })
+
+  it("a video that a lost and resubmitted submit may have made is never adopted by another job, in a later run either", async () => {
+    const { p, file } = project(1)
+    await withSimulator({}, ({ run, baseUrl }) =>
+      Effect.gen(function* () {
+        const plan = yield* planPipeline(yield* loadPipeline(file))
+        const job = plan.jobs[0]!
+        // An earlier run: another render's submit was lost at t, found no match and was sent again
+        // (its window kept), and this job's submit was announced at t and never answered.
+        const t = Date.now()
+        const stateDir = join(p.root, ".clapper", "campaign")
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const journal = yield* openJournal(stateDir, "campaign")
+            yield* journal.append({ t: "possibleDuplicate", fp: "sha256:another-render", job: "out/gone.mp4", reason: "lost", from: t, until: t + 1000, at: t + 1000 })
+            yield* journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at: t })
+          })
+        )
+        // The provider holds one video from then, which this job's submit did not make: the
+        // other render's lost submit did (here, any submit with other inputs).
+        const orphan = yield* Effect.gen(function* () {
+          const client = yield* MirageClient
+          return yield* client.createVideo({ image: join(p.root, "assets/presenters/alice.png"), audio: join(p.root, "voice/v0.wav"), model: job.model })
+        }).pipe(Effect.provide(MirageClientLayer({ baseUrl, apiKey: Redacted.make("test-key"), requestTimeout: Duration.seconds(10) })))
+        const { summary, events, delta } = yield* run(file)
+        // Not adopted: the job was submitted again and says a duplicate may exist.
+        expect(delta.submits).toBe(1)
+        expect(summary.possibleDuplicates).toBe(1)
+        const completed = events.find((e) => e.type === "job.completed")
+        expect(completed?.type === "job.completed" && completed.videoId).not.toBe(orphan.id)
       })
     )
   })
@@ -257,7 +292,12 @@ describe("the journal file", () => {
     const { mkdtempSync } = await import("node:fs")
     const { tmpdir } = await import("node:os")
     const dir = mkdtempSync(join(tmpdir(), "clapper-journal-"))
-    const fold = (state: JournalState) => ({ renders: Object.fromEntries(state.renders), outputs: Object.fromEntries(state.outputs) })
+    const fold = (state: JournalState) => ({
+      renders: Object.fromEntries(state.renders),
+      outputs: Object.fromEntries(state.outputs),
+      orphanWindows: [...state.orphanWindows],
+      retiredVideos: [...state.retiredVideos].sort()
+    })
     const written = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
@@ -266,6 +306,7 @@ describe("the journal file", () => {
             const fp = `sha256:${i % 100}`
             yield* journal.append({ t: "intent", fp, job: `out/${i % 100}.mp4`, at: i }, { durable: false })
             yield* journal.append({ t: "submitted", fp, job: `out/${i % 100}.mp4`, videoId: `video_${i}`, at: i }, { durable: false })
+            if (i % 500 === 0) yield* journal.append({ t: "possibleDuplicate", fp, job: `out/${i % 100}.mp4`, reason: "lost", from: i, until: i + 1, at: i }, { durable: false })
           }
           return fold(journal.state)
         })
@@ -274,6 +315,10 @@ describe("the journal file", () => {
     const linesBefore = readFileSync(join(dir, "journal.jsonl"), "utf8").split("\n").length
     const reopened = await Effect.runPromise(Effect.scoped(Effect.map(openJournal(dir, "big"), (j) => fold(j.state))))
     expect(reopened).toEqual(written)
+    // What reconciliation must never adopt survives the compaction: earlier videos of each render
+    // (submitted again) and the windows of lost submits that were sent again.
+    expect(written.retiredVideos).toHaveLength(1400)
+    expect(written.orphanWindows).toEqual([{ from: 0, until: 1 }, { from: 500, until: 501 }, { from: 1000, until: 1001 }])
     expect(linesBefore).toBeGreaterThan(3000)
     expect(readFileSync(join(dir, "journal.jsonl"), "utf8").trim().split("\n")).toHaveLength(2) // header + snapshot
     rmSync(dir, { recursive: true, force: true })

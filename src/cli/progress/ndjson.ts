@@ -24,7 +24,7 @@ times in milliseconds. Fields marked ? may be absent; new fields and event types
 | \`job.rendered\` | \`job\`, \`videoId\` |
 | \`job.downloading\` | \`job\`, \`videoId\`, \`resumeFrom\` (bytes already on disk) |
 | \`job.completed\` | \`job\`, \`videoId\`, \`output\`, \`bytes\`, \`sharedWith\`? (the job whose render this copies) |
-| \`job.retrying\` | \`job\`, \`step\` (\`speech\` \\| \`submit\` \\| \`captions\` \\| \`poll\` \\| \`overlay\` \\| \`download\`), \`attempt\`, \`delayMs\`, \`reason\` |
+| \`job.retrying\` | \`job\`, \`step\` (\`speech\` \\| \`submit\` \\| \`reconcile\` \\| \`captions\` \\| \`poll\` \\| \`overlay\` \\| \`download\`), \`attempt\`, \`delayMs\`, \`reason\` |
 | \`job.duplicateRisk\` | \`job\`, \`reason\` (a submit with an unknown outcome is retried: a second paid video may exist) |
 | \`job.failed\` | \`job\`, \`step\`, \`reason\`, \`code\`? (the provider's error code), \`videoId\`? |
 | \`job.detached\` | \`job\`, \`videoId\` (still rendering when the job's timeout passed; the next run picks it up) |
