@@ -1,14 +1,21 @@
 /**
  * One run at a time per pipeline (DESIGN.md, "Jobs, fingerprints, state"): `runner.lock` in the
  * pipeline's state folder (`.clapper/<name>/`) names the process that is running it:
- * `{ "version": 1, "pid", "host", "startedAt", "command" }`.
+ * `{ "version": 1, "pid", "host", "startedAt", "command", "procStart"?, "bootId"? }`.
+ * `procStart` and `bootId` say which process that pid was, on Linux: the writer's start time
+ * (field 22 of `/proc/self/stat`, clock ticks since boot) and the kernel's boot id
+ * (`/proc/sys/kernel/random/boot_id`). They are absent on other systems (or where `/proc` cannot
+ * be read) and in locks written before they existed; such locks are judged by `kill(pid, 0)` alone.
  *
  * - Taking the lock is one exclusive create: the full record is written to a private temporary
  *   file and hard-linked to `runner.lock`, which fails if the name exists (O_EXCL semantics, and a
  *   racing reader never sees a half-written lock). Where hard links are not supported it falls
  *   back to `open(…, "wx")` directly.
- * - A lock held by a live process on this host refuses the run. A lock whose process is gone
- *   (same host, `kill(pid, 0)` answers ESRCH) is stale and is taken over. Taking over is
+ * - A lock held by a live process on this host refuses the run. A lock whose process is gone is
+ *   stale and is taken over. Gone means, on the same host: the lock's `bootId` is not this boot's
+ *   (the machine restarted since), or `/proc/<pid>/stat` shows a start time other than the lock's
+ *   `procStart` (the pid now belongs to another process), or `kill(pid, 0)` answers ESRCH. When
+ *   `/proc` cannot tell, `kill(pid, 0)` alone decides (see `holderStatus`). Taking over is
  *   serialised by a second exclusive file, `runner.lock.takeover`, so two runners finding the
  *   same stale lock cannot both replace it and both win; the holder of that guard checks the
  *   lock is still the stale one and replaces it with a rename, so the name is never free.
@@ -21,6 +28,7 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option, ParseResult, Schema, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { hostname } from "node:os"
 
 /** The lock's file name inside the pipeline's state folder. */
@@ -33,7 +41,11 @@ export const LockHolder = Schema.Struct({
   pid: Schema.Int.pipe(Schema.positive()),
   host: Schema.String.pipe(Schema.minLength(1)),
   startedAt: Schema.String,
-  command: Schema.String
+  command: Schema.String,
+  /** Linux: the holder's start time, field 22 of `/proc/<pid>/stat` (clock ticks since boot). */
+  procStart: Schema.optional(Schema.NonNegativeInt),
+  /** Linux: `/proc/sys/kernel/random/boot_id` when the lock was written. */
+  bootId: Schema.optional(Schema.String.pipe(Schema.minLength(1)))
 })
 export interface LockHolder extends Schema.Schema.Type<typeof LockHolder> {}
 
@@ -84,12 +96,23 @@ export const describeHolder = (holder: LockHolder): string =>
 export type HolderStatus = "alive" | "dead" | "otherHost"
 
 /**
- * `kill(pid, 0)` sends nothing and reports whether the process exists: success or EPERM (it
- * exists, owned by someone else) mean alive, ESRCH means gone. Anything else counts as alive:
- * when in doubt, the lock holds.
+ * On this host, the holder is gone when the lock's `bootId` is not this boot's, or when the
+ * lock's `procStart` differs from the start time `/proc/<pid>/stat` shows (the pid was reused).
+ * Otherwise (the tokens match or are absent, or `/proc` cannot be read: no such pid, another
+ * system, hidden processes) `kill(pid, 0)` decides: it sends nothing and reports whether the
+ * process exists: success or EPERM (it exists, owned by someone else) mean alive, ESRCH means
+ * gone. Anything else counts as alive: when in doubt, the lock holds.
  */
 export const holderStatus = (holder: LockHolder, thisHost: string = hostname()): HolderStatus => {
   if (holder.host !== thisHost) return "otherHost"
+  if (holder.bootId !== undefined) {
+    const bootId = thisBootId()
+    if (bootId !== undefined && bootId !== holder.bootId) return "dead"
+  }
+  if (holder.procStart !== undefined) {
+    const procStart = processStart(holder.pid)
+    if (procStart !== undefined && procStart !== holder.procStart) return "dead"
+  }
   try {
     process.kill(holder.pid, 0)
     return "alive"
@@ -189,7 +212,13 @@ export const acquireRunnerLock = (
     const path = yield* Path.Path
     const lockFile = path.join(stateDir, runnerLockName)
     const guardFile = `${lockFile}${takeoverSuffix}`
-    const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: info.command }
+    const me: LockHolder = {
+      pid: process.pid,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      command: info.command,
+      ...thisProcessIdentity()
+    }
     const text = `${JSON.stringify({ version: 1, ...me }, null, 2)}\n`
 
     const locked = (
@@ -346,6 +375,55 @@ const releaseIfOurs = (fs: FileSystem.FileSystem, file: string, me: LockHolder):
 
 const isNotFound = (e: PlatformError): boolean => e._tag === "SystemError" && e.reason === "NotFound"
 const isAlreadyExists = (e: PlatformError): boolean => e._tag === "SystemError" && e.reason === "AlreadyExists"
+
+// Process identity (Linux) -------------------------------------------------------------------
+
+/** Reads a small file under `/proc`; `undefined` when there is none or it cannot be read. */
+const readProc = (file: string): string | undefined => {
+  if (process.platform !== "linux") return undefined
+  try {
+    return readFileSync(file, "utf8")
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Field 22 (`starttime`) of a `/proc/<pid>/stat` line. Field 2 is the command name in
+ * parentheses, which may itself hold spaces and `)`: the fields are counted after the last `)`,
+ * where field 3 comes first.
+ */
+const parseStartTime = (stat: string): number | undefined => {
+  const close = stat.lastIndexOf(")")
+  if (close < 0) return undefined
+  const value = stat.slice(close + 1).trim().split(/\s+/)[22 - 3]
+  if (value === undefined || !/^\d+$/.test(value)) return undefined
+  const ticks = Number(value)
+  return Number.isSafeInteger(ticks) ? ticks : undefined
+}
+
+/** When the process `pid` started, in clock ticks since boot; `undefined` when `/proc` cannot say. */
+const processStart = (pid: number | "self"): number | undefined => {
+  const stat = readProc(`/proc/${pid}/stat`)
+  return stat === undefined ? undefined : parseStartTime(stat)
+}
+
+let bootIdRead: { readonly value: string | undefined } | undefined
+/** This boot's id (it changes at every boot); `undefined` when it cannot be read. Read once. */
+const thisBootId = (): string | undefined => {
+  if (bootIdRead === undefined) {
+    const value = readProc("/proc/sys/kernel/random/boot_id")?.trim()
+    bootIdRead = { value: value === undefined || value === "" ? undefined : value }
+  }
+  return bootIdRead.value
+}
+
+/** `procStart` and `bootId` for this process, each only where it can be read. */
+const thisProcessIdentity = (): { procStart?: number; bootId?: string } => {
+  const procStart = processStart("self")
+  const boot = thisBootId()
+  return { ...(procStart === undefined ? {} : { procStart }), ...(boot === undefined ? {} : { bootId: boot }) }
+}
 
 const isErrno = (error: unknown): error is NodeJS.ErrnoException =>
   typeof error === "object" && error !== null && "code" in error

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { NodeContext } from "@effect/platform-node"
-import { spawn } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -49,6 +49,43 @@ const deadPid = () =>
       })
   )
 
+/** Linux: `/proc` tells which process a pid is (`procStart`) and which boot this is (`bootId`). */
+const hasProc = existsSync("/proc/self/stat")
+
+/** Field 22 of `/proc/<pid>/stat`, counted after the last `)` (the command name may hold `)`). */
+const procStartOf = (pid: number | "self"): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  return Number(stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/)[19])
+}
+const bootIdNow = () => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()
+
+/** The command name a live pid shows in `/proc/<pid>/stat`: spaces and parentheses, to test the parse. */
+const awkwardName = "x) y (z"
+
+/** The pid of a process that is running, named `awkwardName`; it is killed when the scope closes. */
+const livePid = Effect.acquireRelease(
+  Effect.promise(
+    () =>
+      new Promise<ChildProcess>((resolve, reject) => {
+        const script = `process.title = ${JSON.stringify(awkwardName)}; process.stdout.write("ready\\n"); setInterval(() => {}, 1000)`
+        const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "ignore"] })
+        child.once("error", reject)
+        child.stdout?.once("data", () => resolve(child))
+      })
+  ),
+  (child) =>
+    Effect.promise(
+      () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          child.once("exit", () => resolve())
+          child.kill()
+        })
+    )
+).pipe(
+  Effect.flatMap((child) => (child.pid === undefined ? Effect.die(new Error("no pid")) : Effect.succeed(child.pid)))
+)
+
 const holderJson = (holder: LockHolder) => `${JSON.stringify({ version: 1, ...holder })}\n`
 
 const lockedReason = (either: Either.Either<unknown, unknown>) =>
@@ -68,7 +105,8 @@ describe("runner lock", () => {
             pid: process.pid,
             host: hostname(),
             startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-            command: "clapper run t.yaml"
+            command: "clapper run t.yaml",
+            ...(hasProc ? { procStart: procStartOf("self"), bootId: bootIdNow() } : {})
           })
           const held = yield* readRunnerLock(dir)
           expect(Option.map(held, (h) => h.pid)).toEqual(Option.some(process.pid))
@@ -328,4 +366,87 @@ describe("runner lock across processes", () => {
       await Promise.all(racers.map((racer) => racer.stop()))
     }
   })
+})
+
+describe.skipIf(!hasProc)("runner lock and pid reuse (Linux /proc)", () => {
+  const holderFor = (pid: number, extra: Partial<LockHolder> = {}): LockHolder => ({
+    pid,
+    host: hostname(),
+    startedAt: "2026-01-01T00:00:00.000Z",
+    command: "clapper run t.yaml",
+    ...extra
+  })
+
+  it.scoped("the live test process has a command name with \")\" and spaces (so the parse is exercised)", () =>
+    Effect.gen(function* () {
+      const pid = yield* livePid
+      expect(readFileSync(`/proc/${pid}/stat`, "utf8")).toContain(`(${awkwardName})`)
+      expect(procStartOf(pid)).toBeGreaterThan(0)
+    })
+  )
+
+  it.scoped("a lock naming a live pid with another start time (the pid was reused) is stale: taken over", () =>
+    Effect.gen(function* () {
+      const dir = freshStateDir()
+      const pid = yield* livePid
+      const stale = holderFor(pid, { procStart: procStartOf(pid) + 1, bootId: bootIdNow() })
+      writeFileAt(dir, "runner.lock", holderJson(stale))
+      expect(yield* inspectRunnerLock(dir)).toMatchObject({ _tag: "Held", holder: stale, status: "dead" })
+      const acquired = yield* acquireRunnerLock(dir, { command: "clapper run t.yaml" })
+      expect(acquired.tookOverFrom).toEqual(stale)
+      expect(readLockJson(dir)).toMatchObject({ pid: process.pid, host: hostname(), procStart: procStartOf("self") })
+      expect(readdirSync(dir)).toEqual(["runner.lock"])
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.scoped("a lock naming a live pid with its true start time and this boot is refused \"alive\"", () =>
+    Effect.gen(function* () {
+      const dir = freshStateDir()
+      const pid = yield* livePid
+      const holder = holderFor(pid, { procStart: procStartOf(pid), bootId: bootIdNow() })
+      writeFileAt(dir, "runner.lock", holderJson(holder))
+      const result = yield* Effect.either(Effect.scoped(acquireRunnerLock(dir, { command: "y" })))
+      expect(lockedReason(result)).toBe("alive")
+      expect(Either.getLeft(result).pipe(Option.getOrThrow)).toMatchObject({ holder })
+      expect(readFileSync(lockPath(dir), "utf8")).toBe(holderJson(holder))
+      expect(yield* inspectRunnerLock(dir)).toMatchObject({ _tag: "Held", status: "alive" })
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.scoped("a lock from another boot is stale, even though its pid is alive with that start time now", () =>
+    Effect.gen(function* () {
+      const dir = freshStateDir()
+      const pid = yield* livePid
+      const otherBoot = bootIdNow() === "00000000-0000-4000-8000-000000000000" ? "11111111-1111-4111-8111-111111111111" : "00000000-0000-4000-8000-000000000000"
+      const stale = holderFor(pid, { procStart: procStartOf(pid), bootId: otherBoot })
+      writeFileAt(dir, "runner.lock", holderJson(stale))
+      const acquired = yield* acquireRunnerLock(dir, { command: "clapper run t.yaml" })
+      expect(acquired.tookOverFrom).toEqual(stale)
+      expect(readLockJson(dir)).toMatchObject({ pid: process.pid, bootId: bootIdNow() })
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.scoped("a lock with the new fields whose process is gone is stale", () =>
+    Effect.gen(function* () {
+      const dir = freshStateDir()
+      const pid = yield* deadPid()
+      const stale = holderFor(pid, { procStart: 12345, bootId: bootIdNow() })
+      writeFileAt(dir, "runner.lock", holderJson(stale))
+      const acquired = yield* acquireRunnerLock(dir, { command: "clapper run t.yaml" })
+      expect(acquired.tookOverFrom).toEqual(stale)
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.scoped("an old lock (no procStart, no bootId) naming a live pid is still refused \"alive\"", () =>
+    Effect.gen(function* () {
+      const dir = freshStateDir()
+      const pid = yield* livePid
+      const holder = holderFor(pid)
+      writeFileAt(dir, "runner.lock", holderJson(holder))
+      const result = yield* Effect.either(Effect.scoped(acquireRunnerLock(dir, { command: "y" })))
+      expect(lockedReason(result)).toBe("alive")
+      expect(Either.getLeft(result).pipe(Option.getOrThrow)).toMatchObject({ holder })
+      expect(readFileSync(lockPath(dir), "utf8")).toBe(holderJson(holder))
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
 })
