@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: `npm install` is the only setup a user needs
-// (no build step to remember, and no install script, which npm 11 would not run anyway).
-import { register } from "tsx/esm/api"
+// The CLI's sources are TypeScript, and `npm install` is the only setup (no build step, no
+// install script, which npm 11 would not run anyway): see launch.js for how they are run.
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { launch } from "./launch.js"
 
-register()
-await import("../src/cli/bin.ts")
+await launch(join(dirname(fileURLToPath(import.meta.url)), ".."))
