@@ -368,9 +368,16 @@ export const make = (config: MirageConfig): Effect.Effect<MirageClientService, n
 export const layerWithoutHttpClient = (config: MirageConfig): Layer.Layer<MirageClient, never, HttpClient.HttpClient> =>
   Layer.effect(MirageClient, make(config))
 
+/**
+ * Node's HTTP client on an agent that keeps connections open: `new http.Agent()` does not by
+ * default, and a new connection (a TLS handshake, against the real API) per status check or
+ * download cost more CPU than the rest of a request.
+ */
+const nodeHttpClient = NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true })))
+
 /** The service on Node's HTTP client. */
 export const layer = (config: MirageConfig): Layer.Layer<MirageClient> =>
-  layerWithoutHttpClient(config).pipe(Layer.provide(NodeHttpClient.layer))
+  layerWithoutHttpClient(config).pipe(Layer.provide(nodeHttpClient))
 
 /**
  * The service configured from the environment (through Effect `Config`): the key from the variable
@@ -378,4 +385,4 @@ export const layer = (config: MirageConfig): Layer.Layer<MirageClient> =>
  * blank; the base URL from `baseUrl`, else `MIRAGE_BASE_URL`, else `https://api.mirage.app`.
  */
 export const layerConfig = (options: MirageConfigOptions = {}): Layer.Layer<MirageClient, MissingApiKey> =>
-  Layer.effect(MirageClient, Effect.flatMap(loadMirageConfig(options), make)).pipe(Layer.provide(NodeHttpClient.layer))
+  Layer.effect(MirageClient, Effect.flatMap(loadMirageConfig(options), make)).pipe(Layer.provide(nodeHttpClient))
