@@ -1,6 +1,7 @@
 /**
- * Every contender runs in a process of its own, started the same way (`node --import tsx
- * --import bench/support/rusage.ts …`), while the simulator runs in the benchmark's process:
+ * Every contender runs in a process of its own, started as its users would start it (`node`, plus
+ * `--import tsx` for a TypeScript script) with `--import bench/support/rusage.mjs`, while the
+ * simulator runs in the benchmark's process:
  * - the contender's CPU time and peak RSS are its own (the kernel's counters for that process),
  *   never mixed with the simulator's work or the harness's;
  * - each contender starts cold, as a user's command does, and nothing one leaves behind (heap,
@@ -15,7 +16,7 @@ import { fileURLToPath } from "node:url"
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 
-const rusagePreload = join(repoRoot, "bench", "support", "rusage.ts")
+const rusagePreload = join(repoRoot, "bench", "support", "rusage.mjs")
 /** tsx's loader by absolute URL: the contender's working directory is a throwaway project. */
 const tsxLoader = import.meta.resolve("tsx")
 
@@ -36,7 +37,7 @@ export interface ProcessRun {
 }
 
 export interface ProcessSpec {
-  /** A TypeScript entry point (absolute, or relative to the repository). */
+  /** The entry point (absolute, or relative to the repository); a `.ts` one runs through tsx. */
   readonly script: string
   readonly args: ReadonlyArray<string>
   readonly env?: Readonly<Record<string, string>>
@@ -45,7 +46,7 @@ export interface ProcessSpec {
   readonly stdoutFile?: string
 }
 
-/** Runs `node --import tsx --import rusage.ts SCRIPT ARGS…` to completion and measures it. */
+/** Runs `node [--import tsx] --import rusage.mjs SCRIPT ARGS…` to completion and measures it. */
 export const runProcess = (spec: ProcessSpec): Promise<ProcessRun> =>
   new Promise((resolve, reject) => {
     const work = mkdtempSync(join(tmpdir(), "clapper-bench-rusage-"))
@@ -54,7 +55,7 @@ export const runProcess = (spec: ProcessSpec): Promise<ProcessRun> =>
     const started = process.hrtime.bigint()
     const child = spawn(
       process.execPath,
-      ["--import", tsxLoader, "--import", rusagePreload, spec.script, ...spec.args],
+      [...(spec.script.endsWith(".ts") ? ["--import", tsxLoader] : []), "--import", rusagePreload, spec.script, ...spec.args],
       {
         cwd: spec.cwd ?? repoRoot,
         env: { ...process.env, ...spec.env, BENCH_RUSAGE_FILE: rusageFile },
@@ -90,8 +91,8 @@ export const runProcess = (spec: ProcessSpec): Promise<ProcessRun> =>
     })
   })
 
-/** The Clapper CLI exactly as `bin/clapper.js` starts it (tsx, then src/cli/bin.ts). */
-export const clapperCli = join(repoRoot, "src", "cli", "bin.ts")
+/** The Clapper CLI as users start it (its bundle, built on first use: see bin/launch.js). */
+export const clapperCli = join(repoRoot, "bin", "clapper.js")
 
 /** The hand-written script Clapper is compared with. */
 export const baselineScript = join(repoRoot, "bench", "baseline.ts")

@@ -1,5 +1,6 @@
 /**
- * Preloaded into every contender's process (`node --import tsx --import ./bench/support/rusage.ts …`):
+ * Preloaded into every contender's process (`node --import ./bench/support/rusage.mjs …`; plain
+ * JavaScript, so a contender that is JavaScript runs without tsx, as its users would run it):
  * when the process exits, its own resource usage (CPU time, peak RSS) is written as JSON to
  * `BENCH_RUSAGE_FILE`. The kernel's peak resident set (getrusage ru_maxrss) is exact, where
  * sampling `memoryUsage()` every few milliseconds could miss a short peak.
