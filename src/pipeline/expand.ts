@@ -164,23 +164,28 @@ export const expandPipeline = (
       return voice && text ? { voice, text, model: set.speech.model ?? "mirage-audio-1" } : null
     }
 
-    /** A spoken voice track for one job; a script over the API's limit is reported at its row. */
+    /**
+     * A spoken voice track for one job; a script over the API's limit is reported at its row, or
+     * (without a row) at the template, naming the job's image when `image` is given (a matrix).
+     */
     const renderSpeech = (
       compiled: { voice: CompiledTemplate; text: CompiledTemplate; model: string },
       scope: TemplateScope,
-      row: DataRow | undefined
+      row: DataRow | undefined,
+      image?: InputFile
     ): SpeechSpec | undefined => {
       const voice = renderText(compiled.voice, scope, row)
       const text = renderText(compiled.text, scope, row)
       if (voice === undefined || text === undefined) return undefined
-      const where: Origin = row ? { file: row.file, ...row.position } : compiled.text.origin
-      if (text.trim() === "") return void report(where, "the speech script renders empty: the provider cannot speak it")
-      if (voice.trim() === "") return void report(where, "the speech voice renders empty")
+      const where = (template: CompiledTemplate): Origin => (row ? { file: row.file, ...row.position } : template.origin)
+      const about = image ? ` for image "${image.relative}"` : ""
+      if (text.trim() === "") return void report(where(compiled.text), `the speech script renders empty${about}: the provider cannot speak it`)
+      if (voice.trim() === "") return void report(where(compiled.voice), `the speech voice renders empty${about}`)
       if (text.length > limits.maxSpeechChars) {
         const at = compiled.text.origin
         return void report(
-          where,
-          `the speech script is ${text.length} characters, over the API's ${limits.maxSpeechChars} (the template at ${at.file}:${at.line}:${at.column})`
+          where(compiled.text),
+          `the speech script${about} is ${text.length} characters, over the API's ${limits.maxSpeechChars} (the template at ${at.file}:${at.line}:${at.column})`
         )
       }
       return { voice, text, model: compiled.model }
@@ -223,9 +228,11 @@ export const expandPipeline = (
         const at = ["sets", name]
         const listOf = (role: "image" | "audio") => {
           const value = set.matrix[role]
-          return typeof value === "string"
-            ? [{ yamlPath: [...at, "matrix", role], text: value }]
-            : value.map((text, i) => ({ yamlPath: [...at, "matrix", role, i], text }))
+          return value === undefined
+            ? []
+            : typeof value === "string"
+              ? [{ yamlPath: [...at, "matrix", role], text: value }]
+              : value.map((text, i) => ({ yamlPath: [...at, "matrix", role, i], text }))
         }
         const collect = (role: "image" | "audio") =>
           Effect.forEach(listOf(role), ({ yamlPath, text }) =>
@@ -233,11 +240,23 @@ export const expandPipeline = (
           ).pipe(Effect.map((lists) => lists.flat()))
         const images = yield* collect("image")
         const audios = yield* collect("audio")
+        if ((set.matrix.audio === undefined) === (set.speech === undefined)) {
+          return void report(originOf(at), `set "${name}" needs exactly one of matrix.audio (files) or speech (a script)`)
+        }
+        // A spoken matrix is its images alone: one job each, the voice track made from the script.
+        const spoken = set.speech !== undefined
         const excludes = yield* Effect.forEach(set.exclude ?? [], (entry, i) =>
           Effect.gen(function* () {
             const entryPath = [...at, "exclude", i]
+            if (spoken && entry.audio !== undefined) {
+              report(
+                { file: source.file, ...locate(source, [...entryPath, "audio"], "key") },
+                `set "${name}" speaks its voice track (speech), so it has no audio files to leave out: an exclude entry here names image only`
+              )
+              return { origin: originOf(entryPath), image: undefined, audio: undefined, used: false }
+            }
             if (entry.image === undefined && entry.audio === undefined) {
-              report(originOf(entryPath), "an exclude entry needs image, audio or both")
+              report(originOf(entryPath), spoken ? "an exclude entry needs image" : "an exclude entry needs image, audio or both")
             }
             const files = (role: "image" | "audio") => {
               const text = entry[role]
@@ -246,16 +265,36 @@ export const expandPipeline = (
             return { origin: originOf(entryPath), image: yield* files("image"), audio: yield* files("audio"), used: false }
           })
         )
+        const speech = spoken
+          ? speechOf(name, ["set", "index", ...["path", "name", "stem", "ext"].map((field) => `image.${field}`), ...varNames])
+          : undefined
         const output = outputTemplateFor(name, undefined, [])
+        // Without audios (a spoken matrix), each image is one combination of its own.
+        const voices: ReadonlyArray<InputFile | undefined> = spoken ? [undefined] : audios
         let index = 0
         for (const image of images) {
-          for (const audio of audios) {
+          for (const audio of voices) {
             const excluded = excludes.filter(
-              (e) => (e.image !== undefined || e.audio !== undefined) && (e.image?.has(image.path) ?? true) && (e.audio?.has(audio.path) ?? true)
+              (e) =>
+                (e.image !== undefined || e.audio !== undefined) &&
+                (e.image?.has(image.path) ?? true) &&
+                (e.audio === undefined || (audio !== undefined && e.audio.has(audio.path)))
             )
             excluded.forEach((e) => (e.used = true))
-            if (excluded.length > 0 || !output) continue
-            drafts.push({ set: name, index, image, audio, origin: originOf([...at, "matrix"]), outputTemplate: output, scope: { set: name, index, vars } })
+            if (excluded.length > 0 || !output || speech === null) continue
+            const scope: TemplateScope = { set: name, index, vars }
+            const voice = speech ? renderSpeech(speech, { ...scope, image: fileVars(image, path) }, undefined, image) : undefined
+            if (audio === undefined && voice === undefined) continue
+            drafts.push({
+              set: name,
+              index,
+              image,
+              ...(audio !== undefined ? { audio } : {}),
+              ...(voice !== undefined ? { speech: voice } : {}),
+              origin: originOf([...at, "matrix"]),
+              outputTemplate: output,
+              scope
+            })
             index++
           }
         }

@@ -116,13 +116,23 @@ const InputPath = (role: "image" | "audio") =>
   )
 
 
-export const Speech = Schema.Struct({
-  voice: Template("Voice id for text-to-speech (templated, e.g. {{row.voice}})."),
-  text: Template("The script to speak (templated: {{row.first_name}} and friends). At most 5000 characters once rendered."),
+/** The speech fields, with examples of the variables the set offers to its templates. */
+const speechFields = (voiceExample: string, textExample: string) => ({
+  voice: Template(`Voice id for text-to-speech (templated, e.g. ${voiceExample}).`),
+  text: Template(`The script to speak (templated: ${textExample} and friends). At most 5000 characters once rendered.`),
   model: Schema.optional(described(Schema.Literal("mirage-audio-1"), "Speech model. Default mirage-audio-1."))
-}).annotations({
+})
+
+export const Speech = Schema.Struct(speechFields("{{row.voice}}", "{{row.first_name}}")).annotations({
   title: "Speech",
   description: "Generate the voice track with text-to-speech instead of giving `audio`. Same text and voice → one request, cached under the state folder."
+})
+
+/** `speech` on a matrix: one job per image, so its templates know the image rather than a row. */
+export const MatrixSpeech = Schema.Struct(speechFields("{{vars.voice}}", "{{image.stem}}")).annotations({
+  title: "Speech",
+  description:
+    "Generate each image's voice track with text-to-speech instead of giving `matrix.audio`: one job per image. Same text and voice → one request, cached under the state folder."
 })
 
 export const Captions = Schema.Struct({
@@ -164,7 +174,7 @@ const PathsOrGlobs = (role: "image" | "audio") =>
 
 export const ExcludeEntry = Schema.Struct({
   image: Schema.optional(Template("Image path or glob to leave out (with the audio, when given).")),
-  audio: Schema.optional(Template("Audio path or glob to leave out (with the image, when given)."))
+  audio: Schema.optional(Template("Audio path or glob to leave out (with the image, when given). Not in a set with `speech`: it has no audio files."))
 }).annotations({ description: "Combinations of the matrix to leave out: every pair matching all the given keys." })
 
 const SetOutput = Schema.optional(Template("Output path template for this set's jobs; overrides the file's `output`."))
@@ -183,14 +193,20 @@ export const MatrixSet = Schema.Struct({
   description: Schema.optional(described(Schema.String, "What this set is for.")),
   matrix: Schema.Struct({
     image: PathsOrGlobs("image"),
-    audio: PathsOrGlobs("audio")
-  }).annotations({ description: "Every image with every audio (images outer, audios inner)." }),
+    audio: Schema.optional(
+      PathsOrGlobs("audio").annotations({
+        description:
+          "One audio path or glob, or a list of them. Glob matches are taken in sorted order. Leave it out when the set has `speech` (exactly one of the two)."
+      })
+    )
+  }).annotations({ description: "Every image with every audio (images outer, audios inner); with `speech`, every image once." }),
   exclude: Schema.optional(
     Schema.Array(ExcludeEntry).annotations({ description: "Combinations to leave out; each entry must match at least one job." })
   ),
+  speech: Schema.optional(MatrixSpeech),
   ...stageFields,
   output: SetOutput
-}).annotations({ title: "MatrixSet", description: "The cross product of images and audios." })
+}).annotations({ title: "MatrixSet", description: "The cross product of images and audios (with `speech`, one job per image)." })
 
 export const RowsSet = Schema.Struct({
   description: Schema.optional(described(Schema.String, "What this set is for.")),

@@ -12,7 +12,8 @@ const expand = async (yaml: string, files: Record<string, string> = {}) => {
     set: job.set,
     index: job.index,
     image: job.image.relative,
-    audio: job.audio?.relative
+    audio: job.audio?.relative,
+    speech: job.speech
   }))
 }
 
@@ -86,7 +87,7 @@ sets:
     expect(defaults.map((j) => j.id)).toEqual(["renders/a/alice--hello.mp4"])
   })
 
-  it("a matrix yields |images| × |audios| jobs minus the excluded, in a stable order", async () => {
+  it("a matrix yields |images| × |audios| jobs minus the excluded, in a stable order; a spoken one, |images| jobs", async () => {
     const images = ["assets/presenters/alice.png", "assets/presenters/bob.jpg", "assets/presenters/carol.png"]
     const audios = ["assets/locales/de.wav", "assets/locales/en.wav", "assets/locales/fr.wav", "assets/voice/hello.wav"]
     await fc.assert(
@@ -94,9 +95,20 @@ sets:
         fc.subarray(images, { minLength: 1 }),
         fc.subarray(audios, { minLength: 1 }),
         fc.option(fc.tuple(fc.nat(), fc.nat()), { nil: undefined }),
-        async (imgs, auds, excludeAt) => {
+        fc.boolean(),
+        async (imgs, auds, excludeAt, spoken) => {
           const excluded = excludeAt && [imgs[excludeAt[0] % imgs.length]!, auds[excludeAt[1] % auds.length]!]
-          const yaml = `version: 1
+          const yaml = spoken
+            ? `version: 1
+name: t
+output: out/{{ image.stem }}.mp4
+sets:
+  m:
+    matrix:
+      image: [${imgs.join(", ")}]
+    speech: { voice: v_narrator, text: "I am {{ image.stem }}, job {{ index }}." }
+${excluded ? `    exclude: [{ image: ${excluded[0]} }]\n` : ""}`
+            : `version: 1
 name: t
 output: out/{{ image.stem }}-{{ audio.stem }}.mp4
 sets:
@@ -106,12 +118,51 @@ sets:
       audio: [${auds.join(", ")}]
 ${excluded ? `    exclude: [{ image: ${excluded[0]}, audio: ${excluded[1]} }]\n` : ""}`
           const jobs = await expand(yaml)
-          const expected = imgs.flatMap((i) => auds.map((a) => [i, a] as const)).filter(([i, a]) => !(excluded && i === excluded[0] && a === excluded[1]))
+          const expected = spoken
+            ? imgs.filter((i) => !(excluded && i === excluded[0])).map((i) => [i, undefined] as const)
+            : imgs.flatMap((i) => auds.map((a) => [i, a] as const)).filter(([i, a]) => !(excluded && i === excluded[0] && a === excluded[1]))
           expect(jobs.map((j) => [j.image, j.audio])).toEqual(expected)
           expect(jobs.map((j) => j.index)).toEqual(expected.map((_, n) => n))
+          if (spoken) {
+            const stem = (image: string) => image.slice(image.lastIndexOf("/") + 1).replace(/\.[^.]*$/, "")
+            expect(jobs.map((j) => j.speech?.text)).toEqual(expected.map(([i], n) => `I am ${stem(i)}, job ${n}.`))
+          }
         }
       ),
       { numRuns: 25 }
     )
+  })
+
+  it("a spoken matrix: one job per image, the script templated per image, the spoken sets' default output", async () => {
+    const jobs = await expand(`version: 1
+name: t
+vars: { season: spring }
+sets:
+  intro:
+    matrix: { image: "assets/presenters/*.{png,jpg}" }
+    exclude:
+      - { image: assets/presenters/bob.jpg }
+    speech:
+      voice: v_narrator
+      text: "Hi, I am {{ image.stem }} and this is our {{ vars.season }} launch."
+`)
+    expect(jobs).toEqual([
+      {
+        id: "renders/intro/alice--0.mp4",
+        set: "intro",
+        index: 0,
+        image: "assets/presenters/alice.png",
+        audio: undefined,
+        speech: { voice: "v_narrator", text: "Hi, I am alice and this is our spring launch.", model: "mirage-audio-1" }
+      },
+      {
+        id: "renders/intro/carol--1.mp4",
+        set: "intro",
+        index: 1,
+        image: "assets/presenters/carol.png",
+        audio: undefined,
+        speech: { voice: "v_narrator", text: "Hi, I am carol and this is our spring launch.", model: "mirage-audio-1" }
+      }
+    ])
   })
 })

@@ -163,4 +163,52 @@ describe("clapper validate: bad input", () => {
     )
     expect(out).toEqual([`pipeline.yaml:7:9: this exclude entry matches no job of the matrix: check its paths`])
   })
+
+  it("a matrix with neither matrix.audio nor speech, or with both, is reported at the set", async () => {
+    const p = tempProject()
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    matrix: { image: ${alice} }\n  b:\n    matrix: { image: ${alice}, audio: ${hello} }\n    speech: { voice: v_narrator, text: Hello }\n`
+    )
+    expect(out).toEqual([
+      `pipeline.yaml:5:5: set "a" needs exactly one of matrix.audio (files) or speech (a script)`,
+      `pipeline.yaml:7:5: set "b" needs exactly one of matrix.audio (files) or speech (a script)`
+    ])
+  })
+
+  it("a spoken matrix: an exclude entry naming audio is refused at its key; the script has no audio.* variables", async () => {
+    const p = tempProject()
+    const entry = `      - { image: ${alice}, audio: ${hello} }`
+    const script = `    speech: { voice: v_narrator, text: "I am {{ audio.stem }}" }`
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    matrix: { image: assets/presenters/*.png }\n${script}\n    exclude:\n${entry}\n`
+    )
+    expect(out).toEqual([
+      `pipeline.yaml:8:${entry.indexOf("audio") + 1}: set "a" speaks its voice track (speech), so it has no audio files to leave out: an exclude entry here names image only`,
+      `pipeline.yaml:6:${script.indexOf("{{") + 1}: unknown variable "audio.stem" (available: set, index, image.{path,name,stem,ext})`
+    ])
+  })
+
+  it("a spoken matrix: a script too long is reported at the script naming the image; an empty voice at the voice", async () => {
+    const p = tempProject()
+    const out = await problems(
+      p,
+      `${header}vars: { long: ${"x".repeat(4990)}, nobody: "" }\nsets:\n  a:\n    matrix: { image: [${alice}, assets/presenters/bob.jpg] }\n    speech:\n      voice: "{{ vars.nobody }}"\n      text: "{{ vars.long }} {{ image.stem }}"\n`
+    )
+    expect(out).toEqual([
+      `pipeline.yaml:8:14: the speech voice renders empty for image "${alice}"`,
+      `pipeline.yaml:8:14: the speech voice renders empty for image "assets/presenters/bob.jpg"`
+    ])
+    // 4995 + " alice" is over the API's 5000 characters; 4995 + " bob" is not.
+    const tooLong = await problems(
+      p,
+      `${header}vars: { long: ${"x".repeat(4995)} }\nsets:\n  a:\n    matrix: { image: [${alice}, assets/presenters/bob.jpg] }\n    speech:\n      voice: v_narrator\n      text: "{{ vars.long }} {{ image.stem }}"\n`
+    )
+    expect(tooLong).toEqual([
+      expect.stringMatching(
+        new RegExp(`^pipeline\\.yaml:9:13: the speech script for image "${alice}" is 5001 characters, over the API's 5000 \\(the template at .*pipeline\\.yaml:9:13\\)$`)
+      )
+    ])
+  })
 })

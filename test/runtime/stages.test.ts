@@ -15,6 +15,7 @@ import { fastSettings } from "../support/fastSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { repoPipelineProject } from "../support/repoPipeline.ts"
 import { runCli, watchCliRun } from "../support/runCli.ts"
+import { tempProject } from "../support/tempProject.ts"
 
 const fast = fastSettings
 
@@ -182,4 +183,55 @@ describe("production stages", () => {
       ).pipe(Effect.provide(NodeContext.layer))
     )
   })
+
+  it("a spoken matrix: one speech request per distinct script, one video per image", async () => {
+    const project = tempProject()
+    const file = project.write(
+      "pipeline.yaml",
+      `version: 1
+name: spoken-matrix
+sets:
+  intro:
+    matrix: { image: "assets/presenters/*.{png,jpg}" }
+    speech:
+      voice: v_narrator
+      text: "Hi, I am {{image.stem}} and this is our spring launch."
+  outro:
+    matrix: { image: "assets/presenters/*.{png,jpg}" }
+    exclude: [{ image: assets/presenters/bob.jpg }]
+    speech: { voice: v_narrator, text: "See you in the spring." }
+`
+    )
+    const outputs = ["intro/alice--0", "intro/bob--1", "intro/carol--2", "outro/alice--0", "outro/carol--1"].map((o) => `renders/${o}.mp4`)
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const handle = yield* Simulator.make({ ffmpeg: false, renderFactor: 0 })
+          const run = runPipeline(file, {
+            backend: { _tag: "Api", baseUrl: handle.baseUrl, apiKey: "stage-key" },
+            baseSettings: fast,
+            emit: () => Effect.void
+          })
+          const summary = yield* run
+          expect(summary.failed).toEqual([])
+          expect([...summary.completed].sort()).toEqual(outputs)
+          for (const output of outputs) expect(isMp4(join(project.root, output))).toBe(true)
+          // Four distinct scripts (three presenters introduce themselves, one shared outro); five videos, one per image.
+          expect(remote(yield* handle.stats)).toEqual({ speech: 4, videos: 5, captions: 0, overlays: 0 })
+          const lock = JSON.parse(readFileSync(join(project.root, "pipeline.lock.json"), "utf8"))
+          expect(Object.keys(lock.outputs).sort()).toEqual(outputs)
+          expect(lock.outputs["renders/intro/bob--1.mp4"].inputs).toEqual({ image: { path: "assets/presenters/bob.jpg", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } })
+          expect(lock.outputs["renders/intro/bob--1.mp4"].parameters.speech).toEqual({
+            voice: "v_narrator",
+            text: "Hi, I am bob and this is our spring launch.",
+            model: "mirage-audio-1",
+            sha256: expect.stringMatching(/^[0-9a-f]{64}$/)
+          })
+          // Nothing changed: nothing is sent again.
+          expect((yield* run).upToDate).toHaveLength(5)
+          expect(remote(yield* handle.stats)).toEqual({ speech: 4, videos: 5, captions: 0, overlays: 0 })
+        })
+      ).pipe(Effect.provide(NodeContext.layer))
+    )
+  }, 60_000)
 })
