@@ -23,11 +23,13 @@ let runs = 0
 export const runClapper = async (
   campaign: Campaign,
   command: "run" | "plan",
-  baseUrl: string
+  baseUrl: string,
+  /** Extra environment, e.g. `NODE_OPTIONS`. */
+  env: Readonly<Record<string, string>> = {}
 ): Promise<ClapperRun> => {
   const stdoutFile = join(campaign.root, `clapper-${command}-${++runs}.ndjson`)
   const args = command === "run" ? ["run", campaign.pipelineFile, "--base-url", baseUrl, "--json"] : ["plan", campaign.pipelineFile, "--json"]
-  const process = await runProcess({ script: clapperCli, args, env: { MIRAGE_API_KEY: benchApiKey }, cwd: campaign.root, stdoutFile })
+  const process = await runProcess({ script: clapperCli, args, env: { MIRAGE_API_KEY: benchApiKey, ...env }, cwd: campaign.root, stdoutFile })
   if (process.exitCode !== 0 && process.exitCode !== 1) throw new Error(`clapper ${command} exited with ${process.exitCode}:\n${process.stderrTail}`)
   const text = readFileSync(stdoutFile, "utf8")
   if (command === "plan") return { process, events: [], summary: undefined }
