@@ -5,7 +5,7 @@
 // took over a second per start; the bundle starts in a quarter of that. If the bundle cannot
 // be built or written, or CLAPPER_FROM_SOURCE=1 is set, the sources run through tsx as before.
 import { createHash } from "node:crypto"
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -13,18 +13,21 @@ import { pathToFileURL } from "node:url"
 const sourceFile = /\.(ts|js|json)$/
 
 /**
- * Changes whenever a file under `dirs` (name, size, mtime), one of `files`, or the Node version
- * changes: a bundle is reused only for exactly the sources it was built from.
+ * Changes whenever a file under `dirs` (its name or bytes), one of `files`, or the Node version
+ * changes: a bundle is reused only for exactly the sources it was built from. Contents, not
+ * mtimes: npm gives every file of a published package the same mtime, so an upgrade could keep
+ * names and sizes. Reading ~1 MB of sources costs a few milliseconds.
  */
 export const sourceKey = (root, dirs, files = []) => {
   const hash = createHash("sha256")
   const note = (full) => {
+    hash.update(`${relative(root, full)}\0`)
     try {
-      const info = statSync(full)
-      hash.update(`${relative(root, full)}\0${info.size}\0${info.mtimeMs}\n`)
+      hash.update(readFileSync(full))
     } catch {
-      hash.update(`${relative(root, full)}\0missing\n`)
+      hash.update("missing")
     }
+    hash.update("\0")
   }
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
