@@ -109,6 +109,14 @@ const unknownStatusTolerance = 3
 
 type StepError = MirageError | CorruptDownload
 
+/** What a reconciliation found in the provider's list. */
+type Looked =
+  | { readonly _tag: "Found"; readonly video: Video }
+  /** The list was read and held no candidate: the lost submit made no video. */
+  | { readonly _tag: "NothingThere" }
+  /** The list could not be read, or held videos that could not be told apart. */
+  | { readonly _tag: "Unsettled" }
+
 class Resubmit {
   readonly _tag = "Resubmit"
   constructor(readonly error: VideoFailed) {}
@@ -216,7 +224,7 @@ export const runJob = (
     const reconcile = (stage: RemoteStage, from: number, until: number) =>
       Effect.gen(function* () {
         const target = { job: id, fp: stage.fp }
-        const found = yield* retrying({
+        const looked = yield* retrying({
           step: "reconcile",
           policy: ctx.settings.retry,
           gate: ctx.gate,
@@ -229,26 +237,28 @@ export const runJob = (
               })
             ).pipe(Effect.provideService(MirageClient, client))
         }).pipe(
-          Effect.map(({ adopt, candidates }) => {
+          Effect.map(({ adopt, candidates }): Looked => {
+            if (Option.isSome(adopt)) return { _tag: "Found", video: adopt.value }
             // Videos that could not be told apart are nobody's from now on: adopting one later,
             // once the jobs that might own them have moved on, could give an output the wrong inputs.
-            if (Option.isNone(adopt)) for (const video of candidates) ctx.claimed.add(video.id)
-            return adopt
+            for (const video of candidates) ctx.claimed.add(video.id)
+            return { _tag: candidates.length === 0 ? "NothingThere" : "Unsettled" }
           }),
-          // The list cannot be read: treat it as no match (resubmit, recorded as a possible
-          // duplicate; the window becomes an orphan window below, so nobody adopts that video).
-          Effect.orElseSucceed(() => Option.none<Video>())
+          // The list cannot be read: nothing is known (resubmit, recorded as a possible duplicate).
+          Effect.orElseSucceed((): Looked => ({ _tag: "Unsettled" }))
         )
         const at = yield* Clock.currentTimeMillis
         ctx.unresolved.delete(id)
-        if (Option.isSome(found)) {
-          yield* claim(found.value.id)
-          yield* ctx.recorder.adopted(target, found.value.id, at)
-          return found.value
+        if (looked._tag === "Found") {
+          yield* claim(looked.video.id)
+          yield* ctx.recorder.adopted(target, looked.video.id, at)
+          return looked.video
         }
-        // Whatever this submit made now belongs to nobody: no later reconciliation may adopt it.
-        const window = { from, until }
-        ctx.orphanWindows.push(window)
+        // Not settled (the list unread, or videos it could not tell apart): whatever this submit
+        // made belongs to nobody, and no later reconciliation may adopt a video of its window.
+        // A list that was read and showed nothing in the window settles it: no video was made.
+        const window = looked._tag === "Unsettled" ? { from, until } : undefined
+        if (window) ctx.orphanWindows.push(window)
         const reason = "a submit's outcome is unknown and no unclaimed video matches it: submitting again, a second video may exist"
         yield* ctx.recorder.possibleDuplicate(target, reason, window, at)
         yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)

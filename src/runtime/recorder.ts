@@ -34,8 +34,11 @@ export interface Recorder {
   readonly notSubmitted: (target: RecordTarget, at: number) => Effect.Effect<void>
   /** An unknown submit outcome matched to a listed video. */
   readonly adopted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
-  /** An unknown submit outcome that could not be matched (its window kept); the job is submitted again. */
-  readonly possibleDuplicate: (target: RecordTarget, reason: string, window: SubmitWindow, at: number) => Effect.Effect<void>
+  /**
+   * An unknown submit outcome that could not be matched; the job is submitted again. `window`
+   * when it could not be settled: no video created in it may be adopted later.
+   */
+  readonly possibleDuplicate: (target: RecordTarget, reason: string, window: SubmitWindow | undefined, at: number) => Effect.Effect<void>
   readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
   readonly failed: (target: RecordTarget, failure: { step: JobStep; reason: string; code?: string; videoId?: string }, at: number) => Effect.Effect<void>
   readonly detached: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>

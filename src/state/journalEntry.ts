@@ -17,8 +17,9 @@ export type JournalEntry =
   | { readonly t: "adopted"; readonly fp: string; readonly job: string; readonly videoId: string; readonly at: number }
   /**
    * An unknown outcome that could not be matched: submitted again, and a second video may exist.
-   * `from`–`until` is the lost submit's window: a video created in it may be that second video,
-   * so no other job may adopt it, in this run or a later one.
+   * `from`–`until`, when the lost submit could not be settled (the list unread, or videos that
+   * could not be told apart), is its window: a video created in it may be that second video, so
+   * no other job may adopt it, in this run or a later one.
    */
   | {
       readonly t: "possibleDuplicate"

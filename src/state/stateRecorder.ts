@@ -84,7 +84,7 @@ export const makeStateRecorder = (options: {
       notSubmitted: (target, at) => journal.append({ t: "notSubmitted", fp: target.fp, at }, durable),
       adopted: (target, videoId, at) => journal.append({ t: "adopted", fp: target.fp, job: target.job, videoId, at }, durable),
       possibleDuplicate: (target, reason, window, at) =>
-        journal.append({ t: "possibleDuplicate", fp: target.fp, job: target.job, reason, from: window.from, until: window.until, at }, durable),
+        journal.append({ t: "possibleDuplicate", fp: target.fp, job: target.job, reason, ...(window ?? {}), at }, durable),
       rendered: (target, videoId, at) => journal.append({ t: "complete", fp: target.fp, videoId, at }, { durable: false }),
       failed: (target, failure, at) =>
         journal.append(

@@ -14,7 +14,7 @@ import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
 import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../../src/runtime/runPipeline.ts"
 import { MirageClient, layer as MirageClientLayer } from "../../src/mirage/MirageClient.ts"
-import { openJournal } from "../../src/state/journal.ts"
+import { openJournal, readJournal } from "../../src/state/journal.ts"
 import type { JournalState } from "../../src/state/journalEntry.ts"
 import { readPipelineState } from "../../src/state/pipelineState.ts"
 import { fastSettings } from "../support/fastSettings.ts"
@@ -195,6 +195,43 @@ describe("resumable state", () => {
         expect(summary.possibleDuplicates).toBe(1)
         const completed = events.find((e) => e.type === "job.completed")
         expect(completed?.type === "job.completed" && completed.videoId).not.toBe(orphan.id)
+      })
+    )
+  })
+
+  it("a lost submit is settled by a list that shows nothing in its window, and left as an orphan window when the list shows videos it cannot tell apart", async () => {
+    const { p, file } = project(1)
+    await withSimulator({}, ({ run, baseUrl }) =>
+      Effect.gen(function* () {
+        const job = (yield* planPipeline(yield* loadPipeline(file))).jobs[0]!
+        const stateDir = join(p.root, ".clapper", "campaign")
+        const client = MirageClientLayer({ baseUrl, apiKey: Redacted.make("test-key"), requestTimeout: Duration.seconds(10) })
+        const loseSubmit = (t: number) =>
+          Effect.scoped(Effect.flatMap(openJournal(stateDir, "campaign"), (journal) => journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at: t })))
+        const orphanWindows = Effect.map(readJournal(stateDir), (loaded) => loaded.state.orphanWindows)
+
+        // Announced, never answered, and the provider has nothing from then: no video was made.
+        yield* loseSubmit(Date.now())
+        const first = yield* run(file)
+        expect(first.delta.submits).toBe(1)
+        expect(yield* orphanWindows).toEqual([])
+
+        // Announced again (say, the output changed back), and now two videos of the window
+        // cannot be told apart: neither is adopted, and the window is kept for later runs.
+        rmSync(join(p.root, "out"), { recursive: true, force: true })
+        rmSync(join(p.root, "campaign.lock.json"), { force: true })
+        const t = Date.now()
+        yield* loseSubmit(t)
+        yield* Effect.gen(function* () {
+          const mirage = yield* MirageClient
+          for (let i = 0; i < 2; i++) {
+            yield* mirage.createVideo({ image: join(p.root, "assets/presenters/alice.png"), audio: join(p.root, "voice/v0.wav"), model: job.model })
+          }
+        }).pipe(Effect.provide(client))
+        const second = yield* run(file)
+        expect(second.delta.submits).toBe(1)
+        expect(second.summary.possibleDuplicates).toBe(1)
+        expect(yield* orphanWindows).toEqual([{ from: t, until: expect.any(Number) }])
       })
     )
   })
