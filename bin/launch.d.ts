@@ -9,3 +9,4 @@ export declare const bundledEntry: (options: {
   readonly manifests?: ReadonlyArray<string>
 }) => Promise<string>
 export declare const launch: (root: string) => Promise<unknown>
+export declare const installedPackages: (root: string) => string | undefined

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto"
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, relative } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { pathToFileURL } from "node:url"
 
 const sourceFile = /\.(ts|js|json)$/
@@ -42,14 +42,31 @@ export const sourceKey = (root, dirs, files = []) => {
   return hash.digest("hex").slice(0, 20)
 }
 
-/** Where bundles are kept: the package's node_modules/.cache, else the system's temp folder. */
+/**
+ * Where bundles are kept: the package's node_modules/.cache, else a folder of the system's temp
+ * folder for this copy of the sources (two installed copies must not remove each other's).
+ */
 export const defaultCacheDir = (root) => {
   try {
     if (statSync(join(root, "node_modules")).isDirectory()) return join(root, "node_modules", ".cache", "clapper")
   } catch {
     // no node_modules beside the sources (installed as a dependency): use the temp folder
   }
-  return join(tmpdir(), `clapper-cache-${process.getuid?.() ?? "user"}`)
+  const copy = createHash("sha256").update(root).digest("hex").slice(0, 12)
+  return join(tmpdir(), `clapper-cache-${process.getuid?.() ?? "user"}`, copy)
+}
+
+/** npm's record of what is installed, in the nearest node_modules up from `root`. */
+export const installedPackages = (root) => {
+  for (let dir = root; ; dir = dirname(dir)) {
+    const file = join(dir, "node_modules", ".package-lock.json")
+    try {
+      statSync(file)
+      return file
+    } catch {
+      if (dirname(dir) === dir) return undefined
+    }
+  }
 }
 
 /**
@@ -69,20 +86,24 @@ export const bundledEntry = async ({ root, entry, cacheDir = defaultCacheDir(roo
   const { build } = await import("esbuild")
   mkdirSync(cacheDir, { recursive: true })
   const temp = join(cacheDir, `.cli-${key}-${process.pid}-${Date.now()}.tmp.mjs`)
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    outfile: temp,
-    // Its binary is found next to its own files at run time.
-    external: ["@ffmpeg-installer/*"],
-    // Bundled CommonJS packages may call require().
-    banner: { js: "import { createRequire as __clapperRequire } from 'node:module'; const require = __clapperRequire(import.meta.url);" },
-    logLevel: "silent"
-  })
-  renameSync(temp, out)
+  try {
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      outfile: temp,
+      // Its binary is found next to its own files at run time.
+      external: ["@ffmpeg-installer/*"],
+      // Bundled CommonJS packages may call require().
+      banner: { js: "import { createRequire as __clapperRequire } from 'node:module'; const require = __clapperRequire(import.meta.url);" },
+      logLevel: "silent"
+    })
+    renameSync(temp, out)
+  } finally {
+    rmSync(temp, { force: true })
+  }
   for (const name of readdirSync(cacheDir)) {
     if (name.startsWith("cli-") && name.endsWith(".mjs") && join(cacheDir, name) !== out) rmSync(join(cacheDir, name), { force: true })
   }
@@ -95,7 +116,8 @@ export const launch = async (root) => {
   if (process.env.CLAPPER_FROM_SOURCE !== "1") {
     let bundle
     try {
-      bundle = await bundledEntry({ root, entry, manifests: [join(root, "package.json"), join(root, "node_modules", ".package-lock.json")] })
+      const installed = installedPackages(root)
+      bundle = await bundledEntry({ root, entry, manifests: [join(root, "package.json"), ...(installed ? [installed] : [])] })
     } catch {
       bundle = undefined
     }

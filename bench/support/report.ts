@@ -41,7 +41,7 @@ export const revision = (): string => {
     const git = (...args: Array<string>) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim()
     const commit = git("log", "-1", "--format=%h", "--", "src", "bin")
     const dirty = git("status", "--porcelain", "--", "src", "bin").split("\n").filter((l) => l.trim() !== "").length
-    return dirty === 0 ? `commit ${commit}` : `commit ${commit} with ${dirty} uncommitted file${dirty === 1 ? "" : "s"} in src/`
+    return dirty === 0 ? `commit ${commit}` : `commit ${commit} with ${dirty} uncommitted file${dirty === 1 ? "" : "s"} in src/ or bin/`
   } catch {
     return "unknown commit"
   }
@@ -61,7 +61,7 @@ const revisionAtStart = revision()
 
 const revisionNote = (): string => {
   const now = revision()
-  return now === revisionAtStart ? revisionAtStart : `${revisionAtStart} (${now} by the end: src/ changed during the run)`
+  return now === revisionAtStart ? revisionAtStart : `${revisionAtStart} (${now} by the end: src/ or bin/ changed during the run)`
 }
 
 /** CPU time spent by the whole machine so far (all cores, /proc/stat), in ms; undefined off Linux. */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { afterEach, describe, expect, it } from "vitest"
-import { bundledEntry } from "../../bin/launch.js"
+import { bundledEntry, installedPackages } from "../../bin/launch.js"
 import { runCli } from "../support/runCli.ts"
 
 const made: Array<string> = []
@@ -45,6 +45,15 @@ describe("CLI start-up", () => {
     expect(await load(second)).toBe("jello")
     expect(existsSync(first)).toBe(false)
     expect(readdirSync(join(root, "cache"))).toEqual([second.split("/").at(-1)])
+  })
+
+  it("a bundle also follows the installed packages: npm's record in the nearest node_modules up the tree", () => {
+    const root = sourceTree()
+    const nested = join(root, "node_modules", "clapper")
+    mkdirSync(nested, { recursive: true })
+    expect(installedPackages(nested)).toBeUndefined()
+    writeFileSync(join(root, "node_modules", ".package-lock.json"), "{}\n")
+    expect(installedPackages(nested)).toBe(join(root, "node_modules", ".package-lock.json"))
   })
 
   it("the real binary answers the same from its bundle and from its sources", async () => {
