@@ -19,7 +19,7 @@ import { nextPollDelay } from "./pollDelay.ts"
 import { findSubmittedVideo } from "./reconcile.ts"
 import type { Recorder } from "./recorder.ts"
 import type { RequestGate } from "./requestGate.ts"
-import { retrying, type RetryNotice } from "./retry.ts"
+import { backoffMillis, retrying, type RetryNotice } from "./retry.ts"
 import type { RunSettings } from "./runSettings.ts"
 
 export type JobOutcome =
@@ -460,12 +460,15 @@ export const runJob = (
                   Effect.gen(function* () {
                     // A FAILED rate_limit_exceeded is worth another submission: at most `retry.attempts`
                     // renders per stage, counted apart from the submit request's own retries (a flaky
-                    // network must not use up the renders, nor FAILED renders the request's retries).
+                    // network must not use up the renders, nor FAILED renders the request's retries),
+                    // each after the same backoff as a retry: the provider said it was overloaded.
                     failedRenders += 1
                     if (failedRenders >= ctx.settings.retry.attempts) {
                       return yield* Effect.fail(new StepFailed("poll", `${r.error.message} (${failedRenders} renders failed)`, r.error.code, videoId))
                     }
-                    yield* onRetry({ step: stage.step, attempt: failedRenders, delayMs: 0, reason: r.error.message, unknownOutcome: false })
+                    const delayMs = backoffMillis(ctx.settings.retry, failedRenders, yield* Random.next)
+                    yield* onRetry({ step: stage.step, attempt: failedRenders, delayMs, reason: r.error.message, unknownOutcome: false })
+                    yield* Effect.sleep(delayMs)
                     return "resubmit" as const
                   })
                 )

@@ -93,7 +93,7 @@ describe("clapper run: the runtime on the simulator", () => {
     const duplicateRisks = events.filter((e) => e.type === "job.duplicateRisk").length
     expect(summary.possibleDuplicates).toBe(duplicateRisks)
     const submissions = Object.values(stats.submissions).reduce((a, b) => a + b, 0)
-    const resubmittedAfterFailed = events.filter((e) => e.type === "job.retrying" && e.step === "submit" && e.delayMs === 0).length
+    const resubmittedAfterFailed = events.filter((e) => e.type === "job.retrying" && e.step === "submit" && /rate.limit.exceeded/i.test(e.reason)).length
     expect(submissions).toBeLessThanOrEqual(50 + duplicateRisks + resubmittedAfterFailed)
   }, 60_000)
 
@@ -182,12 +182,18 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     const file = campaign(p, 2, "run: { concurrency: 1 }\n")
     // Every submit's connection drops after the video was created (one retry, reconciled) and
     // every render fails: the job gets its 3 renders all the same, then fails with the reason.
-    const { summary, stats } = await run(
+    const retry = { ...fast.retry, attempts: 3, initialDelay: Duration.millis(100), maxDelay: Duration.millis(400) }
+    const { summary, stats, events } = await run(
       file,
       { resetRate: 1, failRate: 1, failCodes: ["rate_limit_exceeded"], renderFactor: 0 },
-      { retry: { ...fast.retry, attempts: 3 } }
+      { retry }
     )
     expect(Object.values(stats.submissions)).toEqual([3, 3])
+    // Each resubmission waits a backoff (full jitter under 100 ms, then 200 ms), as a retry would.
+    const waits = events.flatMap((e) => (e.type === "job.retrying" && /rate.limit.exceeded/i.test(e.reason) ? [e.delayMs] : []))
+    expect(waits).toHaveLength(4)
+    expect(waits.every((ms) => ms >= 0 && ms <= 200)).toBe(true)
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
     expect(summary.possibleDuplicates).toBe(0)
     expect(summary.completed).toEqual([])
     expect(summary.failed.map((f) => f.reason)).toEqual([
