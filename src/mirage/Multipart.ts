@@ -85,12 +85,27 @@ export const contentTypeOf = (operation: string, path: string): Effect.Effect<st
   Effect.flatMap(readHead(operation, path), (head) =>
     Effect.map(sniffMediaKind(head), Option.match({ onNone: () => mimeTypeOfName(path), onSome: mimeType })))
 
+/**
+ * Content types already sniffed, by path, valid while the file's size and mtime stay the same: a
+ * campaign uploads the same few presenter images thousands of times. Bounded; cleared when full.
+ */
+const sniffed = new Map<string, { readonly size: number; readonly mtimeMs: number; readonly type: string }>()
+const sniffedLimit = 10_000
+
 /** A file-backed Blob for `path` (streams from disk when the body is sent). */
 export const fileBlob = (operation: string, path: string): Effect.Effect<Blob, LocalFileError> =>
   Effect.gen(function*() {
     const stat = yield* fsEffect(operation, path, () => FsPromises.stat(path))
     if (!stat.isFile()) return yield* Effect.fail(new LocalFileError({ operation, path, reason: "not a regular file" }))
-    const type = yield* contentTypeOf(operation, path)
+    const known = sniffed.get(path)
+    let type: string
+    if (known !== undefined && known.size === stat.size && known.mtimeMs === stat.mtimeMs) {
+      type = known.type
+    } else {
+      type = yield* contentTypeOf(operation, path)
+      if (sniffed.size >= sniffedLimit) sniffed.clear()
+      sniffed.set(path, { size: stat.size, mtimeMs: stat.mtimeMs, type })
+    }
     return yield* fsEffect(operation, path, () => Fs.openAsBlob(path, { type }))
   })
 

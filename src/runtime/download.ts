@@ -46,17 +46,23 @@ export const downloadToOutput = <E>(options: {
     // download leaves at most one, and the next run starts it afresh rather than trusting bytes
     // that may belong to another render.
     const temp = path.join(dir, `.${path.basename(options.output)}.part`)
-    yield* fs.remove(temp).pipe(Effect.ignore)
+    // `force`: a missing file is the usual case, not an error (no error object per job).
+    yield* fs.remove(temp, { force: true }).pipe(Effect.ignore)
+    // Nothing is on disk before the first try; a retry resumes from what the file holds.
+    let tried = false
     return yield* Effect.acquireUseRelease(
       Effect.succeed(temp),
       (temp) =>
         Effect.gen(function* () {
           const result = yield* options.retry(() =>
             Effect.gen(function* () {
-              const onDisk = yield* fs.stat(temp).pipe(
-                Effect.map((info) => Number(info.size)),
-                Effect.orElseSucceed(() => 0)
-              )
+              const onDisk = !tried
+                ? 0
+                : yield* fs.stat(temp).pipe(
+                    Effect.map((info) => Number(info.size)),
+                    Effect.orElseSucceed(() => 0)
+                  )
+              tried = true
               return yield* client.downloadContent(options.videoId, { path: temp, resumeFrom: onDisk })
             })
           )
@@ -71,6 +77,6 @@ export const downloadToOutput = <E>(options: {
           return { bytes: size }
         }),
       // Whatever happened, no temporary file stays behind (after a rename there is none to remove).
-      (temp) => fs.remove(temp).pipe(Effect.ignore)
+      (temp) => fs.remove(temp, { force: true }).pipe(Effect.ignore)
     )
   })
