@@ -46,6 +46,9 @@ const fileVars = (file: InputFile, path: Path.Path): TemplateScope => {
   return { path: file.relative, name, stem: ext ? name.slice(0, -ext.length) : name, ext: ext.replace(/^\./, "") }
 }
 
+/** The variables naming a job's image, offered to output templates and to speech scripts. */
+const imageVarNames = ["path", "name", "stem", "ext"].map((field) => `image.${field}`)
+
 const varsScope = (vars: Readonly<Record<string, string | number>> | undefined): TemplateScope =>
   Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, String(v)]))
 
@@ -122,7 +125,8 @@ export const expandPipeline = (
         "set",
         "index",
         // A spoken voice track has no file name to borrow.
-        ...(speaks(set) ? ["image"] : ["image", "audio"]).flatMap((role) => ["path", "name", "stem", "ext"].map((field) => `${role}.${field}`)),
+        ...imageVarNames,
+        ...(speaks(set) ? [] : ["path", "name", "stem", "ext"].map((field) => `audio.${field}`)),
         ...(set && "overlays" in set && set.overlays ? ["overlay.index", "overlay.text"] : []),
         ...varNames,
         ...withRow
@@ -154,11 +158,16 @@ export const expandPipeline = (
       return undefined
     }
 
-    /** The set's speech templates, compiled once. */
-    const speechOf = (setName: string, allowed: ReadonlyArray<string>) => {
+    /**
+     * The set's speech templates, compiled once. In every kind of set they know the job's image
+     * (`image.*`), the vars and the row's columns (`rowNames`, for rows); never `audio.*`: the
+     * voice track is what they make.
+     */
+    const speechOf = (setName: string, rowNames: ReadonlyArray<string>) => {
       const set = spec.sets[setName]
       if (!set || !("speech" in set) || !set.speech) return undefined
       const at = ["sets", setName, "speech"]
+      const allowed = ["set", "index", ...imageVarNames, ...varNames, ...rowNames]
       const voice = compile([...at, "voice"], set.speech.voice, allowed)
       const text = compile([...at, "text"], set.speech.text, allowed)
       return voice && text ? { voice, text, model: set.speech.model ?? "mirage-audio-1" } : null
@@ -196,7 +205,7 @@ export const expandPipeline = (
     const expandPairs = (name: string, set: PairsSet) =>
       Effect.sync(() => {
         const inputAllowed = ["set", "index", ...varNames]
-        const speech = speechOf(name, inputAllowed)
+        const speech = speechOf(name, [])
         set.pairs.forEach((pair, i) => {
           const at = ["sets", name, "pairs", i]
           const scope = { set: name, index: i, vars }
@@ -208,12 +217,17 @@ export const expandPipeline = (
           const output = outputTemplateFor(name, pair.output !== undefined ? [...at, "output"] : undefined, [])
           const imagePath = image && renderPath(image, scope, undefined)
           const audioPath = audio && renderPath(audio, scope, undefined)
-          const spoken = pair.audio === undefined && speech ? renderSpeech(speech, scope, undefined) : undefined
-          if (!output || imagePath === undefined || (audioPath === undefined && spoken === undefined)) return
+          // The script may name the pair's image: a pair whose image does not resolve is reported
+          // for that alone, its script left unrendered.
+          if (imagePath === undefined) return
+          const imageFile = input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"]))
+          const spoken =
+            pair.audio === undefined && speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined) : undefined
+          if (!output || (audioPath === undefined && spoken === undefined)) return
           drafts.push({
             set: name,
             index: i,
-            image: input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"])),
+            image: imageFile,
             ...(audioPath !== undefined ? { audio: input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])) } : {}),
             ...(spoken ? { speech: spoken } : {}),
             origin: originOf(at),
@@ -265,9 +279,7 @@ export const expandPipeline = (
             return { origin: originOf(entryPath), image: yield* files("image"), audio: yield* files("audio"), used: false }
           })
         )
-        const speech = spoken
-          ? speechOf(name, ["set", "index", ...["path", "name", "stem", "ext"].map((field) => `image.${field}`), ...varNames])
-          : undefined
+        const speech = spoken ? speechOf(name, []) : undefined
         const output = outputTemplateFor(name, undefined, [])
         // Without audios (a spoken matrix), each image is one combination of its own.
         const voices: ReadonlyArray<InputFile | undefined> = spoken ? [undefined] : audios
@@ -335,20 +347,24 @@ export const expandPipeline = (
         }
         const image = compile([...at, "image"], set.image, inputAllowed)
         const audio = set.audio !== undefined ? compile([...at, "audio"], set.audio, inputAllowed) : undefined
-        const speech = speechOf(name, inputAllowed)
+        const speech = speechOf(name, rowNames)
         const output = outputTemplateFor(name, undefined, rowNames)
         if (!image || (!audio && !speech) || !output) return
         data.rows.forEach((row, index) => {
           const scope: TemplateScope = { set: name, index, vars, row: row.values }
           const imagePath = renderPath(image, scope, row)
           const audioPath = audio ? renderPath(audio, scope, row) : undefined
-          const spoken = speech ? renderSpeech(speech, scope, row) : undefined
-          if (imagePath === undefined || (audioPath === undefined && spoken === undefined)) return
+          // The script may name the row's image: a row whose image does not resolve is reported
+          // for that alone, its script left unrendered.
+          if (imagePath === undefined) return
           const origin = { file: row.file, ...row.position }
+          const imageFile = input(path.resolve(pipeline.dir, imagePath), origin)
+          const spoken = speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, row) : undefined
+          if (audioPath === undefined && spoken === undefined) return
           drafts.push({
             set: name,
             index,
-            image: input(path.resolve(pipeline.dir, imagePath), origin),
+            image: imageFile,
             ...(audioPath !== undefined ? { audio: input(path.resolve(pipeline.dir, audioPath), origin) } : {}),
             ...(spoken ? { speech: spoken } : {}),
             origin,

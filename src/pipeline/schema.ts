@@ -123,9 +123,19 @@ const speechFields = (voiceExample: string, textExample: string) => ({
   model: Schema.optional(described(Schema.Literal("mirage-audio-1"), "Speech model. Default mirage-audio-1."))
 })
 
-export const Speech = Schema.Struct(speechFields("{{row.voice}}", "{{row.first_name}}")).annotations({
+const speechDescription =
+  "Generate the voice track with text-to-speech instead of giving `audio`. Same text and voice → one request, cached under the state folder."
+
+/** `speech` on a rows set: its templates know the row and the row's (resolved) image. */
+export const RowsSpeech = Schema.Struct(speechFields("{{row.voice}}", "{{row.first_name}}, {{image.stem}}")).annotations({
   title: "Speech",
-  description: "Generate the voice track with text-to-speech instead of giving `audio`. Same text and voice → one request, cached under the state folder."
+  description: speechDescription
+})
+
+/** `speech` on a pairs set: no row, so its templates know the pair's image and the vars. */
+export const PairsSpeech = Schema.Struct(speechFields("{{vars.voice}}", "{{image.stem}}, {{vars.<name>}}")).annotations({
+  title: "Speech",
+  description: speechDescription
 })
 
 /** `speech` on a matrix: one job per image, so its templates know the image rather than a row. */
@@ -184,7 +194,7 @@ export const PairsSet = Schema.Struct({
   pairs: Schema.Array(Pair).pipe(Schema.minItems(1, { message: () => "expected at least one pair" })).annotations({
     description: "Explicit image/audio pairs, rendered in this order."
   }),
-  speech: Schema.optional(Speech),
+  speech: Schema.optional(PairsSpeech),
   ...stageFields,
   output: SetOutput
 }).annotations({ title: "PairsSet", description: "A set of explicit pairs." })
@@ -215,7 +225,7 @@ export const RowsSet = Schema.Struct({
   ),
   image: Template("Image path template, e.g. assets/presenters/{{row.presenter}}.png. Row values may not contain /, \\ or .."),
   audio: Schema.optional(Template("Audio path template, e.g. audio/{{row.id}}.wav. Row values may not contain /, \\ or ..")),
-  speech: Schema.optional(Speech),
+  speech: Schema.optional(RowsSpeech),
   ...stageFields,
   output: SetOutput
 }).annotations({ title: "RowsSet", description: "One job per row of a data file." })

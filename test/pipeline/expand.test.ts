@@ -165,4 +165,49 @@ sets:
       }
     ])
   })
+
+  it("spoken rows and pairs: the script and voice know the job's image (for rows, the row's resolved image)", async () => {
+    const jobs = await expand(
+      `version: 1
+name: t
+vars: { season: spring }
+sets:
+  people:
+    rows: people.csv
+    image: assets/presenters/{{ row.face }}
+    speech:
+      voice: "v_{{ image.stem }}"
+      text: "Hi {{ row.name }}, I am {{ image.stem }} ({{ image.name }}, {{ image.ext }}) at {{ image.path }}."
+  duo:
+    pairs:
+      - { image: assets/presenters/carol.png }
+      - { image: assets/presenters/bob.jpg, audio: assets/voice/hello.wav }
+      - { image: "assets/presenters/{{ vars.season }}.png" }
+    speech: { voice: v_narrator, text: "I am {{ image.stem }}, pair {{ index }}, this {{ vars.season }}." }
+`,
+      { "people.csv": "name,face\nZoë,alice.png\nBob,bob.jpg\n", "assets/presenters/spring.png": "" }
+    )
+    const speech = (voice: string, text: string) => ({ voice, text, model: "mirage-audio-1" })
+    expect(jobs).toEqual([
+      {
+        id: "renders/people/alice--0.mp4",
+        set: "people",
+        index: 0,
+        image: "assets/presenters/alice.png",
+        audio: undefined,
+        speech: speech("v_alice", "Hi Zoë, I am alice (alice.png, png) at assets/presenters/alice.png.")
+      },
+      {
+        id: "renders/people/bob--1.mp4",
+        set: "people",
+        index: 1,
+        image: "assets/presenters/bob.jpg",
+        audio: undefined,
+        speech: speech("v_bob", "Hi Bob, I am bob (bob.jpg, jpg) at assets/presenters/bob.jpg.")
+      },
+      { id: "renders/duo/carol--0.mp4", set: "duo", index: 0, image: "assets/presenters/carol.png", audio: undefined, speech: speech("v_narrator", "I am carol, pair 0, this spring.") },
+      { id: "renders/duo/bob--1.mp4", set: "duo", index: 1, image: "assets/presenters/bob.jpg", audio: "assets/voice/hello.wav", speech: undefined },
+      { id: "renders/duo/spring--2.mp4", set: "duo", index: 2, image: "assets/presenters/spring.png", audio: undefined, speech: speech("v_narrator", "I am spring, pair 2, this spring.") }
+    ])
+  })
 })

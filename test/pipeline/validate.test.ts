@@ -211,4 +211,29 @@ describe("clapper validate: bad input", () => {
       )
     ])
   })
+
+  it("spoken rows and pairs: the script knows image.* but not audio.*, reported at the placeholder", async () => {
+    const p = tempProject()
+    p.write("data.csv", "id,presenter\np1,alice.png\n")
+    const rowsScript = `    speech: { voice: v_narrator, text: "I am {{ image.stem }}, not {{ audio.stem }}" }`
+    const pairsScript = `    speech: { voice: "{{ audio.name }}", text: "I am {{ image.stem }}" }`
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n${rowsScript}\n  b:\n    pairs: [{ image: ${alice} }]\n${pairsScript}\n`
+    )
+    expect(out).toEqual([
+      `pipeline.yaml:7:${rowsScript.lastIndexOf("{{") + 1}: unknown variable "audio.stem" (available: set, index, image.{path,name,stem,ext}, row.{id,presenter})`,
+      `pipeline.yaml:10:${pairsScript.indexOf("{{") + 1}: unknown variable "audio.name" (available: set, index, image.{path,name,stem,ext})`
+    ])
+  })
+
+  it("a spoken row whose image does not resolve is reported for its image, not for its script", async () => {
+    const p = tempProject()
+    p.write("data.csv", "id,presenter,name\np1,alice.png,Al\np2,../../etc/passwd,\n")
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    speech: { voice: v_narrator, text: "{{ row.name }}" }\n`
+    )
+    expect(out).toEqual([expect.stringMatching(new RegExp(`^data\\.csv:3:1: .*row\\.presenter.*\\.\\./\\.\\./etc/passwd.*pipeline\\.yaml:6:30`))])
+  })
 })
