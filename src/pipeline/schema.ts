@@ -75,7 +75,7 @@ export const Provider = Schema.Struct({
 }).annotations({ description: "Where renders are sent. All fields optional." })
 
 export const RetryPolicy = Schema.Struct({
-  attempts: Schema.optional(described(PositiveInt, "Attempts per step, the first included. Default 5.")),
+  attempts: Schema.optional(described(PositiveInt, "Attempts per step, the first included; also the most renders of one video when the provider ends them FAILED rate_limit_exceeded. Default 5.")),
   initialDelay: Schema.optional(described(DurationText, "First backoff delay (exponential, full jitter). Default 1s.")),
   maxDelay: Schema.optional(described(DurationText, "Longest backoff delay, and the most a Retry-After is honoured. Default 60s."))
 }).annotations({ description: "Retries of transient failures (429, 5xx, resets, timeouts)." })
