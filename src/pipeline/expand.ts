@@ -395,7 +395,9 @@ export const expandPipeline = (
       const overlays =
         set && "overlays" in set && set.overlays
           ? set.overlays.flatMap((variant, i) => {
-              const compiled = compile([...at, "overlays", i, "text"], variant.text, ["set", "index", ...varNames, ...rowColumns])
+              // The text may name the job's files, like its output path: image.*, and audio.* unless spoken.
+              const files = [...imageVarNames, ...(speaks(set) ? [] : ["path", "name", "stem", "ext"].map((field) => `audio.${field}`))]
+              const compiled = compile([...at, "overlays", i, "text"], variant.text, ["set", "index", ...files, ...varNames, ...rowColumns])
               const style = {
                 ...(variant.font !== undefined ? { font: variant.font } : {}),
                 ...(variant.size !== undefined ? { size: variant.size } : {}),
@@ -478,7 +480,7 @@ export const expandPipeline = (
         continue
       }
       for (const [index, { compiled, variant }] of stages.overlays.entries()) {
-        const text = renderText(compiled, draft.scope, draft.row)
+        const text = renderText(compiled, scope, draft.row)
         if (text === undefined) continue
         if (text.trim() === "") {
           report(draft.row ? { file: draft.row.file, ...draft.row.position } : compiled.origin, `overlay ${index} renders empty`)

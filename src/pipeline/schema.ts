@@ -155,7 +155,7 @@ export const Captions = Schema.Struct({
 const HexColor = Schema.String.pipe(Schema.pattern(/^#[0-9A-Fa-f]{6}$/, { message: () => "expected a colour like #FFCC00" }))
 
 export const OverlayVariant = Schema.Struct({
-  text: Template("The overlay text (templated). Each variant is its own output: use {{overlay.index}} or {{overlay.text | slug}} in the output template."),
+  text: Template("The overlay text (templated: {{image.stem}}, {{audio.stem}} unless spoken, {{row.<column>}}, {{vars.<name>}}). Each variant is its own output: use {{overlay.index}} or {{overlay.text | slug}} in the output template."),
   font: Schema.optional(described(Schema.String, "Font name.")),
   size: Schema.optional(described(PositiveInt, "Font size in pixels.")),
   color: Schema.optional(described(HexColor, "Text colour, #RRGGBB."))

@@ -13,7 +13,8 @@ const expand = async (yaml: string, files: Record<string, string> = {}) => {
     index: job.index,
     image: job.image.relative,
     audio: job.audio?.relative,
-    speech: job.speech
+    speech: job.speech,
+    overlay: job.overlay?.text
   }))
 }
 
@@ -39,6 +40,22 @@ sets:
       "out/alpha/0-carol-en.wav.mp4",
       "out/alpha/1-carol-fr.wav.mp4",
       "out/alpha/2-alice-en.wav.mp4"
+    ])
+  })
+
+  it("overlay texts may name the job's image and audio, like its output path", async () => {
+    const jobs = await expand(`version: 1
+name: t
+sets:
+  promo:
+    matrix: { image: [assets/presenters/alice.png, assets/presenters/carol.png], audio: assets/voice/hello.wav }
+    overlays:
+      - { text: "{{ image.stem | upper }} says {{ audio.stem }}" }
+    output: out/{{ image.stem }}-{{ overlay.index }}.mp4
+`)
+    expect(jobs.map((j) => [j.id, j.overlay])).toEqual([
+      ["out/alice-0.mp4", "ALICE says hello"],
+      ["out/carol-0.mp4", "CAROL says hello"]
     ])
   })
 
