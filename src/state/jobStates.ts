@@ -66,9 +66,14 @@ const fileFacts = (path: string): Effect.Effect<FileFacts | undefined> =>
  * True when `path` holds the bytes the lock recorded: size and mtime as the journal last saw them
  * stand in for the digest; when they differ, the digest decides.
  */
-const matches = (path: string, expected: { sha256: string; size: number }, seen: { size: number; mtimeMs: number } | undefined) =>
+const matches = (
+  path: string,
+  expected: { sha256: string; size: number },
+  seen: { size: number; mtimeMs: number } | undefined,
+  known?: ReadonlyMap<string, FileFacts | undefined>
+) =>
   Effect.gen(function* () {
-    const facts = yield* fileFacts(path)
+    const facts = known?.has(path) ? known.get(path) : yield* fileFacts(path)
     if (!facts || facts.size !== expected.size) return false
     // The journal keeps whole milliseconds (a Date's precision); the file system has fractions.
     // Compared exactly, they never match and every check would fall back to hashing the file.
@@ -95,6 +100,14 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       else lockByFingerprint.set(entry.fingerprint, [[id, entry]])
     }
     const inPlan = new Set(plan.jobs.map((j) => j.id))
+    // Every output the lock or the journal knows is stat'ed up front, many at once: one by one,
+    // 10,000 outputs kept the process waiting on the file system for half a second.
+    const known = new Map<string, FileFacts | undefined>()
+    yield* Effect.forEach(
+      plan.jobs.filter((job) => lock.outputs[job.id] !== undefined || journal.outputs.has(job.id)),
+      (job) => Effect.map(fileFacts(job.output), (facts) => void known.set(job.output, facts)),
+      { concurrency: 32, discard: true }
+    )
     const renders: Array<RenderPlan> = []
     const missingFromLock: Array<Resumption["missingFromLock"][number]> = []
 
@@ -104,8 +117,8 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       for (const job of group) {
         const entry = lock.outputs[job.id]
         const seen = journal.outputs.get(job.id)
-        const byLock = entry !== undefined && entry.fingerprint === fp && (yield* matches(job.output, entry.output, seen))
-        const byJournal = !byLock && seen !== undefined && seen.fp === fp && (yield* matches(job.output, seen, seen))
+        const byLock = entry !== undefined && entry.fingerprint === fp && (yield* matches(job.output, entry.output, seen, known))
+        const byJournal = !byLock && seen !== undefined && seen.fp === fp && (yield* matches(job.output, seen, seen, known))
         if (byLock || byJournal) {
           const videoId = byLock ? (entry as { videoId: string }).videoId : (seen as { videoId: string }).videoId
           jobs.set(job.id, { name: "up-to-date", videoId })
