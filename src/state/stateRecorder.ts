@@ -65,14 +65,16 @@ export const makeStateRecorder = (options: {
       }).pipe(Effect.map((text) => void (written = text)))
     )
     // One writer: each signal is followed by a write that includes everything completed before it;
-    // signals during a write collapse into one more. Between writes it rests a few times as long
-    // as the last write took, so a large lock is not rewritten back to back.
+    // signals during a write collapse into one more. Between writes it rests at least a second,
+    // and twenty times as long as the last write took: a 10,000-entry lock is megabytes, and
+    // rewriting it several times a second was a large share of a big run's CPU and garbage. The
+    // journal holds every completion meanwhile, so a crash loses nothing.
     const dirty = yield* Queue.sliding<void>(1)
     const writeThenRest = Effect.gen(function* () {
       yield* Queue.take(dirty)
       const started = yield* Clock.currentTimeMillis
       yield* flush
-      yield* Effect.sleep(Math.max(50, 4 * ((yield* Clock.currentTimeMillis) - started)))
+      yield* Effect.sleep(Math.max(1000, 20 * ((yield* Clock.currentTimeMillis) - started)))
     })
     yield* Effect.forkScoped(Effect.forever(writeThenRest))
     // Whatever happens to the run, the lock ends in step with what completed.
