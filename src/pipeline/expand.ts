@@ -46,8 +46,10 @@ const fileVars = (file: InputFile, path: Path.Path): TemplateScope => {
   return { path: file.relative, name, stem: ext ? name.slice(0, -ext.length) : name, ext: ext.replace(/^\./, "") }
 }
 
-/** The variables naming a job's image, offered to output templates and to speech scripts. */
-const imageVarNames = ["path", "name", "stem", "ext"].map((field) => `image.${field}`)
+/** The variables naming a job's files (see `fileVars`), offered to output paths, scripts and overlay texts. */
+const fileVarNames = (role: "image" | "audio") => ["path", "name", "stem", "ext"].map((field) => `${role}.${field}`)
+const imageVarNames = fileVarNames("image")
+const audioVarNames = fileVarNames("audio")
 
 const varsScope = (vars: Readonly<Record<string, string | number>> | undefined): TemplateScope =>
   Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, String(v)]))
@@ -126,7 +128,7 @@ export const expandPipeline = (
         "index",
         // A spoken voice track has no file name to borrow.
         ...imageVarNames,
-        ...(speaks(set) ? [] : ["path", "name", "stem", "ext"].map((field) => `audio.${field}`)),
+        ...(speaks(set) ? [] : audioVarNames),
         ...(set && "overlays" in set && set.overlays ? ["overlay.index", "overlay.text"] : []),
         ...varNames,
         ...withRow
@@ -396,7 +398,7 @@ export const expandPipeline = (
         set && "overlays" in set && set.overlays
           ? set.overlays.flatMap((variant, i) => {
               // The text may name the job's files, like its output path: image.*, and audio.* unless spoken.
-              const files = [...imageVarNames, ...(speaks(set) ? [] : ["path", "name", "stem", "ext"].map((field) => `audio.${field}`))]
+              const files = [...imageVarNames, ...(speaks(set) ? [] : audioVarNames)]
               const compiled = compile([...at, "overlays", i, "text"], variant.text, ["set", "index", ...files, ...varNames, ...rowColumns])
               const style = {
                 ...(variant.font !== undefined ? { font: variant.font } : {}),
