@@ -224,7 +224,7 @@ export const expandPipeline = (
           if (imagePath === undefined) return
           const imageFile = input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"]))
           const spoken =
-            pair.audio === undefined && speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined) : undefined
+            pair.audio === undefined && speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined, imageFile) : undefined
           if (!output || (audioPath === undefined && spoken === undefined)) return
           drafts.push({
             set: name,

@@ -212,6 +212,15 @@ describe("clapper validate: bad input", () => {
     ])
   })
 
+  it("a spoken pair whose script is too long is named by its image", async () => {
+    const p = tempProject()
+    const out = await problems(
+      p,
+      `${header}vars: { long: ${"x".repeat(4995)} }\nsets:\n  a:\n    speech: { voice: v_narrator, text: "{{ vars.long }} {{ image.stem }}" }\n    pairs:\n      - { image: ${alice} }\n      - { image: assets/presenters/bob.jpg }\n`
+    )
+    expect(out).toEqual([expect.stringMatching(new RegExp(`^pipeline\\.yaml:6:\\d+: the speech script for image "${alice}" is 5001 characters`))])
+  })
+
   it("spoken rows and pairs: the script knows image.* but not audio.*, reported at the placeholder", async () => {
     const p = tempProject()
     p.write("data.csv", "id,presenter\np1,alice.png\n")
