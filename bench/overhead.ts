@@ -5,7 +5,7 @@
  * baseline (no state), and of Clapper again with its heap capped (`BENCH_HEAP_CAP_MB`, 128).
  * `BENCH_JOBS`, `BENCH_CONCURRENCY`, `BENCH_REPEAT` override the sizes.
  */
-import { gridPairs, makeCampaign } from "./support/campaign.ts"
+import { makeCampaign, orchestrationCampaignSpec } from "./support/campaign.ts"
 import { checkOutputs, runBaseline, runClapper, warmUp } from "./support/contenders.ts"
 import { integerEnv } from "./support/env.ts"
 import { fmt, median, seconds } from "./support/numbers.ts"
@@ -18,16 +18,7 @@ await warmUp()
 const jobs = integerEnv("BENCH_JOBS", 10_000)
 const concurrency = integerEnv("BENCH_CONCURRENCY", 64)
 const repeat = integerEnv("BENCH_REPEAT", 1)
-const grid = gridPairs(jobs)
-const spec = {
-  name: "overhead",
-  images: grid.images,
-  audioSeconds: Array.from({ length: grid.audios }, (_, a) => 1 + (a % 10) * 0.1),
-  pairs: grid.pairs,
-  // Render factor 0: every job is COMPLETE at its first status check, so both contenders check at
-  // once (interval 0) and the rate limit is out of the way: only orchestration is left to measure.
-  run: { concurrency, requestsPerSecond: 100000, poll: { interval: "0ms", maxInterval: "0ms" } }
-}
+const spec = orchestrationCampaignSpec("overhead", jobs, concurrency)
 
 interface Sample {
   readonly process: ProcessRun
@@ -98,7 +89,7 @@ publish(
     name: "overhead",
     script: "bench:overhead",
     body: `
-${fmt(jobs)} jobs (${grid.images} images × ${grid.audios} audios, every pair distinct, inputs of a few hundred bytes to 16 KB) at concurrency ${concurrency}; simulator at render factor 0, placeholder MP4 (${fmt(1)} file per job); ${repeat === 1 ? "one run of each" : `median of ${repeat} runs of each`}. Both poll at once (interval 0: every job is COMPLETE at its first check); Clapper's \`run.requestsPerSecond\` is 100000 so its rate limiter does not pace the run. Wall time is from process start to exit (startup, and for Clapper loading, planning and its state, included); CPU time and peak RSS are the contender process's own (getrusage), the simulator runs in the benchmark's process.
+${fmt(jobs)} jobs (${spec.images} images × ${spec.audioSeconds.length} audios, every pair distinct, inputs of a few hundred bytes to 16 KB) at concurrency ${concurrency}; simulator at render factor 0, placeholder MP4 (${fmt(1)} file per job); ${repeat === 1 ? "one run of each" : `median of ${repeat} runs of each`}. Both poll at once (interval 0: every job is COMPLETE at its first check); Clapper's \`run.requestsPerSecond\` is 100000 so its rate limiter does not pace the run. Wall time is from process start to exit (startup, and for Clapper loading, planning and its state, included); CPU time and peak RSS are the contender process's own (getrusage), the simulator runs in the benchmark's process.
 
 ${markdownTable({
   header: ["", "wall time", "CPU time per job", "peak RSS", "API requests per job", "completed", "valid outputs"],

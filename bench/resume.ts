@@ -6,7 +6,7 @@
  * whether its inputs changed). `BENCH_JOBS`, `BENCH_CONCURRENCY`, `BENCH_REPEAT` (3).
  */
 import { readFileSync } from "node:fs"
-import { gridPairs, makeCampaign } from "./support/campaign.ts"
+import { makeCampaign, orchestrationCampaignSpec } from "./support/campaign.ts"
 import { runBaseline, runClapper, warmUp } from "./support/contenders.ts"
 import { integerEnv } from "./support/env.ts"
 import { fmt, median, seconds } from "./support/numbers.ts"
@@ -19,14 +19,7 @@ await warmUp()
 const jobs = integerEnv("BENCH_JOBS", 10_000)
 const concurrency = integerEnv("BENCH_CONCURRENCY", 64)
 const repeat = integerEnv("BENCH_REPEAT", 3)
-const grid = gridPairs(jobs)
-const spec = {
-  name: "resume",
-  images: grid.images,
-  audioSeconds: Array.from({ length: grid.audios }, (_, a) => 1 + (a % 10) * 0.1),
-  pairs: grid.pairs,
-  run: { concurrency, requestsPerSecond: 100000, poll: { interval: "0ms", maxInterval: "0ms" } }
-}
+const spec = orchestrationCampaignSpec("resume", jobs, concurrency)
 const simOptions = { renderFactor: 0 }
 
 interface Measured {

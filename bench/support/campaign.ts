@@ -115,6 +115,22 @@ export const gridPairs = (n: number): { images: number; audios: number; pairs: R
   return { images, audios, pairs: Array.from({ length: n }, (_, i) => [Math.floor(i / audios), i % audios] as const) }
 }
 
+/**
+ * Benchmark 1's campaign (benchmark 4 resumes the same one): `jobs` distinct image × audio pairs
+ * of tiny files. Render factor 0 makes every job COMPLETE at its first status check, so the poll
+ * interval is 0 and the rate limit is out of the way: only orchestration is left to measure.
+ */
+export const orchestrationCampaignSpec = (name: string, jobs: number, concurrency: number): CampaignSpec => {
+  const grid = gridPairs(jobs)
+  return {
+    name,
+    images: grid.images,
+    audioSeconds: Array.from({ length: grid.audios }, (_, a) => 1 + (a % 10) * 0.1),
+    pairs: grid.pairs,
+    run: { concurrency, requestsPerSecond: 100000, poll: { interval: "0ms", maxInterval: "0ms" } }
+  }
+}
+
 /** The simulator's default render factor: a render lasts 4 × its audio. */
 export const realRenderFactor = 4
 
