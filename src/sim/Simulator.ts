@@ -9,6 +9,7 @@ import { makeFaultDice } from "./faultDice.ts"
 import { fileHostRouter } from "./fileHost.ts"
 import { makeFileStore } from "./fileStore.ts"
 import { makeOverlayJobStore } from "./overlayJobs.ts"
+import { makeRequestQuotas } from "./requestQuotas.ts"
 import type { SimContext } from "./simContext.ts"
 import { makeSimCounters, type SimStats } from "./simStats.ts"
 import { defaultSimulatorOptions, optionProblems, resolveOptions, type SimulatorOptions } from "./SimulatorOptions.ts"
@@ -25,9 +26,22 @@ import { makeVideoRenderer } from "./videoRenderer.ts"
  * - Jobs follow the Effect `Clock` of the fiber that made the simulator. Under `it.effect`
  *   (TestClock) progress moves with `TestClock.adjust` and `latencyMs` waits on it; use `it.live`,
  *   `it.scopedLive` or `Effect.runPromise` for wall-clock behaviour.
- * - A job is COMPLETE only once its render time has passed AND its file exists. Renders start in
- *   the background at submission (shared by identical image+audio pairs); at render factor 0 the
- *   submission waits for the file, so the first poll already reads COMPLETE.
+ * - It is at least as strict as the provider. Each API key (an organisation) has a quota per kind
+ *   of request (`quotas`, default the published ones: 2 generations and 100 captionings a minute,
+ *   300 a minute of each other kind): a sliding window of admitted requests; beyond it, 429 with
+ *   exactly `{"error":{"type":"rate_limit_exceeded","message":"Rate limit exceeded."}}` and no
+ *   `Retry-After` unless `retryAfter`. Tests that are not about quotas must pass roomy ones.
+ *   `stats.refused` counts these 429s by route.
+ * - A POST whose body has no `Content-Length` (chunked) is answered 411 before anything else
+ *   (`requireContentLength`, default on).
+ * - The gate's order: counted, 411, latency, 401, `throttleRps`, quota 429, injected 5xx, route.
+ *   A refused request uses no quota; an injected 5xx does.
+ * - A video job (generation or captioning) is QUEUED at 0% for `queuedMs` (default 2 s; the create
+ *   answer too), then PROCESSING over its render time; pass `queuedMs: 0` for the old timeline.
+ * - A job is COMPLETE only once its queue and render time have passed AND its file exists. Renders
+ *   start in the background at submission (shared by identical image+audio pairs); at render
+ *   factor 0 there is no queue and the submission waits for the file, so the first poll already
+ *   reads COMPLETE.
  * - Each API key sees only the videos and overlays it created.
  * - Content that is not COMPLETE answers 409 `{detail}`; unknown ids answer 404 `{detail}`.
  */
@@ -111,6 +125,7 @@ export const make = (
       counters,
       dice: yield* makeFaultDice(resolved.seed),
       throttle: yield* makeThrottle(resolved.throttleRps),
+      quotas: yield* makeRequestQuotas(resolved.quotas),
       store,
       renderer,
       videos,
@@ -127,7 +142,12 @@ export const make = (
       const views = yield* Effect.forEach(yield* videos.all, (job) => viewAt(job, nowMs))
       const jobs: Record<string, number> = Object.fromEntries(videoStatuses.map((status) => [status, 0]))
       for (const view of views) jobs[view.status] = (jobs[view.status] ?? 0) + 1
-      return { requests: yield* counters.requests, submissions: yield* counters.submissions, jobs }
+      return {
+        requests: yield* counters.requests,
+        submissions: yield* counters.submissions,
+        jobs,
+        refused: yield* counters.refused
+      }
     })
 
     yield* files.server.serve(

@@ -1,3 +1,5 @@
+import { publishedQuotas, type Quotas, requestKinds } from "../mirage/quotas.ts"
+
 /**
  * What a simulator run looks like: where it listens, how fast jobs render and which faults it
  * injects. Every field has a default so callers only name what they change.
@@ -15,9 +17,20 @@ export interface SimulatorOptions {
   readonly failRate: number
   /** `error.code` values chosen (seeded) for failed jobs. */
   readonly failCodes: ReadonlyArray<string>
-  /** 0 = off; beyond this many requests per second the API answers 429 + Retry-After. */
+  /**
+   * Per API key and per kind of request: at most `count` admitted requests in any `perMs` window
+   * (a non-integer count admits its whole part, at least 1). Over it: 429 with the documented body.
+   */
+  readonly quotas: Quotas
+  /** Add `Retry-After` (whole seconds until a slot frees) to quota 429s; the provider documents none. */
+  readonly retryAfter: boolean
+  /** A video job (generation, captioning) is QUEUED this long before its render time starts; none at render factor 0. */
+  readonly queuedMs: number
+  /** Answer 411 to a POST whose body comes without `Content-Length` (chunked), as gateways do. */
+  readonly requireContentLength: boolean
+  /** 0 = off; beyond this many requests per second, across keys, the API answers 429 + Retry-After. */
   readonly throttleRps: number
-  /** 0..1 share of API requests answered 500/502/503 before anything happens. */
+  /** 0..1 share of API requests answered 500/502/503 before their route does anything (after the quota). */
   readonly errorRate: number
   /** 0..1 share of POST /v1/videos whose connection is destroyed after the job is created. */
   readonly resetRate: number
@@ -40,6 +53,10 @@ export const defaultSimulatorOptions: SimulatorOptions = {
   seed: 1,
   failRate: 0,
   failCodes: ["rate_limit_exceeded", "generation_failed"],
+  quotas: publishedQuotas,
+  retryAfter: false,
+  queuedMs: 2000,
+  requireContentLength: true,
   throttleRps: 0,
   errorRate: 0,
   resetRate: 0,
@@ -73,6 +90,16 @@ export const optionProblems = (options: SimulatorOptions): ReadonlyArray<string>
   nonNegative("renderFactor", options.renderFactor)
   nonNegative("throttleRps", options.throttleRps)
   nonNegative("latencyMs", options.latencyMs)
+  nonNegative("queuedMs", options.queuedMs)
+  for (const kind of requestKinds) {
+    const rate = options.quotas[kind] as Quotas[typeof kind] | undefined
+    if (rate === undefined) {
+      problems.push(`quotas.${kind} is missing`)
+      continue
+    }
+    if (!Number.isFinite(rate.count) || rate.count <= 0) problems.push(`quotas.${kind}.count must be a number > 0, got ${rate.count}`)
+    if (!Number.isFinite(rate.perMs) || rate.perMs <= 0) problems.push(`quotas.${kind}.perMs must be a number > 0, got ${rate.perMs}`)
+  }
   if (!Number.isInteger(options.seed)) problems.push(`seed must be an integer, got ${options.seed}`)
   share("failRate", options.failRate)
   share("errorRate", options.errorRate)

@@ -1,4 +1,6 @@
 import { HttpServerResponse } from "@effect/platform"
+import { Option } from "effect"
+import { rateLimitExceededBody } from "../mirage/quotas.ts"
 
 /**
  * The error answers of the API, shaped like the real service (a FastAPI app): 422 lists every
@@ -21,8 +23,7 @@ export const missingField = (loc: ReadonlyArray<string | number>): ValidationIss
 export const extraField = (loc: ReadonlyArray<string | number>): ValidationIssue =>
   issue(loc, "Extra inputs are not permitted", "extra_forbidden")
 
-const detail = (status: number, message: string, headers?: Record<string, string>) =>
-  HttpServerResponse.unsafeJson({ detail: message }, { status, ...(headers ? { headers } : {}) })
+const detail = (status: number, message: string) => HttpServerResponse.unsafeJson({ detail: message }, { status })
 
 /** 422 with every violation of the request. */
 export const validationFailed = (issues: ReadonlyArray<ValidationIssue>) =>
@@ -37,10 +38,18 @@ export const conflict = (message: string) => detail(409, message)
 
 export const badRequest = (message: string) => detail(400, message)
 
-export const tooManyRequests = (retryAfterSeconds: number) =>
-  detail(429, `Rate limit exceeded. Please retry after ${retryAfterSeconds} second(s).`, {
-    "retry-after": String(retryAfterSeconds)
+/**
+ * 429 with exactly the body the provider documents (not FastAPI's `detail`), and a `Retry-After`
+ * only when asked for: the provider documents none, so a client must not count on one.
+ */
+export const rateLimitExceeded = (retryAfterSeconds: Option.Option<number>) =>
+  HttpServerResponse.unsafeJson(rateLimitExceededBody, {
+    status: 429,
+    ...(Option.isSome(retryAfterSeconds) ? { headers: { "retry-after": String(retryAfterSeconds.value) } } : {})
   })
+
+/** 411, as gateways answer a request body sent without `Content-Length` (chunked). */
+export const lengthRequired = () => detail(411, "Length Required: send the request body with a Content-Length header")
 
 const serverErrorMessages: Record<number, string> = {
   500: "Internal Server Error",

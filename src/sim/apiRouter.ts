@@ -10,7 +10,7 @@ import type { SimContext } from "./simContext.ts"
 import type { SimStats } from "./simStats.ts"
 
 /**
- * The API origin: every documented route behind the gate (count, latency, throttle, 5xx, key),
+ * The API origin: every documented route behind the gate (count, length, latency, key, quota, 5xx),
  * plus `GET /__sim/stats`, which is neither gated nor counted so reading it never disturbs a test.
  */
 export const apiApp = (context: SimContext, stats: Effect.Effect<SimStats>) =>

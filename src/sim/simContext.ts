@@ -1,6 +1,7 @@
 import type { FaultDice } from "./faultDice.ts"
 import type { FileStore } from "./fileStore.ts"
 import type { OverlayJobStore } from "./overlayJobs.ts"
+import type { RequestQuotas } from "./requestQuotas.ts"
 import type { SimCounters } from "./simStats.ts"
 import type { SimulatorOptions } from "./SimulatorOptions.ts"
 import type { Throttle } from "./throttle.ts"
@@ -14,6 +15,7 @@ export interface SimContext {
   readonly counters: SimCounters
   readonly dice: FaultDice
   readonly throttle: Throttle
+  readonly quotas: RequestQuotas
   readonly store: FileStore
   readonly renderer: VideoRenderer
   readonly videos: VideoJobStore

@@ -11,13 +11,17 @@ export interface SimStats {
   readonly submissions: Record<string, number>
   /** Video jobs by their current status. */
   readonly jobs: Record<string, number>
+  /** Keyed like `requests`: the 429s answered because a key was over its quota (not `throttleRps`). */
+  readonly refused: Record<string, number>
 }
 
 export interface SimCounters {
   readonly countRequest: (route: string) => Effect.Effect<void>
   readonly countSubmission: (key: string) => Effect.Effect<void>
+  readonly countRefusal: (route: string) => Effect.Effect<void>
   readonly requests: Effect.Effect<Record<string, number>>
   readonly submissions: Effect.Effect<Record<string, number>>
+  readonly refused: Effect.Effect<Record<string, number>>
 }
 
 const increment = (key: string) => (counts: HashMap.HashMap<string, number>) =>
@@ -30,10 +34,13 @@ export const makeSimCounters: Effect.Effect<SimCounters> = Effect.gen(function*(
   // Persistent maps: thousands of distinct submissions in a benchmark stay cheap to update.
   const requests = yield* Ref.make(HashMap.empty<string, number>())
   const submissions = yield* Ref.make(HashMap.empty<string, number>())
+  const refused = yield* Ref.make(HashMap.empty<string, number>())
   return {
     countRequest: (route) => Ref.update(requests, increment(route)),
     countSubmission: (key) => Ref.update(submissions, increment(key)),
+    countRefusal: (route) => Ref.update(refused, increment(route)),
     requests: Effect.map(Ref.get(requests), toRecord),
-    submissions: Effect.map(Ref.get(submissions), toRecord)
+    submissions: Effect.map(Ref.get(submissions), toRecord),
+    refused: Effect.map(Ref.get(refused), toRecord)
   }
 })

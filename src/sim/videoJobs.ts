@@ -3,19 +3,22 @@ import type { RenderedVideo } from "./videoRenderer.ts"
 
 /**
  * Video jobs (generations and captionings) and how their state follows from the clock: a job is
- * PROCESSING with progress rising linearly over its render time, then COMPLETE once that time has
- * passed and its file exists, or FAILED partway when it was chosen to fail. Nothing is stored
- * per poll; every read computes the state from the job's fixed plan and the current time.
+ * QUEUED (progress 0) for its queue time, as a busy provider's is, then PROCESSING with progress
+ * rising linearly over its render time, then COMPLETE once both have passed and its file exists,
+ * or FAILED partway through the render when it was chosen to fail. Nothing is stored per poll;
+ * every read computes the state from the job's fixed plan and the current time.
  */
-export type VideoStatus = "PROCESSING" | "COMPLETE" | "FAILED" | "CANCELLED"
+export type VideoStatus = "QUEUED" | "PROCESSING" | "COMPLETE" | "FAILED" | "CANCELLED"
 
-export const videoStatuses: ReadonlyArray<VideoStatus> = ["PROCESSING", "COMPLETE", "FAILED", "CANCELLED"]
+export const videoStatuses: ReadonlyArray<VideoStatus> = ["QUEUED", "PROCESSING", "COMPLETE", "FAILED", "CANCELLED"]
 
 export interface VideoJob {
   readonly id: string
   /** The API key that created it: each key sees only its own videos. */
   readonly owner: string
   readonly createdAtMs: number
+  /** Waiting in the provider's queue before the render time starts. */
+  readonly queuedMs: number
   readonly renderMs: number
   /** Of the audio (generation) or of the source video (captioning). */
   readonly durationSeconds: number
@@ -45,6 +48,10 @@ export interface VideoView {
   readonly video_id: string
 }
 
+/** A job's queue time: the configured one, except at render factor 0, which means "at once". */
+export const queueTimeMs = (options: { readonly renderFactor: number; readonly queuedMs: number }): number =>
+  options.renderFactor === 0 ? 0 : options.queuedMs
+
 const seconds = (ms: number) => Math.floor(ms / 1000)
 
 /** The job as the API shows it at `nowMs`. */
@@ -70,7 +77,9 @@ export const viewAt = (job: VideoJob, nowMs: number): Effect.Effect<VideoView> =
       share_link_url: null,
       video_id: job.id
     })
-    const elapsed = nowMs - job.createdAtMs
+    if (nowMs - job.createdAtMs < job.queuedMs) return view("QUEUED", 0, null, null)
+    const startedAtMs = job.createdAtMs + job.queuedMs
+    const elapsed = nowMs - startedAtMs
     if (Option.isSome(job.failure)) {
       const failure = job.failure.value
       if (elapsed >= job.renderMs * failure.atFraction) {
@@ -80,18 +89,18 @@ export const viewAt = (job: VideoJob, nowMs: number): Effect.Effect<VideoView> =
     const rendered = Option.isSome(job.content) ? yield* Deferred.poll(job.content.value) : Option.none()
     if (elapsed >= job.renderMs && Option.isSome(rendered)) {
       const file = yield* rendered.value
-      return view("COMPLETE", 100, Math.max(job.createdAtMs + job.renderMs, file.readyAtMs), null)
+      return view("COMPLETE", 100, Math.max(startedAtMs + job.renderMs, file.readyAtMs), null)
     }
     // Never 100 while still PROCESSING (the file may still be rendering after the timeline).
     const progress = job.renderMs <= 0 ? 99 : Math.min(99, Math.floor((100 * Math.max(0, elapsed)) / job.renderMs))
     return view("PROCESSING", progress, null, null)
   })
 
-/** The view a just-created job is answered with, as the API does: PROCESSING at 0%. */
+/** The view a just-created job is answered with: QUEUED when it has a queue time, else PROCESSING, at 0%. */
 export const initialView = (job: VideoJob): Effect.Effect<VideoView> =>
   Effect.map(viewAt(job, job.createdAtMs), (view) => ({
     ...view,
-    status: "PROCESSING",
+    status: job.queuedMs > 0 ? "QUEUED" : "PROCESSING",
     progress: 0,
     completed_at: null,
     error: null

@@ -97,18 +97,50 @@ export const makeVideoRenderer = (options: {
     const renders = yield* Ref.make<RenderCache>(HashMap.empty())
     const slots = yield* Effect.makeSemaphore(Math.max(1, availableParallelism()))
 
-    const produce = (input: RenderInput, workDir: string): Effect.Effect<string, never, CommandExecutor.CommandExecutor> => {
-      if (Option.isNone(ffmpeg)) return Effect.succeed(placeholderPath)
+    const produce = (
+      input: RenderInput,
+      workDir: string,
+      binary: string
+    ): Effect.Effect<string, never, CommandExecutor.CommandExecutor> => {
       const output = `${rendersDir}/${input.key.replace(/[^A-Za-z0-9]/g, "-")}.mp4`
-      return slots.withPermits(1)(runFfmpeg(ffmpeg.value, ffmpegArgs(input, output))).pipe(
+      return slots.withPermits(1)(runFfmpeg(binary, ffmpegArgs(input, output))).pipe(
         Effect.map((code) => (code === 0 ? output : placeholderPath)),
         Effect.orElseSucceed(() => placeholderPath),
         Effect.ensuring(fs.remove(workDir, { recursive: true }).pipe(Effect.ignore))
       )
     }
 
-    const render = (input: RenderInput) =>
+    const finish = (deferred: Deferred.Deferred<RenderedVideo>, path: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (readyAtMs) => Deferred.succeed(deferred, { path, readyAtMs }))
+
+    /** Takes the inputs out of the caller's upload directory, then renders them in the background. */
+    const moveAndStart = (input: RenderInput, deferred: Deferred.Deferred<RenderedVideo>, binary: string) =>
       Effect.gen(function*() {
+        const workDir = `${options.root}/render-${yield* randomToken(12)}`
+        const moved = { ...input, imagePath: `${workDir}/image`, audioPath: `${workDir}/audio` }
+        yield* fs.makeDirectory(workDir).pipe(
+          Effect.zipRight(fs.rename(input.imagePath, moved.imagePath)),
+          Effect.zipRight(fs.rename(input.audioPath, moved.audioPath)),
+          Effect.matchCauseEffect({
+            // Inputs that cannot be moved are not rendered, but the entry still completes.
+            onFailure: () => fs.remove(workDir, { recursive: true }).pipe(Effect.ignore, Effect.zipRight(finish(deferred, placeholderPath))),
+            onSuccess: () =>
+              // The render itself stays interruptible, so closing the simulator stops it.
+              Effect.interruptible(produce(moved, workDir, binary)).pipe(
+                Effect.flatMap((path) => finish(deferred, path)),
+                Effect.provide(context),
+                Effect.forkIn(scope),
+                Effect.asVoid
+              )
+          })
+        )
+      })
+
+    // Inserting the entry and starting its render are one step that cannot be interrupted: a
+    // caller whose client goes away in between would otherwise leave an entry nothing completes,
+    // and every later job with these inputs would stay PROCESSING forever.
+    const render = (input: RenderInput) =>
+      Effect.uninterruptible(Effect.gen(function*() {
         const fresh = yield* Deferred.make<RenderedVideo>()
         const [deferred, isNew] = yield* Ref.modify(
           renders,
@@ -120,26 +152,10 @@ export const makeVideoRenderer = (options: {
           }
         )
         if (!isNew) return deferred
-        if (Option.isNone(ffmpeg)) {
-          const readyAtMs = yield* Clock.currentTimeMillis
-          yield* Deferred.succeed(deferred, { path: placeholderPath, readyAtMs })
-          return deferred
-        }
-        // Take the inputs out of the caller's upload directory before answering.
-        const workDir = `${options.root}/render-${yield* randomToken(12)}`
-        yield* fs.makeDirectory(workDir).pipe(Effect.orDie)
-        yield* fs.rename(input.imagePath, `${workDir}/image`).pipe(Effect.orDie)
-        yield* fs.rename(input.audioPath, `${workDir}/audio`).pipe(Effect.orDie)
-        const moved = { ...input, imagePath: `${workDir}/image`, audioPath: `${workDir}/audio` }
-        yield* produce(moved, workDir).pipe(
-          Effect.flatMap((path) =>
-            Effect.flatMap(Clock.currentTimeMillis, (readyAtMs) => Deferred.succeed(deferred, { path, readyAtMs }))
-          ),
-          Effect.provide(context),
-          Effect.forkIn(scope)
-        )
+        if (Option.isNone(ffmpeg)) yield* finish(deferred, placeholderPath)
+        else yield* moveAndStart(input, deferred, ffmpeg.value)
         return deferred
-      })
+      }))
 
     const renderer: VideoRenderer = {
       engine: Option.isSome(ffmpeg) ? "ffmpeg" : "placeholder",

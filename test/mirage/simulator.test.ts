@@ -9,6 +9,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { MirageClient } from "../../src/mirage/MirageClient.ts"
 import { failedVideoError, type IncompleteDownload } from "../../src/mirage/MirageError.ts"
+import { uniformQuotas } from "../../src/mirage/quotas.ts"
 import { isKnownVideoStatus } from "../../src/mirage/Schemas.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { expectNoKey } from "./keyLeak.ts"
@@ -18,12 +19,15 @@ import { alicePng, bobJpg, helloWav, secretKey, tempDir, welcomeMp3, withClient 
 const startSim = (options: Partial<Simulator.SimulatorOptions> = {}) =>
   Effect.orDie(Simulator.make({ renderFactor: 0, ffmpeg: false, apiKey: secretKey, ...options }))
 
+/** Quotas these tests cannot reach (the default is the provider's 2 generations a minute). */
+const roomyQuotas = uniformQuotas({ count: 100_000, perMs: 60_000 })
+
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex")
 
 describe("against the simulator", () => {
   it.scopedLive("videos: create, get, list (pages and stream), download through the file host", () =>
     Effect.gen(function*() {
-      const sim = yield* startSim()
+      const sim = yield* startSim({ quotas: roomyQuotas })
       const dir = yield* tempDir
       yield* withClient(
         sim.baseUrl,

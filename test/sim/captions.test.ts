@@ -11,6 +11,7 @@ import {
   locs,
   type Part,
   post,
+  roomyQuotas,
   type RunningSim,
   startSim,
   type Video,
@@ -83,7 +84,7 @@ describe("POST /v1/videos/captions", () => {
   let sim: RunningSim
   let templateId: string
   beforeAll(async () => {
-    sim = await startSim({ renderFactor: 0, ffmpeg: false })
+    sim = await startSim({ renderFactor: 0, ffmpeg: false, quotas: roomyQuotas })
     const list = (await (await get(sim, "/v1/videos/captions/templates")).json()) as TemplateList
     templateId = list.data[0]?.id ?? ""
   })
@@ -151,7 +152,7 @@ describe("POST /v1/videos/captions", () => {
   })
 
   it("progresses over factor × the source's duration", async () => {
-    const timed = await startSim({ renderFactor: 0.5, ffmpeg: false })
+    const timed = await startSim({ renderFactor: 0.5, ffmpeg: false, queuedMs: 0 })
     try {
       // The placeholder lasts about 1.1 s: about 560 ms of PROCESSING.
       const response = await post(timed, "/v1/videos/captions", form([["caption_template_id", templateId], ["video", portraitMp4, "c.mp4"]]))

@@ -11,6 +11,7 @@ import {
   helloWav,
   post,
   readBody,
+  roomyQuotas,
   type RunningSim,
   sha256,
   sleep,
@@ -21,7 +22,7 @@ import type { SimulatorOptions } from "../../src/sim/Simulator.ts"
 
 /** Runs `scenario` against a fresh simulator and closes it. */
 const withSim = async <A>(options: Partial<SimulatorOptions>, scenario: (sim: RunningSim) => Promise<A>): Promise<A> => {
-  const sim = await startSim({ renderFactor: 0, ffmpeg: false, ...options })
+  const sim = await startSim({ renderFactor: 0, ffmpeg: false, quotas: roomyQuotas, ...options })
   try {
     return await scenario(sim)
   } finally {
@@ -62,7 +63,7 @@ describe("errorRate", () => {
       expect(await response.json()).toEqual({ detail: expect.any(String) })
       const stats = await Effect.runPromise(sim.stats)
       expect(stats.submissions).toEqual({})
-      expect(stats.jobs).toEqual({ PROCESSING: 0, COMPLETE: 0, FAILED: 0, CANCELLED: 0 })
+      expect(stats.jobs).toEqual({ QUEUED: 0, PROCESSING: 0, COMPLETE: 0, FAILED: 0, CANCELLED: 0 })
       expect(stats.requests).toEqual({ "POST /v1/videos": 1 })
     })
   })
@@ -77,7 +78,7 @@ describe("throttleRps", () => {
       const refused = responses[3]
       const retryAfter = refused?.headers.get("retry-after") ?? ""
       expect(retryAfter).toMatch(/^[1-9]\d*$/)
-      expect(await refused?.json()).toEqual({ detail: expect.any(String) })
+      expect(await refused?.json()).toEqual({ error: { type: "rate_limit_exceeded", message: "Rate limit exceeded." } })
       await sleep(Number(retryAfter) * 1000)
       expect((await get(sim, "/v1/videos")).status).toBe(200)
     })
@@ -148,7 +149,7 @@ describe("failRate", () => {
   })
 
   it("fails partway through the render time, and the content of a failed job is never served", async () => {
-    await withSim({ failRate: 1, renderFactor: 0.5 }, async (sim) => {
+    await withSim({ failRate: 1, renderFactor: 0.5, queuedMs: 0 }, async (sim) => {
       const video = await createVideo(sim)
       expect(video.status).toBe("PROCESSING")
       let current = await getVideo(sim, video.id)

@@ -6,11 +6,16 @@ import { Effect, Exit, Scope } from "effect"
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { request as httpRequest } from "node:http"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
+import { uniformQuotas } from "../../src/mirage/quotas.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 
 export const key = "test-key"
+
+/** Quotas no test that is not about quotas can reach (the default is the provider's 2 generations a minute). */
+export const roomyQuotas = uniformQuotas({ count: 100_000, perMs: 60_000 })
 
 export interface RunningSim extends Simulator.SimulatorHandle {
   readonly close: () => Promise<void>
@@ -48,10 +53,13 @@ export const videoParts = (image: Uint8Array = alicePng, audio: Uint8Array = hel
   ["audio_reference", audio, "audio.wav"]
 ]
 
-export const get = (sim: RunningSim, path: string, init: RequestInit = {}) =>
+/** What the request helpers need of a simulator: where it listens (a handle from `Simulator.make` will do). */
+export type Target = Pick<Simulator.SimulatorHandle, "baseUrl">
+
+export const get = (sim: Target, path: string, init: RequestInit = {}) =>
   fetch(`${sim.baseUrl}${path}`, { ...init, headers: { "x-api-key": key, ...init.headers } })
 
-export const post = (sim: RunningSim, path: string, body: FormData | string, init: RequestInit = {}) =>
+export const post = (sim: Target, path: string, body: FormData | string, init: RequestInit = {}) =>
   fetch(`${sim.baseUrl}${path}`, {
     method: "POST",
     body,
@@ -62,6 +70,27 @@ export const post = (sim: RunningSim, path: string, body: FormData | string, ini
       ...init.headers
     }
   })
+
+/** A POST whose body is a stream: fetch sends it chunked, without Content-Length. */
+export const postChunked = (sim: Target, path: string, body: Uint8Array, init: RequestInit = {}) =>
+  fetch(`${sim.baseUrl}${path}`, {
+    method: "POST",
+    body: new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(body)
+        controller.close()
+      }
+    }),
+    duplex: "half",
+    ...init,
+    headers: { "x-api-key": key, ...init.headers }
+  } as RequestInit)
+
+/** The bytes and content type fetch would send for a form (so it can be resent another way). */
+export const encodedForm = async (data: FormData): Promise<{ bytes: Uint8Array; contentType: string }> => {
+  const request = new Request("http://localhost/", { method: "POST", body: data })
+  return { bytes: new Uint8Array(await request.arrayBuffer()), contentType: request.headers.get("content-type") ?? "" }
+}
 
 export interface Video {
   readonly id: string
@@ -84,13 +113,13 @@ export interface Issue {
   readonly type: string
 }
 
-export const createVideo = async (sim: RunningSim, parts: ReadonlyArray<Part> = videoParts()): Promise<Video> => {
+export const createVideo = async (sim: Target, parts: ReadonlyArray<Part> = videoParts()): Promise<Video> => {
   const response = await post(sim, "/v1/videos", form(parts))
   if (response.status !== 200) throw new Error(`POST /v1/videos answered ${response.status}: ${await response.text()}`)
   return (await response.json()) as Video
 }
 
-export const getVideo = async (sim: RunningSim, id: string): Promise<Video> =>
+export const getVideo = async (sim: Target, id: string): Promise<Video> =>
   (await (await get(sim, `/v1/videos/${id}`)).json()) as Video
 
 /** The 422 issues of a response (fails the test if it is not a 422). */
@@ -193,3 +222,43 @@ export const wavOfSeconds = (seconds: number): Uint8Array => {
   for (let i = 0; i < samples; i++) wav[44 + i] = 128 + Math.round(40 * Math.sin((2 * Math.PI * 200 * i) / 8000))
   return wav
 }
+
+/**
+ * A POST sent with node:http, the body written in `chunkBytes` pieces: with `Content-Length`
+ * (sized) or without (chunked). Answers the status and body, or the error the client saw
+ * (e.g. EPIPE when the server answered and closed before reading the body).
+ */
+export const rawPost = (
+  sim: Target,
+  path: string,
+  body: Uint8Array,
+  options: { readonly sized: boolean; readonly headers?: Record<string, string>; readonly chunkBytes?: number }
+): Promise<{ readonly status: number; readonly body: string } | { readonly error: string }> =>
+  new Promise((resolve) => {
+    const url = new URL(`${sim.baseUrl}${path}`)
+    const request = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "POST",
+      headers: { "x-api-key": key, ...(options.sized ? { "content-length": String(body.length) } : {}), ...options.headers }
+    })
+    request.on("response", (response) => {
+      const chunks: Array<Buffer> = []
+      response.on("data", (chunk: Buffer) => chunks.push(chunk))
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
+      response.on("error", (error) => resolve({ error: error.message }))
+    })
+    request.on("error", (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }))
+    const step = options.chunkBytes ?? 64 * 1024
+    let offset = 0
+    const writeMore = () => {
+      while (offset < body.length) {
+        const piece = body.subarray(offset, offset + step)
+        offset += piece.length
+        if (!request.write(piece)) return void request.once("drain", writeMore)
+      }
+      request.end()
+    }
+    writeMore()
+  })

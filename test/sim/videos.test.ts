@@ -20,6 +20,7 @@ import {
   locs,
   pollVideo,
   post,
+  roomyQuotas,
   type RunningSim,
   sha256,
   startSim,
@@ -71,7 +72,7 @@ describe("authentication", () => {
 describe("POST /v1/videos validation", () => {
   let sim: RunningSim
   beforeAll(async () => {
-    sim = await startSim({ renderFactor: 0, ffmpeg: false })
+    sim = await startSim({ renderFactor: 0, ffmpeg: false, quotas: roomyQuotas })
   })
   afterAll(() => sim.close())
 
@@ -182,7 +183,7 @@ describe("job timeline", () => {
 
   it("rises linearly to COMPLETE over factor × audio duration", async () => {
     // hello.wav lasts 2 s: 0.25 × 2 s = 500 ms of PROCESSING.
-    const sim = await startSim({ renderFactor: 0.25 })
+    const sim = await startSim({ renderFactor: 0.25, queuedMs: 0 })
     try {
       const started = Date.now()
       const created = await createVideo(sim)
@@ -203,7 +204,7 @@ describe("job timeline", () => {
   })
 
   it("answers 404 for unknown videos and 409 for content that is not ready", async () => {
-    const sim = await startSim({ renderFactor: 100, ffmpeg: false })
+    const sim = await startSim({ renderFactor: 100, ffmpeg: false, queuedMs: 0 })
     try {
       const unknown = await get(sim, "/v1/videos/video_doesnotexist")
       expect(unknown.status).toBe(404)
@@ -223,7 +224,7 @@ describe("GET /v1/videos", () => {
   let sim: RunningSim
   let created: ReadonlyArray<Video>
   beforeAll(async () => {
-    sim = await startSim({ renderFactor: 0, ffmpeg: false })
+    sim = await startSim({ renderFactor: 0, ffmpeg: false, quotas: roomyQuotas })
     const videos: Array<Video> = []
     for (let i = 0; i < 5; i++) videos.push(await createVideo(sim))
     created = videos
@@ -333,7 +334,7 @@ describe.skipIf(!ffmpegUsable)("rendered MP4 (ffmpeg)", () => {
 
 describe("stats", () => {
   it("counts requests by route template, submissions by input digests and jobs by status", async () => {
-    const sim = await startSim({ renderFactor: 0, ffmpeg: false })
+    const sim = await startSim({ renderFactor: 0, ffmpeg: false, quotas: roomyQuotas })
     try {
       const first = await createVideo(sim)
       await createVideo(sim)
@@ -355,7 +356,8 @@ describe("stats", () => {
           [`${sha256(alicePng)}:${sha256(helloWav)}`]: 2,
           [`${sha256(alicePng)}:${sha256(welcomeMp3)}`]: 1
         },
-        jobs: { PROCESSING: 0, COMPLETE: 3, FAILED: 0, CANCELLED: 0 }
+        jobs: { QUEUED: 0, PROCESSING: 0, COMPLETE: 3, FAILED: 0, CANCELLED: 0 },
+        refused: {}
       })
       expect(await Effect.runPromise(sim.stats)).toEqual(stats)
     } finally {

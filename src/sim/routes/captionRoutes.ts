@@ -10,7 +10,7 @@ import { captionVideoMaxBytes, checkVideo } from "../mediaChecks.ts"
 import { readMultipartUpload } from "../multipartUpload.ts"
 import { collectIssues, pageLimit, queryValue } from "../queryParams.ts"
 import type { SimContext } from "../simContext.ts"
-import { initialView, type VideoJob, viewAt } from "../videoJobs.ts"
+import { initialView, queueTimeMs, type VideoJob, viewAt } from "../videoJobs.ts"
 import type { RenderedVideo } from "../videoRenderer.ts"
 
 /**
@@ -31,6 +31,7 @@ interface CaptionSource {
 const addCaptions = (context: SimContext): ApiRoute => ({
   method: "POST",
   template: "/v1/videos/captions",
+  kind: "captions",
   handle: (caller) =>
     Effect.scoped(Effect.gen(function*() {
       const dir = yield* context.store.scratchDirectory
@@ -93,6 +94,7 @@ const addCaptions = (context: SimContext): ApiRoute => ({
         id,
         owner: caller.apiKey,
         createdAtMs: nowMs,
+        queuedMs: queueTimeMs(context.options),
         renderMs: Math.round(context.options.renderFactor * source.value.durationSeconds * 1000),
         durationSeconds: source.value.durationSeconds,
         model: null,
@@ -110,6 +112,7 @@ const addCaptions = (context: SimContext): ApiRoute => ({
 const listTemplates = (context: SimContext): ApiRoute => ({
   method: "GET",
   template: "/v1/videos/captions/templates",
+  kind: "templates",
   handle: () =>
     Effect.gen(function*() {
       const query = yield* HttpServerRequest.ParsedSearchParams
@@ -135,6 +138,7 @@ const listTemplates = (context: SimContext): ApiRoute => ({
 const getTemplate = (context: SimContext): ApiRoute => ({
   method: "GET",
   template: "/v1/videos/captions/templates/{template_id}",
+  kind: "templates",
   handle: () =>
     Effect.gen(function*() {
       const { template_id } = yield* HttpRouter.params

@@ -24,6 +24,7 @@ import { fileUrl, type SimContext } from "../simContext.ts"
 const createOverlay = (context: SimContext): ApiRoute => ({
   method: "POST",
   template: "/v1/meta/text_overlays",
+  kind: "overlays",
   handle: (caller) =>
     Effect.scoped(Effect.gen(function*() {
       const dir = yield* context.store.scratchDirectory
@@ -75,6 +76,7 @@ const createOverlay = (context: SimContext): ApiRoute => ({
 const getOverlay = (context: SimContext): ApiRoute => ({
   method: "GET",
   template: "/v1/meta/text_overlays/{text_overlay_id}",
+  kind: "status",
   handle: (caller) =>
     Effect.gen(function*() {
       const { text_overlay_id } = yield* HttpRouter.params

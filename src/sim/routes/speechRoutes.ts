@@ -32,6 +32,7 @@ const speechIssues = (body: unknown): ReadonlyArray<ValidationIssue> => {
 const generateSpeech: ApiRoute = {
   method: "POST",
   template: "/v1/audio/text-to-speech/{voice_id}",
+  kind: "speech",
   handle: () =>
     Effect.gen(function*() {
       const { voice_id } = yield* HttpRouter.params

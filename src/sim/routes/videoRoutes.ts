@@ -12,7 +12,7 @@ import { checkAudio, checkImage } from "../mediaChecks.ts"
 import { readMultipartUpload } from "../multipartUpload.ts"
 import { collectIssues, listOrder, pageLimit, queryValue } from "../queryParams.ts"
 import { fileUrl, type SimContext } from "../simContext.ts"
-import { initialView, type VideoJob, viewAt } from "../videoJobs.ts"
+import { initialView, queueTimeMs, type VideoJob, viewAt } from "../videoJobs.ts"
 import type { RenderedVideo } from "../videoRenderer.ts"
 
 /**
@@ -51,6 +51,7 @@ const contentOf = (
 const createVideo = (context: SimContext): ApiRoute => ({
   method: "POST",
   template: "/v1/videos",
+  kind: "generation",
   handle: (caller) =>
     Effect.scoped(Effect.gen(function*() {
       const dir = yield* context.store.scratchDirectory
@@ -87,6 +88,7 @@ const createVideo = (context: SimContext): ApiRoute => ({
         id,
         owner: caller.apiKey,
         createdAtMs: nowMs,
+        queuedMs: queueTimeMs(context.options),
         renderMs: Math.round(context.options.renderFactor * audioSeconds * 1000),
         durationSeconds: audioSeconds,
         model,
@@ -108,6 +110,7 @@ const createVideo = (context: SimContext): ApiRoute => ({
 const listVideos = (context: SimContext): ApiRoute => ({
   method: "GET",
   template: "/v1/videos",
+  kind: "list",
   handle: (caller) =>
     Effect.gen(function*() {
       const query = yield* HttpServerRequest.ParsedSearchParams
@@ -134,6 +137,7 @@ export const videoOfPath = (context: SimContext, owner: string) =>
 const getVideo = (context: SimContext): ApiRoute => ({
   method: "GET",
   template: "/v1/videos/{video_id}",
+  kind: "status",
   handle: (caller) =>
     Effect.gen(function*() {
       const job = yield* videoOfPath(context, caller.apiKey)
@@ -145,6 +149,7 @@ const getVideo = (context: SimContext): ApiRoute => ({
 const getVideoContent = (context: SimContext): ApiRoute => ({
   method: "GET",
   template: "/v1/videos/{video_id}/content",
+  kind: "content",
   handle: (caller) =>
     Effect.gen(function*() {
       const job = yield* videoOfPath(context, caller.apiKey)
