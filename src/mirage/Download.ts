@@ -15,7 +15,7 @@ import { Chunk, Data, Duration, Effect, Option, Stream } from "effect"
 import * as Fs from "node:fs"
 import { open, stat } from "node:fs/promises"
 import { type ApiError, type DownloadError, IncompleteDownload, LocalFileError, UnexpectedResponse } from "./MirageError.ts"
-import { describeFsError, fsEffect } from "./Multipart.ts"
+import { describeFsError, fsEffect } from "./LocalFile.ts"
 import { bodyPrefix, type Exchange, failForStatus, isSuccess, readText } from "./Responses.ts"
 import { fromHttpClientError, timedOut } from "./Transport.ts"
 

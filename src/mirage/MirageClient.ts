@@ -5,9 +5,12 @@
  * - The service needs only `HttpClient.HttpClient`; `layer`/`layerConfig` provide the Node client.
  * - The key travels only in the `x-api-key` header, only to the API's own origin. Downloads follow
  *   redirects by hand and drop the key for any other host (file storage).
+ * - Every request carries `User-Agent: clapper/<version>` (`UserAgent.ts`).
+ * - Multipart uploads carry `Content-Length` and stream their files from disk (`Multipart.ts`).
  * - Every call is bounded by `requestTimeout`; downloads use it as a first-byte and idle timeout.
  * - The client does not retry: retry policy belongs to the runtime, which gets `RateLimited`
- *   (with `retryAfter`), `ServerError`, and `TransportError` (with `bodySent`) to decide.
+ *   (with `retryAfter`), `ServerError`, and `TransportError` (with `bodySent`) to decide;
+ *   `RequestRefused` (411/413/415) says that the same request can never succeed.
  * - Status strings are kept as they come (see `Schemas.ts`); `failedVideoError` turns a FAILED
  *   video into a `VideoFailed` error.
  */
@@ -31,7 +34,8 @@ import {
   Video,
   VideoList
 } from "./Schemas.ts"
-import { fromHttpClientError, timedOut } from "./Transport.ts"
+import { fromHttpClientError, fromUploadError, timedOut } from "./Transport.ts"
+import { userAgent } from "./UserAgent.ts"
 
 export type { DownloadOptions, DownloadResult } from "./Download.ts"
 
@@ -185,8 +189,11 @@ export const textOverlayParts = (items: ReadonlyArray<TextOverlayItem>): Readonl
 /** The service, on any `HttpClient` (which must not follow redirects by itself). */
 export const make = (config: MirageConfig): Effect.Effect<MirageClientService, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    // No trace headers to a third-party API or to its file storage.
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    // No trace headers to a third-party API or to its file storage; our name on every request.
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerPropagation(false),
+      HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", userAgent))
+    )
     const base = trimSlashes(config.baseUrl)
     const apiOrigin = originOf(base)
     const timeout = config.requestTimeout
@@ -199,14 +206,15 @@ export const make = (config: MirageConfig): Effect.Effect<MirageClientService, n
 
     const exchange = (operation: string, path: string): Exchange => ({ operation, path, scrub })
 
-    /** Sends an API request (the key added) and returns its response, within the timeout. */
+    const withKey = (request: HttpClientRequest.HttpClientRequest) =>
+      HttpClientRequest.setHeader(request, apiKeyHeader, Redacted.value(config.apiKey))
+
+    /** Sends an API request (the key added) and returns its response. */
     const send = (
       operation: string,
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, TransportError> =>
-      client.execute(HttpClientRequest.setHeader(request, apiKeyHeader, Redacted.value(config.apiKey))).pipe(
-        Effect.mapError((e) => fromHttpClientError(operation, e, scrub))
-      )
+      client.execute(withKey(request)).pipe(Effect.mapError((e) => fromHttpClientError(operation, e, scrub)))
 
     const withTimeout = <A, E>(operation: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E | TransportError> =>
       Effect.timeoutFail(effect, {
@@ -234,15 +242,27 @@ export const make = (config: MirageConfig): Effect.Effect<MirageClientService, n
       urlParams: Record<string, string> = {}
     ): Effect.Effect<A, ApiError> => callJson(operation, path, HttpClientRequest.get(base + path, { urlParams }), schema)
 
-    /** A multipart POST: the form is built (files opened) first, then sent. */
+    /**
+     * A multipart POST: the body is laid out first (files measured and sniffed, so a missing file
+     * fails before anything is sent), then streamed with its exact `Content-Length`.
+     */
     const postForm = <A, I>(
       operation: string,
       path: string,
       parts: ReadonlyArray<FormPart>,
       schema: Schema.Schema<A, I>
     ): Effect.Effect<A, FileApiError> =>
-      Effect.flatMap(buildForm(operation, parts), (form) =>
-        callJson(operation, path, HttpClientRequest.post(base + path).pipe(HttpClientRequest.bodyFormData(form)), schema))
+      Effect.flatMap(buildForm(operation, parts), (body) => {
+        const request = HttpClientRequest.post(base + path).pipe(
+          HttpClientRequest.acceptJson,
+          HttpClientRequest.bodyStream(body.stream, { contentType: body.contentType, contentLength: body.contentLength })
+        )
+        const sent = client.execute(withKey(request)).pipe(Effect.mapError((e) => fromUploadError(operation, e, scrub)))
+        return withTimeout(
+          operation,
+          Effect.flatMap(sent, (response) => handleJson({ ...exchange(operation, path), files: body.files }, response, schema))
+        ).pipe(Effect.withSpan(`MirageClient.${operation}`, { attributes: { path } }))
+      })
 
     const defined = (params: Record<string, string | number | undefined>): Record<string, string> => {
       const out: Record<string, string> = {}

@@ -56,15 +56,94 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   }
 }
 
-/** 429: throttled. `retryAfter` is the server's `Retry-After`, when it sent one that parses. */
+/**
+ * 429: throttled. `retryAfter` is how long to wait: from `Retry-After` when the server sent one
+ * that parses, else from `X-RateLimit-Reset`, else `undefined`. `type` and `providerMessage` are the
+ * documented body's `error.type` / `error.message` when it came; `limit`, `remaining` and `resetAt`
+ * (epoch milliseconds) come from `X-RateLimit-*` headers, which this provider does not document
+ * but gateways often send.
+ */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   operation,
-  retryAfter: Schema.UndefinedOr(Schema.DurationFromSelf)
+  retryAfter: Schema.UndefinedOr(Schema.DurationFromSelf),
+  type: Schema.optional(Schema.String),
+  providerMessage: Schema.optional(Schema.String),
+  limit: Schema.optional(Schema.Number),
+  remaining: Schema.optional(Schema.Number),
+  resetAt: Schema.optional(Schema.Number)
 }) {
   override get message(): string {
-    const after = this.retryAfter === undefined ? "" : `; retry after ${Duration.format(this.retryAfter)}`
-    return `${this.operation}: rate limited by the Mirage API (HTTP 429)${after}`
+    const said = this.providerMessage ?? this.type
+    const details = [
+      ...(this.retryAfter === undefined ? [] : [`retry after ${Duration.format(this.retryAfter)}`]),
+      ...(this.remaining === undefined ? [] : [
+        this.limit === undefined ? `${this.remaining} requests remaining` : `${this.remaining} of ${this.limit} requests remaining`
+      ]),
+      ...(this.resetAt === undefined ? [] : [`the limit resets at ${new Date(this.resetAt).toISOString()}`])
+    ]
+    return `${this.operation}: rate limited by the Mirage API (HTTP 429)${said === undefined ? "" : `: ${said}`}${
+      details.map((d) => `; ${d}`).join("")
+    }`
   }
+}
+
+/** The statuses that refuse a request for its form rather than its content (`RequestRefused`). */
+export const refusalStatuses: ReadonlySet<number> = new Set([411, 413, 415])
+
+const refusalStatusText: Readonly<Record<number, string>> = {
+  411: "Length Required",
+  413: "Content Too Large",
+  415: "Unsupported Media Type"
+}
+
+/**
+ * 411, 413 or 415: the server (the API or a gateway in front of it) refused the request for its
+ * form: no `Content-Length`, too large, a media type it does not take. Sending the same request
+ * again cannot help, so it is not retried. `refused` is `the upload` (a body with files) or `the
+ * request`; `reason` says why in a user's words; `serverMessage` is what the server said, when its
+ * body said something readable. Built by `requestRefused`.
+ */
+export class RequestRefused extends Schema.TaggedError<RequestRefused>()("RequestRefused", {
+  operation,
+  status: Schema.Number,
+  refused: Schema.String,
+  reason: Schema.String,
+  serverMessage: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    const text = refusalStatusText[this.status]
+    const status = text === undefined ? `HTTP ${this.status}` : `HTTP ${this.status} ${text}`
+    const server = this.serverMessage === undefined ? "" : ` (the server said: ${this.serverMessage})`
+    return `${this.operation}: the server refused ${this.refused} (${status}): ${this.reason}${server}`
+  }
+}
+
+/** The `RequestRefused` for `status`, for a request that carried `files` file parts. */
+export const requestRefused = (
+  operation: string,
+  status: number,
+  files: number,
+  serverMessage: string | undefined
+): RequestRefused => {
+  const size = files === 0
+    ? "the request is larger than the server accepts"
+    : files === 1
+    ? "the file is larger than the server accepts"
+    : "the files together are larger than the server accepts"
+  const reason = status === 411
+    ? "it requires a Content-Length header"
+    : status === 413
+    ? size
+    : status === 415
+    ? "it does not accept the media type of what was sent"
+    : "the server does not accept requests of this form"
+  return new RequestRefused({
+    operation,
+    status,
+    refused: files === 0 ? "the request" : "the upload",
+    reason,
+    ...(serverMessage === undefined ? {} : { serverMessage })
+  })
 }
 
 /** 5xx. */
@@ -158,6 +237,7 @@ export type ApiError =
   | ServerError
   | TransportError
   | UnexpectedResponse
+  | RequestRefused
 
 /** What an upload (multipart with files) or a call writing a file can fail with. */
 export type FileApiError = ApiError | LocalFileError
@@ -177,6 +257,7 @@ export const MirageError = Schema.Union(
   ServerError,
   TransportError,
   UnexpectedResponse,
+  RequestRefused,
   VideoFailed,
   IncompleteDownload,
   LocalFileError

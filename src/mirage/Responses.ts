@@ -1,21 +1,21 @@
 /**
  * Reading the API's answers: a 2xx body decoded with its Schema, any other status mapped to its
- * typed error (401/403, 404, 422, 429, 5xx, or `UnexpectedResponse`).
+ * typed error (401/403, 404, 411/413/415, 422, 429, 5xx, or `UnexpectedResponse`).
  */
-import * as Headers from "@effect/platform/Headers"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import {
   type ApiError,
   NotFound,
-  RateLimited,
+  refusalStatuses,
+  requestRefused,
   ServerError,
   type TransportError,
   Unauthorized,
   UnexpectedResponse,
   ValidationFailed
 } from "./MirageError.ts"
-import { retryAfterFromHeader } from "./RetryAfter.ts"
+import { parseProviderError, rateLimitedError } from "./RateLimit.ts"
 import { HttpValidationError, type ValidationIssue } from "./Schemas.ts"
 import { fromHttpClientError } from "./Transport.ts"
 
@@ -24,6 +24,8 @@ export interface Exchange {
   readonly operation: string
   readonly path: string
   readonly scrub: (text: string) => string
+  /** File parts the request carried (uploads); absent means none. Words a refusal (413). */
+  readonly files?: number
 }
 
 /** How much of a body an `UnexpectedResponse` keeps. */
@@ -69,6 +71,21 @@ const validationIssues = (exchange: Exchange, text: string): ReadonlyArray<Valid
   return detail.map((issue) => scrubIssue(exchange, issue))
 }
 
+/** Short text a refusal's JSON body gives (`{"detail": "…"}`, `{"message": "…"}`, the provider's envelope). */
+const DetailBody = Schema.parseJson(Schema.Union(
+  Schema.Struct({ detail: Schema.String }),
+  Schema.Struct({ message: Schema.String })
+))
+
+const serverSaid = (exchange: Exchange, text: string): string | undefined => {
+  const envelope = parseProviderError(text, exchange.scrub)
+  if (envelope.providerMessage !== undefined || envelope.type !== undefined) return envelope.providerMessage ?? envelope.type
+  const decoded = Schema.decodeUnknownEither(DetailBody)(text)
+  if (Either.isLeft(decoded)) return undefined
+  const said = exchange.scrub("detail" in decoded.right ? decoded.right.detail : decoded.right.message).trim()
+  return said === "" ? undefined : said.slice(0, bodyPrefixLength)
+}
+
 /** The typed error for a non-2xx answer (its body is read, which also frees the connection). */
 export const failForStatus = (
   exchange: Exchange,
@@ -80,11 +97,9 @@ export const failForStatus = (
     if (status === 401 || status === 403) return Effect.fail(new Unauthorized({ operation, status }))
     if (status === 404) return Effect.fail(new NotFound({ operation, path }))
     if (status === 422) return Effect.fail(new ValidationFailed({ operation, issues: validationIssues(exchange, text) }))
-    if (status === 429) {
-      return Effect.flatMap(
-        retryAfterFromHeader(Option.getOrUndefined(Headers.get(response.headers, "retry-after"))),
-        (retryAfter) => Effect.fail(new RateLimited({ operation, retryAfter }))
-      )
+    if (status === 429) return Effect.flatMap(rateLimitedError(operation, response.headers, text, exchange.scrub), Effect.fail)
+    if (refusalStatuses.has(status)) {
+      return Effect.fail(requestRefused(operation, status, exchange.files ?? 0, serverSaid(exchange, text)))
     }
     if (status >= 500) return Effect.fail(new ServerError({ operation, status }))
     return Effect.fail(

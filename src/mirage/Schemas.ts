@@ -25,7 +25,8 @@ const nullable = <A, I>(schema: Schema.Schema<A, I>) =>
 // ---------------------------------------------------------------------------------------------
 
 /** The statuses of a video documented by the API. */
-export const KnownVideoStatus = Schema.Literal("PROCESSING", "COMPLETE", "FAILED", "CANCELLED")
+/** QUEUED is in the provider's docs (a busy provider queues work) though not in the OpenAPI enum. */
+export const KnownVideoStatus = Schema.Literal("QUEUED", "PROCESSING", "COMPLETE", "FAILED", "CANCELLED")
 export type KnownVideoStatus = typeof KnownVideoStatus.Type
 
 /** The statuses of a text overlay job documented by the API. */
@@ -148,6 +149,19 @@ export const HttpValidationError = Schema.Struct({
   detail: Schema.optional(Schema.Union(Schema.Array(ValidationIssue), Schema.String))
 })
 export type HttpValidationError = typeof HttpValidationError.Type
+
+/**
+ * The provider's error envelope, documented for 429:
+ * `{"error": {"type": "rate_limit_exceeded", "message": "Rate limit exceeded."}}`. Both fields
+ * are optional here: a gateway in front of the API may send less.
+ */
+export const ProviderErrorBody = Schema.Struct({
+  error: Schema.Struct({
+    type: Schema.optional(Schema.String),
+    message: Schema.optional(Schema.String)
+  })
+})
+export type ProviderErrorBody = typeof ProviderErrorBody.Type
 
 // ---------------------------------------------------------------------------------------------
 // Requests

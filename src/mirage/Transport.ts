@@ -7,7 +7,7 @@
  * exists: refused, unreachable, name resolution, an invalid URL.
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import { TransportError } from "./MirageError.ts"
+import { LocalFileError, TransportError } from "./MirageError.ts"
 
 /** Error codes that mean no connection was ever made, so nothing was sent. */
 const neverConnected: ReadonlySet<string> = new Set([
@@ -107,3 +107,18 @@ export const fromHttpClientError = (
 /** A request that got no (complete) answer in time: it may have been received and acted upon. */
 export const timedOut = (operation: string, what: string): TransportError =>
   new TransportError({ operation, reason: `timed out: ${what}`, bodySent: true })
+
+/**
+ * `fromHttpClientError` for a request whose body streams from local files: when the body's own
+ * stream failed (a file that could not be read, or changed size while it was sent, see
+ * `readExactly`), that `LocalFileError` is the failure. The request was cut off before its
+ * announced length, so the server cannot have taken it as a whole.
+ */
+export const fromUploadError = (
+  operation: string,
+  error: HttpClientError.HttpClientError,
+  scrub: (text: string) => string
+): TransportError | LocalFileError =>
+  error._tag === "RequestError" && error.reason === "Encode" && error.cause instanceof LocalFileError
+    ? error.cause
+    : fromHttpClientError(operation, error, scrub)

@@ -3,13 +3,15 @@
  * each way; and none of them (nor `MissingApiKey`) ever shows the key.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Layer, Redacted, Schema } from "effect"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { loadMirageConfig } from "../../src/mirage/MirageConfig.ts"
 import { MirageClient, layerConfig } from "../../src/mirage/MirageClient.ts"
-import { failedVideoError, MissingApiKey, VideoFailed } from "../../src/mirage/MirageError.ts"
+import { failedVideoError, MirageError, MissingApiKey, RequestRefused, VideoFailed } from "../../src/mirage/MirageError.ts"
 import type { Video } from "../../src/mirage/Schemas.ts"
 import { describeCause, mayHaveReachedServer } from "../../src/mirage/Transport.ts"
+import { failureKind } from "../../src/runtime/failureKind.ts"
 import { expectNoKey } from "./keyLeak.ts"
 import { alicePng, closedPort, helloWav, rawServer, recorder, type Reply, secretKey, tempDir, withClient } from "./support.ts"
 
@@ -80,6 +82,60 @@ describe("typed errors", () => {
         expect(ms).toBeLessThanOrEqual(10_500)
       }
       expect(yield* getVideoFailure(reply(429, "{}"))).toMatchObject({ _tag: "RateLimited", retryAfter: undefined })
+    }))
+
+  it.scopedLive("411, 413, 415 → RequestRefused: what was refused and why, never retried", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const mp4 = join(dir, "clip.mp4")
+      writeFileSync(mp4, Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(64)]))
+      const failure = <A, E>(r: Reply, call: (c: typeof MirageClient.Service) => Effect.Effect<A, E>) =>
+        Effect.gen(function*() {
+          const server = yield* recorder(() => r)
+          const e = yield* withClient(server.baseUrl, Effect.flip(Effect.flatMap(MirageClient, call)))
+          expectNoKey(e)
+          return e
+        })
+      const html = (status: number, text: string): Reply => ({ status, headers: { "content-type": "text/html" }, body: `<html><h1>${status} ${text}</h1></html>` })
+      const createVideo = (c: typeof MirageClient.Service) => c.createVideo({ image: alicePng, audio: helloWav })
+
+      const lengthRequired = yield* failure(html(411, "Length Required"), createVideo)
+      expect(lengthRequired).toBeInstanceOf(RequestRefused)
+      expect(lengthRequired).toMatchObject({ _tag: "RequestRefused", operation: "createVideo", status: 411, refused: "the upload" })
+      expect(lengthRequired.message).toBe(
+        "createVideo: the server refused the upload (HTTP 411 Length Required): it requires a Content-Length header"
+      )
+      const tooLarge = yield* failure(html(413, "Request Entity Too Large"), (c) => c.addCaptions({ templateId: "t", videoPath: mp4 }))
+      expect(tooLarge.message).toBe("addCaptions: the server refused the upload (HTTP 413 Content Too Large): the file is larger than the server accepts")
+      const bothTooLarge = yield* failure(html(413, "Too Large"), createVideo)
+      expect(bothTooLarge.message).toContain("(HTTP 413 Content Too Large): the files together are larger than the server accepts")
+      const mediaType = yield* failure(
+        reply(415, JSON.stringify({ detail: `Unsupported media type for key ${secretKey}` })),
+        (c) => c.createTextOverlay({ videoPath: mp4, items: [{ text: "hi" }] })
+      )
+      expect(mediaType).toMatchObject({ status: 415, serverMessage: "Unsupported media type for key <redacted>" })
+      expect(mediaType.message).toBe(
+        "createTextOverlay: the server refused the upload (HTTP 415 Unsupported Media Type): it does not accept the media type of what was sent (the server said: Unsupported media type for key <redacted>)"
+      )
+      // A call without files: "the request"; the provider's envelope is read too.
+      const plain = yield* failure(reply(413, JSON.stringify({ error: { type: "too_large", message: "Payload too large" } })), (c) => c.getVideo("v1"))
+      expect(plain.message).toBe(
+        "getVideo: the server refused the request (HTTP 413 Content Too Large): the request is larger than the server accepts (the server said: Payload too large)"
+      )
+      const byId = yield* failure(html(411, "Length Required"), (c) => c.addCaptions({ templateId: "t", videoId: "v" }))
+      expect(byId).toMatchObject({ refused: "the request", status: 411 })
+
+      for (const e of [lengthRequired, tooLarge, bothTooLarge, mediaType, plain, byId]) {
+        expect(e._tag).toBe("RequestRefused")
+        if (e._tag === "RequestRefused") {
+          // The runtime treats it as fatal (not retried), and it is one of the MirageError schema's members.
+          expect(failureKind(e, "submit")._tag).toBe("Fatal")
+          expect(Schema.is(MirageError)(e)).toBe(true)
+          const back = Schema.decodeUnknownSync(MirageError)(Schema.encodeSync(MirageError)(e))
+          expect(back).toBeInstanceOf(RequestRefused)
+          expect(back.message).toBe(e.message)
+        }
+      }
     }))
 
   it.scopedLive("a 2xx body that does not decode → UnexpectedResponse with the first 200 bytes", () =>

@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { MirageClient } from "../../src/mirage/MirageClient.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { alicePng, helloWav, secretKey, tempDir, withClient } from "./support.ts"
+import { roomySim } from "../support/testQuotas.ts"
 
 const MiB = 1024 * 1024
 const size = 300 * MiB
@@ -30,7 +31,7 @@ describe("memory", () => {
       const fd = openSync(content, "w")
       ftruncateSync(fd, size) // sparse: zeros, no disk use
       closeSync(fd)
-      const sim = yield* Effect.orDie(Simulator.make({ renderFactor: 0, ffmpeg: false, apiKey: secretKey, contentFile: content }))
+      const sim = yield* Effect.orDie(Simulator.make({ ...roomySim, renderFactor: 0, ffmpeg: false, apiKey: secretKey, contentFile: content }))
       const out = join(dir, "out.mp4")
 
       const { result, growth } = yield* withClient(
