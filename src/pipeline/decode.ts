@@ -5,8 +5,10 @@
  * `matrix` or `rows`): a plain union would report each failure three times, once per kind.
  */
 import { Either, ParseResult, Schema } from "effect"
+import { checkBoundsOrder } from "./boundsOrder.ts"
 import type { Diagnostic } from "./diagnostic.ts"
 import { didYouMean } from "./didYouMean.ts"
+import { withSourceTextAt } from "./scalarText.ts"
 import { PipelineShell, setKinds, type Pipeline, type SetKind, type SetSpec } from "./schema.ts"
 import { locate, type PathSegment, type YamlSource } from "./yamlSource.ts"
 
@@ -102,8 +104,10 @@ export const decodePipeline = (source: YamlSource): Either.Either<Pipeline, Read
     ])
   }
   const diagnostics: Array<Diagnostic> = []
-  const shell = decodeWith(PipelineShell, source.value, source, [])
+  // Vars are text to templates: `007` must stay 007, not become 7.
+  const shell = decodeWith(PipelineShell, withSourceTextAt(source.doc, source.value, "vars"), source, [])
   if (Either.isLeft(shell)) diagnostics.push(...shell.left)
+  else diagnostics.push(...checkBoundsOrder(source, shell.right))
   const rawSets = source.value["sets"]
   const sets: Record<string, SetSpec> = {}
   if (isRecord(rawSets)) {

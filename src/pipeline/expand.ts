@@ -10,8 +10,12 @@ import { Effect, Either } from "effect"
 import { glob, isDynamicPattern } from "tinyglobby"
 import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
 import { limits } from "../mirage/limits.ts"
+import { lockFilePath } from "../state/lockFile.ts"
+import { stateDir } from "../state/stateDir.ts"
+import { outputNameProblem, shorten } from "./fileNameLength.ts"
 import type { InputFile, Job, Origin, OverlaySpec, SpeechSpec } from "./job.ts"
 import type { LoadedPipeline } from "./load.ts"
+import { makeOutputGuard, type GuardedFile } from "./outputGuard.ts"
 import { isInside, realLocation } from "./projectRoot.ts"
 import { readDataRows, type DataRow } from "./rows.ts"
 import { defaultOutputTemplate, defaultSpeechOutputTemplate, type MatrixSet, type PairsSet, type RowsSet, type SetSpec } from "./schema.ts"
@@ -203,6 +207,8 @@ export const expandPipeline = (
     }
 
     const drafts: Array<Draft> = []
+    /** Files the pipeline reads besides the jobs' inputs: outputs may not overwrite them either. */
+    const dataFiles: Array<GuardedFile> = []
 
     const expandPairs = (name: string, set: PairsSet) =>
       Effect.sync(() => {
@@ -323,14 +329,19 @@ export const expandPipeline = (
       Effect.gen(function* () {
         const at = ["sets", name]
         const dataFile = path.resolve(pipeline.dir, set.rows)
-        const isFile = yield* fs.stat(dataFile).pipe(
-          Effect.map((info) => info.type === "File"),
-          Effect.orElseSucceed(() => false)
+        const type = yield* fs.stat(dataFile).pipe(
+          Effect.map((info) => info.type),
+          Effect.orElseSucceed(() => undefined)
         )
-        if (!isFile) {
+        if (type === "Directory") {
+          return void report(originOf([...at, "rows"]), `data file "${set.rows}" is a folder, not a file: name the CSV, JSON or YAML file`)
+        }
+        if (type !== "File") {
           report(originOf([...at, "rows"]), `data file "${set.rows}" not found (relative to ${pipeline.file}'s folder)`)
           return
         }
+        const rowsAt = originOf([...at, "rows"])
+        dataFiles.push({ path: dataFile, what: `the data file of set "${name}" (${rowsAt.file}:${rowsAt.line}:${rowsAt.column})` })
         // Named like the pipeline file is: relative to where clapper runs, when it is below it.
         const fromCwd = path.relative(process.cwd(), dataFile)
         const shownAs = fromCwd.startsWith("..") || path.isAbsolute(fromCwd) ? dataFile : fromCwd
@@ -429,6 +440,11 @@ export const expandPipeline = (
         return real
       })
 
+    /** Every output placed, with the template and text it came from: checked against the disk below. */
+    const placed: Array<{ readonly output: string; readonly rendered: string; readonly template: CompiledTemplate; readonly draft: Draft }> = []
+    /** Problems of a path rendered from data are reported at the template, naming the row. */
+    const fromRow = (draft: Draft) => (draft.row ? ` (from the row at ${draft.row.file}:${draft.row.position.line}:${draft.row.position.column})` : "")
+
     const place = (draft: Draft, template: CompiledTemplate, scope: TemplateScope, extra: Partial<Pick<Job, "captions" | "overlay">>) =>
       Effect.gen(function* () {
         const rendered = renderPath(template, scope, draft.row)
@@ -440,6 +456,8 @@ export const expandPipeline = (
           return
         }
         const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
+        const tooLong = outputNameProblem(id)
+        if (tooLong !== undefined) return void report(template.origin, `output "${shorten(rendered, 80)}": ${tooLong}${fromRow(draft)}`)
         const job: Job = {
           id,
           set: draft.set,
@@ -462,6 +480,7 @@ export const expandPipeline = (
         }
         byOutput.set(output, job)
         jobs.push(job)
+        placed.push({ output, rendered, template, draft })
       })
 
     for (const draft of drafts) {
@@ -491,6 +510,34 @@ export const expandPipeline = (
         yield* place(draft, finalTemplate, { ...scope, overlay: { index, text } }, { ...captions, overlay: { index, text, ...variant } })
       }
     }
+
+    // No output may overwrite what the pipeline reads or what Clapper keeps.
+    const where = (origin: Origin) => `${origin.file}:${origin.line}:${origin.column}`
+    const inputs = drafts.flatMap((draft): Array<GuardedFile> => {
+      const job = `set "${draft.set}" job ${draft.index}`
+      return [
+        { path: draft.image.path, what: `the input image of ${job} (${where(draft.image.origin)})` },
+        ...(draft.audio ? [{ path: draft.audio.path, what: `the input audio of ${job} (${where(draft.audio.origin)})` }] : [])
+      ]
+    })
+    const guard = yield* makeOutputGuard({
+      files: [
+        { path: pipeline.path, what: "this pipeline file" },
+        {
+          path: lockFilePath(pipeline.path),
+          what: "this pipeline's lock file",
+          why: "it records what each output was rendered from; choose another output path"
+        },
+        ...dataFiles,
+        ...inputs
+      ],
+      stateDir: stateDir(pipeline.dir, spec.name, path)
+    })
+    const problems = yield* Effect.forEach(placed, ({ output }) => guard.problem(output), { concurrency: 16 })
+    problems.forEach((problem, i) => {
+      const { rendered, template, draft } = placed[i] as (typeof placed)[number]
+      if (problem !== undefined) report(template.origin, `output "${rendered}" ${problem}${fromRow(draft)}`)
+    })
     if (diagnostics.length > 0) return yield* Effect.fail(new PipelineInvalid({ diagnostics }))
     return jobs
   })

@@ -14,6 +14,7 @@ const typeOf = (node: Node, defs: Node): string => {
   if (typeof ref === "string") return ref.endsWith("/Int") ? "integer" : "object"
   if (Array.isArray(node["enum"])) return node["enum"].map((v) => `\`${String(v)}\``).join(" \\| ")
   if (typeof node["pattern"] === "string" && String(node["pattern"]).includes("(ms|s|m|h)")) return "duration"
+  if (typeof node["pattern"] === "string" && String(node["pattern"]).includes("|minute|")) return "rate"
   const anyOf = node["anyOf"]
   if (Array.isArray(anyOf)) return anyOf.filter(isNode).map((n) => typeOf(n, defs)).join(" or ")
   const type = node["type"]

@@ -7,10 +7,12 @@ import { parse as parseCsv } from "csv-parse/sync"
 import { Effect, Either } from "effect"
 import { isMap, isPair, isScalar, isSeq } from "yaml"
 import type { Diagnostic } from "./diagnostic.ts"
+import { scalarText } from "./scalarText.ts"
+import { decodeUtf8 } from "./utf8.ts"
 import { parseYamlSource, positionAt, type Position } from "./yamlSource.ts"
 
 export interface DataRow {
-  /** Column → value, every value a string (numbers and booleans are written as in the file). */
+  /** Column → value, every value a string: numbers and booleans as written in the file (`007`, `1e3`, `True`). */
   readonly values: Readonly<Record<string, string>>
   /** The row's place in its data file. */
   readonly file: string
@@ -29,7 +31,61 @@ interface CsvRecord {
   readonly info: { readonly lines: number }
 }
 
+/**
+ * Columns of a header line, each at the column (1-based) of its first non-blank character; fields
+ * split at commas outside double quotes. (A header with a quoted line break gets a count that
+ * does not match, and its columns are then reported at column 1.)
+ */
+const headerColumns = (line: string): Array<number> => {
+  const starts: Array<number> = []
+  let quoted = false
+  let start = 0
+  for (let i = 0; i <= line.length; i++) {
+    const c = line[i]
+    if (c === '"') quoted = !quoted
+    else if ((c === "," && !quoted) || i === line.length) {
+      const blanks = /^[ \t]*/.exec(line.slice(start, i))?.[0].length ?? 0
+      starts.push(start + blanks + 1)
+      start = i + 1
+    }
+  }
+  return starts
+}
+
+/**
+ * Two columns of one name would leave a row only the last one's value: an error at the second,
+ * naming both places.
+ */
+const duplicateColumns = (file: string, text: string): Array<Diagnostic> => {
+  type HeaderRecord = { readonly record: ReadonlyArray<string>; readonly info: { readonly lines: number } }
+  let header: HeaderRecord | undefined
+  try {
+    // The header record alone, read as the full parse reads it (quotes, blanks, empty lines).
+    const options = { bom: true, trim: true, skip_empty_lines: true, to: 1, relax_column_count: true, info: true } as const
+    header = (parseCsv(text, options) as unknown as ReadonlyArray<HeaderRecord>)[0]
+  } catch {
+    return [] // the full parse reports what is wrong
+  }
+  if (!header) return []
+  const { record, info } = header
+  const lineText = text.replace(/^\uFEFF/, "").split(/\r?\n/)[info.lines - 1] ?? ""
+  const starts = headerColumns(lineText)
+  const columnOf = (index: number) => (starts.length === record.length ? (starts[index] ?? 1) : 1)
+  const seen = new Map<string, number>()
+  const diagnostics: Array<Diagnostic> = []
+  record.forEach((name, index) => {
+    const first = seen.get(name)
+    if (first === undefined) return void seen.set(name, index)
+    const place = (i: number) => `${info.lines}:${columnOf(i)}`
+    const message = `the column "${name}" is in the header twice, at ${place(first)} and ${place(index)}: rename one (a row would keep only the last one's value)`
+    diagnostics.push(at(file, { line: info.lines, column: columnOf(index) }, message))
+  })
+  return diagnostics
+}
+
 const csvRows = (file: string, text: string): Either.Either<DataRows, ReadonlyArray<Diagnostic>> => {
+  const duplicates = duplicateColumns(file, text)
+  if (duplicates.length > 0) return Either.left(duplicates)
   try {
     const records = parseCsv(text, { columns: true, bom: true, info: true, skip_empty_lines: true, trim: true }) as Array<CsvRecord>
     const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? ""
@@ -64,13 +120,14 @@ const structuredRows = (file: string, text: string): Either.Either<DataRows, Rea
       const values: Record<string, string> = {}
       for (const pair of item.items) {
         if (!isPair(pair) || !isScalar(pair.key)) continue
-        const key = String(pair.key.value)
+        const key = scalarText(pair.key) ?? ""
         if (!isScalar(pair.value)) {
           const where = pair.value && "range" in pair.value && pair.value.range ? positionAt(source, pair.value.range[0]) : position
           diagnostics.push(at(file, where, `row ${index + 1}, "${key}": expected a plain value (text or number), not a list or object`))
           continue
         }
-        values[key] = pair.value.value === null ? "" : String(pair.value.value)
+        // As written: `007` stays 007, `1e3` stays 1e3 (the parser's value would be 7 and 1000).
+        values[key] = scalarText(pair.value) ?? ""
         columns.add(key)
       }
       rows.push({ values, file, position })
@@ -85,9 +142,10 @@ export const readDataRows = (
 ): Effect.Effect<DataRows, ReadonlyArray<Diagnostic>, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const text = yield* fs
-      .readFileString(absolutePath)
+    const bytes = yield* fs
+      .readFile(absolutePath)
       .pipe(Effect.mapError((e) => [at(file, { line: 1, column: 1 }, `cannot read the data file: ${e.message}`)]))
+    const text = yield* decodeUtf8(file, bytes).pipe(Either.mapLeft((d) => [d]))
     const lower = absolutePath.toLowerCase()
     if (lower.endsWith(".csv")) return yield* csvRows(file, text)
     if (lower.endsWith(".json") || lower.endsWith(".yaml") || lower.endsWith(".yml")) return yield* structuredRows(file, text)

@@ -6,32 +6,77 @@
  * description.
  */
 import { Duration, ParseResult, Schema } from "effect"
+import { parseRate, publishedQuotas, rateText, requestKinds, unpublishedDefault, type RequestKind } from "../mirage/quotas.ts"
 
 const described = <S extends Schema.Schema.Any>(schema: S, description: string) =>
   schema.annotations({ description }) as S
 
-/** `"500ms"`, `"5s"`, `"30m"`, `"1h"`: a human-written duration, decoded to an Effect `Duration`. */
-export const DurationText = Schema.transformOrFail(
+const durationForms = "500ms, 5s, 30m or 1h"
+
+/**
+ * `"500ms"`, `"5s"`, `"30m"`, `"1h"`: a human-written duration, decoded to an Effect `Duration`.
+ * `zero` says whether 0 is meaningful: a delay may be 0 (retry at once), a timeout or a polling
+ * interval may not (`timeout: 0s` would give every job up as soon as it is submitted).
+ */
+const durationText = (zero: "allowed" | "refused") =>
+  Schema.transformOrFail(
+    Schema.String.annotations({
+      title: "Duration",
+      description: `A duration such as ${durationForms}.`,
+      // Above 0: some digit other than 0 before the unit.
+      jsonSchema: { type: "string", pattern: `^${zero === "refused" ? "(?=[0-9.]*[1-9])" : ""}[0-9]+(\\.[0-9]+)?(ms|s|m|h)$` }
+    }),
+    Schema.DurationFromSelf,
+    {
+      strict: true,
+      decode: (text, _, ast) => {
+        const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
+        if (!match) {
+          return ParseResult.fail(new ParseResult.Type(ast, text, `expected a duration like ${durationForms}, got "${text}"`))
+        }
+        const amount = Number(match[1])
+        if (amount === 0 && zero === "refused") {
+          return ParseResult.fail(new ParseResult.Type(ast, text, `expected a duration above 0 (like ${durationForms}), got "${text}"`))
+        }
+        const unit = match[2] === "ms" ? "millis" : match[2] === "s" ? "seconds" : match[2] === "m" ? "minutes" : "hours"
+        return ParseResult.succeed(Duration.decode(`${amount} ${unit}`))
+      },
+      encode: (duration) => ParseResult.succeed(`${Duration.toMillis(duration)}ms`)
+    }
+  )
+
+/** Any duration, 0 included. */
+export const DurationText = durationText("allowed")
+/** A duration above 0. */
+export const PositiveDuration = durationText("refused")
+
+/** A request rate as text (`2/min`, `100/min`, `5/s`, `1/30s`), decoded to a `Rate`: `count` requests per `perMs` milliseconds. */
+export const RateText = Schema.transformOrFail(
   Schema.String.annotations({
-    title: "Duration",
-    description: "A duration such as 500ms, 5s, 30m or 1h.",
-    jsonSchema: { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$" }
+    title: "Rate",
+    description: "A request rate such as 2/min, 100/min, 5/s or 1/30s.",
+    jsonSchema: {
+      type: "string",
+      pattern:
+        "^\\s*[0-9]+(\\.[0-9]+)?\\s*/\\s*([0-9]+(\\.[0-9]+)?)?\\s*(ms|s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hour|hours|d|day|days)\\s*$"
+    }
   }),
-  Schema.DurationFromSelf,
+  Schema.Struct({ count: Schema.Number, perMs: Schema.Number }),
   {
     strict: true,
     decode: (text, _, ast) => {
-      const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
-      if (!match) {
-        return ParseResult.fail(
-          new ParseResult.Type(ast, text, `expected a duration like 500ms, 5s, 30m or 1h, got "${text}"`)
-        )
-      }
-      const amount = Number(match[1])
-      const unit = match[2] === "ms" ? "millis" : match[2] === "s" ? "seconds" : match[2] === "m" ? "minutes" : "hours"
-      return ParseResult.succeed(Duration.decode(`${amount} ${unit}`))
+      const rate = parseRate(text)
+      return rate
+        ? ParseResult.succeed(rate)
+        : ParseResult.fail(
+            new ParseResult.Type(
+              ast,
+              text,
+              `expected a rate like 2/min, 100/min, 5/s or 1/30s (a count above 0, "/", an optional multiple, and a unit: ms, s, min, h or d), got "${text}"`
+            )
+          )
     },
-    encode: (duration) => ParseResult.succeed(`${Duration.toMillis(duration)}ms`)
+    encode: (rate) => ParseResult.succeed(rateText(rate))
   }
 )
 
@@ -52,6 +97,36 @@ const Template = (description: string) =>
 
 const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "expected a whole number above 0" }))
 
+/** What each kind of request the provider rate-limits is, for `provider.limits`. */
+const requestKindMeaning: Readonly<Record<RequestKind, string>> = {
+  generation: "Video generation requests (POST /v1/videos)",
+  captions: "Caption requests (POST /v1/videos/captions)",
+  speech: "Text-to-speech requests (POST /v1/audio/text-to-speech/{voice_id})",
+  overlays: "Text overlay requests (POST /v1/meta/text_overlays)",
+  status: "Status checks of videos and overlays (GET /v1/videos/{id}, GET /v1/meta/text_overlays/{id})",
+  list: "Listings of recent videos (GET /v1/videos), to reconcile a submit whose answer was lost",
+  content: "Downloads (GET /v1/videos/{id}/content)",
+  templates: "Caption template look-ups (GET /v1/videos/captions/templates)"
+}
+
+const limitField = (kind: RequestKind) => {
+  const published = publishedQuotas[kind] !== unpublishedDefault
+  const origin = published ? "the published limit" : "an assumption: no limit is published"
+  return Schema.optionalWith(described(RateText, `${requestKindMeaning[kind]}. Default ${rateText(publishedQuotas[kind])} (${origin}).`), {
+    exact: true
+  })
+}
+
+const limitFields = Object.fromEntries(requestKinds.map((kind) => [kind, limitField(kind)])) as {
+  readonly [K in RequestKind]: ReturnType<typeof limitField>
+}
+
+/** `provider.limits`: the organisation's request quotas, decoded to `Rate`s (`{ count, perMs }`). */
+export const ProviderLimits = Schema.Struct(limitFields).annotations({
+  description:
+    "The provider's request quotas for this organisation (per API key), per kind of request, as rates like 2/min, 100/min, 5/s or 1/30s; requests are paced to them. Defaults are the published limits (generation 2 per minute, captions 100 per minute) and, for the kinds with no published figure, 300 per minute (an assumption). Organisations whose limits were raised set them here."
+})
+
 export const Provider = Schema.Struct({
   baseUrl: Schema.optional(
     described(
@@ -71,18 +146,43 @@ export const Provider = Schema.Struct({
   ),
   model: Schema.optional(
     described(Schema.Literal("mirage-video-1-latest"), "Video model. Default mirage-video-1-latest.")
-  )
+  ),
+  limits: Schema.optional(ProviderLimits)
 }).annotations({ description: "Where renders are sent. All fields optional." })
+
+/**
+ * The defaults the descriptions document (and that `decode` compares a lone bound against, so
+ * `poll.interval: 1m` without `maxInterval` is caught). The runtime's own defaults must match
+ * (test/pipeline/runPolicy.test.ts checks).
+ */
+export const runDefaults = {
+  initialDelay: "1s",
+  maxDelay: "60s",
+  patience: "10m",
+  interval: "5s",
+  maxInterval: "30s",
+  timeout: "30m"
+} as const
 
 export const RetryPolicy = Schema.Struct({
   attempts: Schema.optional(described(PositiveInt, "Attempts per step, the first included; also the most renders of one video when the provider ends them FAILED rate_limit_exceeded. Default 5.")),
-  initialDelay: Schema.optional(described(DurationText, "First backoff delay (exponential, full jitter). Default 1s.")),
-  maxDelay: Schema.optional(described(DurationText, "Longest backoff delay, and the most a Retry-After is honoured. Default 60s."))
+  initialDelay: Schema.optional(described(DurationText, `First backoff delay (exponential, full jitter); 0 retries at once. Default ${runDefaults.initialDelay}.`)),
+  maxDelay: Schema.optional(
+    described(DurationText, `Longest backoff delay, and the most a Retry-After is honoured; at least initialDelay. Default ${runDefaults.maxDelay}.`)
+  ),
+  patience: Schema.optional(
+    described(
+      PositiveDuration,
+      `How long a step keeps retrying while the API is unreachable or failing (connection errors, 5xx) before its job fails; above 0. Default ${runDefaults.patience}.`
+    )
+  )
 }).annotations({ description: "Retries of transient failures (429, 5xx, resets, timeouts)." })
 
 export const PollPolicy = Schema.Struct({
-  interval: Schema.optional(described(DurationText, "Shortest time between two status checks of one job. Default 5s.")),
-  maxInterval: Schema.optional(described(DurationText, "Longest time between two status checks of one job. Default 30s."))
+  interval: Schema.optional(described(PositiveDuration, `Shortest time between two status checks of one job; above 0. Default ${runDefaults.interval}.`)),
+  maxInterval: Schema.optional(
+    described(PositiveDuration, `Longest time between two status checks of one job; at least interval. Default ${runDefaults.maxInterval}.`)
+  )
 }).annotations({ description: "Status polling; adaptive between the two bounds." })
 
 export const RunPolicy = Schema.Struct({
@@ -95,7 +195,9 @@ export const RunPolicy = Schema.Struct({
   ),
   retry: Schema.optional(RetryPolicy),
   poll: Schema.optional(PollPolicy),
-  timeout: Schema.optional(described(DurationText, "Per job, from submission to COMPLETE; a late job is detached, not failed. Default 30m.")),
+  timeout: Schema.optional(
+    described(PositiveDuration, `Per job, from submission to COMPLETE; a late job is detached, not failed. Above 0. Default ${runDefaults.timeout}.`)
+  ),
   budgetUsd: Schema.optional(
     described(
       Schema.Number.pipe(Schema.nonNegative({ message: () => "expected 0 or more" })),
@@ -104,8 +206,17 @@ export const RunPolicy = Schema.Struct({
   )
 }).annotations({ description: "Execution policy. All fields optional, with the defaults given." })
 
-export const VarValue = Schema.Union(Schema.String, Schema.Number).annotations({
-  description: "A value usable in templates as {{vars.<name>}}."
+/**
+ * A var is text to templates. The file's numbers and booleans arrive as written (`decode` puts
+ * the source text of plain scalars in place of their values: `007` stays `007`, not `7`); a value
+ * given from a program is turned into text here.
+ */
+export const VarValue = Schema.transform(Schema.Union(Schema.String, Schema.Number, Schema.Boolean), Schema.String, {
+  strict: true,
+  decode: (value) => String(value),
+  encode: (text) => text
+}).annotations({
+  description: "A value usable in templates as {{vars.<name>}}, exactly as written (007 stays 007, 1e3 stays 1e3)."
 })
 
 const InputPath = (role: "image" | "audio") =>

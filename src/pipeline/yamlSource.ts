@@ -3,7 +3,7 @@
  * can point at the exact line and column of the node it is about.
  */
 import { Either } from "effect"
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node } from "yaml"
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Alias, type Document, type Node } from "yaml"
 import type { Diagnostic } from "./diagnostic.ts"
 
 export interface YamlSource {
@@ -39,7 +39,64 @@ export const parseYamlSource = (file: string, text: string): Either.Either<YamlS
       })
     )
   }
-  return Either.right({ file, doc, lineCounter, value: doc.toJS({ maxAliasCount: 1000 }) })
+  try {
+    return Either.right({ file, doc, lineCounter, value: doc.toJS({ maxAliasCount }) })
+  } catch (error) {
+    // The only errors toJS throws are about aliases: past the limit below, or one it cannot resolve.
+    const bomb = aliasOverLimit(doc)
+    const where = bomb?.range ? lineCounter.linePos(bomb.range[0]) : { line: 1, col: 1 }
+    const message = bomb
+      ? `invalid YAML: the alias *${bomb.source} here takes the document past ${maxAliasCount} aliased values (a guard against files that expand a few lines into millions of nodes): write the values out, or repeat fewer of them through aliases`
+      : `invalid YAML: ${error instanceof Error ? error.message : String(error)}`
+    return Either.left([{ file, line: Math.max(1, where.line), column: Math.max(1, where.col), message }])
+  }
+}
+
+/** The most values aliases may stand for in one file (the `yaml` package's guard against alias bombs). */
+const maxAliasCount = 1000
+
+/**
+ * The alias at which `doc.toJS({ maxAliasCount })` gives up: the same count the `yaml` package
+ * keeps (per anchor, how often it is used × how many values one use stands for), in the same
+ * document order, so the diagnostic can point at it.
+ */
+const aliasOverLimit = (doc: Document.Parsed): Alias | undefined => {
+  const uses = new Map<unknown, { count: number; aliasCount: number }>()
+  const lastAnchor = new Map<string, Node>()
+  const targetOf = new Map<Alias, Node>()
+  const valuesOf = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targetOf.get(node)
+      const data = target && uses.get(target)
+      return data ? data.count * data.aliasCount : 0
+    }
+    if (isCollection(node)) return node.items.reduce<number>((most, item) => Math.max(most, valuesOf(item)), 0)
+    if (isPair(node)) return Math.max(valuesOf(node.key), valuesOf(node.value))
+    return 1
+  }
+  let found: Alias | undefined
+  visit(doc, {
+    Node: (_, node) => {
+      if (isAlias(node)) {
+        const target = lastAnchor.get(node.source)
+        if (target === undefined) return
+        targetOf.set(node, target)
+        const data = uses.get(target) ?? { count: 1, aliasCount: 0 }
+        uses.set(target, data)
+        data.count += 1
+        if (data.aliasCount === 0) data.aliasCount = valuesOf(target)
+        if (data.count * data.aliasCount > maxAliasCount) {
+          found = node
+          return visit.BREAK
+        }
+      } else if ((isScalar(node) || isCollection(node)) && node.anchor) {
+        lastAnchor.set(node.anchor, node)
+        uses.set(node, { count: 1, aliasCount: 0 })
+      }
+      return undefined
+    }
+  })
+  return found
 }
 
 export const positionAt = (source: YamlSource, offset: number): Position => {

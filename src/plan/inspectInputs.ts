@@ -48,6 +48,7 @@ const inspectOne = (file: InputFile, role: InputRole) =>
     const fail = (message: string) => Effect.fail<Diagnostic>({ ...file.origin, message: `${role} "${file.relative}": ${message}` })
     const info = yield* fs.stat(file.path).pipe(Effect.option)
     if (Option.isNone(info)) return yield* fail("no such file")
+    if (info.value.type === "Directory") return yield* fail("is a folder, not a file")
     if (info.value.type !== "File") return yield* fail(`is a ${info.value.type.toLowerCase()}, not a file`)
     const size = Number(info.value.size)
     if (size === 0) return yield* fail("the file is empty")

@@ -35,6 +35,31 @@ describe("the pipeline JSON Schema", () => {
   })
 })
 
+describe("the JSON Schema of the run's timing and the provider's limits", () => {
+  const defs = () => JSON.parse(pipelineJsonSchema()).$defs.ClapperPipeline.properties
+  const matches = (node: { pattern: string }, text: string) => new RegExp(node.pattern).test(text)
+
+  it("has provider.limits with every kind of request, each a rate its pattern checks as clapper does", async () => {
+    const { parseRate, requestKinds } = await import("../../src/mirage/quotas.ts")
+    const limits = defs().provider.properties.limits
+    expect(Object.keys(limits.properties)).toEqual([...requestKinds])
+    expect(limits.additionalProperties).toBe(false)
+    for (const text of ["2/min", "100/minute", "5/s", "1/30s", "300/h", "0.5/s", "fast", "2 per minute", "2/week", "/min"]) {
+      expect([text, matches(limits.properties.generation, text)]).toEqual([text, parseRate(text) !== undefined])
+    }
+  })
+
+  it("refuses 0 where a duration must be above 0, and allows it for the retry delays", () => {
+    const run = defs().run.properties
+    for (const node of [run.timeout, run.poll.properties.interval, run.poll.properties.maxInterval, run.retry.properties.patience]) {
+      expect(["0s", "0.0ms", "00m", "0.5s", "10m", "1h"].map((text) => matches(node, text))).toEqual([false, false, false, true, true, true])
+    }
+    for (const node of [run.retry.properties.initialDelay, run.retry.properties.maxDelay]) {
+      expect(["0s", "250ms", "soon"].map((text) => matches(node, text))).toEqual([true, true, false])
+    }
+  })
+})
+
 describe("the README's field reference", () => {
   it("is the one generated from the schema (run `npm run docs:write`)", async () => {
     const { pipelineFieldReference } = await import("../../src/pipeline/fieldReference.ts")
