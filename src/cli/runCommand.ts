@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import { runPipeline } from "../runtime/runPipeline.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { chooseRenderer } from "./progress/chooseRenderer.ts"
+import { quotaOption, quotaOverrides } from "./quotaOption.ts"
 import { invalidInputExit } from "./userErrors.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
@@ -22,11 +23,15 @@ const budget = Options.float("budget").pipe(
   Options.optional,
   Options.withDescription("Most estimated spend in USD (overrides run.budgetUsd): refuse to start above it, stop submitting before passing it.")
 )
+const quota = quotaOption(
+  "The provider's quota for your key, of one kind of request (overrides provider.limits)",
+  "provider.limits, else the published quotas: generation 2/min, captions 100/min, others 300/min"
+)
 const rebuildState = Options.boolean("rebuild-state").pipe(
   Options.withDescription("Set an unreadable journal or lock file aside and rebuild the state from the lock file and the outputs on disk.")
 )
 
-export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json, rebuildState, budget }, (args) =>
+export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json, rebuildState, budget, quota }, (args) =>
   Effect.scoped(
     Effect.gen(function* () {
       if (Option.isSome(args.concurrency) && args.concurrency.value < 1) {
@@ -44,6 +49,7 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
         concurrency: Option.getOrUndefined(args.concurrency),
         rebuildState: args.rebuildState,
         budgetUsd: Option.getOrUndefined(args.budget),
+        quotas: quotaOverrides(args.quota),
         emit: renderer.onEvent
       }).pipe(
         Effect.ensuring(renderer.close),
@@ -58,11 +64,14 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
             ),
           SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
           StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+          StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
           RunnerLocked: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
           RunnerLockFailed: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
           BudgetExceeded: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
         })
       )
+      // A run-level stop (the key refused, the state folder unwritable): one message, exit 2.
+      if (summary.stopped) return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${summary.stopped.message}`] }))
       if (summary.budget) {
         const { limitUsd, leftToDo } = summary.budget
         return yield* Effect.fail(

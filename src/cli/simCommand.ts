@@ -1,48 +1,11 @@
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Console, Effect, Either, Option, Redacted } from "effect"
-import { formatRate, parseRate, type Quotas, type Rate, type RequestKind, requestKinds } from "../mirage/quotas.ts"
+import { formatRate, type Quotas, type Rate, type RequestKind, requestKinds } from "../mirage/quotas.ts"
 import * as Simulator from "../sim/Simulator.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
+import { describeQuotas, quotaOption, quotasOver } from "./quotaOption.ts"
 
 const defaults = Simulator.defaultSimulatorOptions
-
-const rateForms = "a count per unit such as 2/min, 100/minute, 5/s, 300/h or 1/30s (units: ms, s, min, h, d)"
-
-/** One `--quota KIND=RATE`; `all` stands for every kind. */
-const parseQuota = (text: string): Either.Either<readonly [RequestKind | "all", Rate], string> => {
-  const at = text.indexOf("=")
-  const kind = (at < 0 ? text : text.slice(0, at)).trim()
-  if (at < 0) return Either.left(`--quota ${text}: expected KIND=RATE, e.g. generation=60/min`)
-  if (kind !== "all" && !(requestKinds as ReadonlyArray<string>).includes(kind)) {
-    return Either.left(`--quota ${text}: unknown kind "${kind}"; the kinds are ${requestKinds.join(", ")} (or all)`)
-  }
-  const rate = parseRate(text.slice(at + 1))
-  if (rate === undefined) return Either.left(`--quota ${text}: "${text.slice(at + 1)}" is not a rate; write ${rateForms}`)
-  return Either.right([kind as RequestKind | "all", rate])
-}
-
-/** The default quotas overridden by the flags: `all` first, then each named kind. */
-const quotasOf = (entries: ReadonlyArray<readonly [RequestKind | "all", Rate]>): Quotas => {
-  const quotas: Record<RequestKind, Rate> = { ...defaults.quotas }
-  for (const [kind, rate] of entries) if (kind === "all") for (const k of requestKinds) quotas[k] = rate
-  for (const [kind, rate] of entries) if (kind !== "all") quotas[kind] = rate
-  return quotas
-}
-
-const sameRate = (a: Rate, b: Rate) => a.count === b.count && a.perMs === b.perMs
-
-/** "generation 2 per minute, captions 100 per minute, others 300 per minute": the most shared rate is "others". */
-const describeQuotas = (quotas: Quotas): string => {
-  const kindsAt = (rate: Rate) => requestKinds.filter((kind) => sameRate(quotas[kind], rate))
-  const shared = requestKinds
-    .map((kind) => quotas[kind])
-    .reduce((best, rate) => (kindsAt(rate).length > kindsAt(best).length ? rate : best))
-  const sharedBy = kindsAt(shared).length
-  const each = (kinds: ReadonlyArray<RequestKind>) => kinds.map((kind) => `${kind} ${formatRate(quotas[kind])}`)
-  if (sharedBy === requestKinds.length) return `every kind ${formatRate(shared)}`
-  if (sharedBy < 2) return each(requestKinds).join(", ")
-  return [...each(requestKinds.filter((kind) => !sameRate(quotas[kind], shared))), `others ${formatRate(shared)}`].join(", ")
-}
 
 const port = Options.integer("port").pipe(
   Options.withDefault(8787),
@@ -68,20 +31,7 @@ const failCodes = Options.text("fail-code").pipe(
   Options.repeated,
   Options.withDescription(`error.code of failed jobs, repeatable (default: ${defaults.failCodes.join(", ")}).`)
 )
-const quota = Options.text("quota").pipe(
-  Options.withPseudoName("KIND=RATE"),
-  Options.repeated,
-  Options.mapEffect((texts) =>
-    Effect.mapError(
-      Effect.forEach(texts, (text) => parseQuota(text)),
-      (reason) => ValidationError.invalidValue(HelpDoc.p(reason))
-    )
-  ),
-  Options.withDescription(
-    `Per-key quota of one kind of request, repeatable, e.g. generation=60/min (kinds: ${requestKinds.join(", ")}, or all; ` +
-      `default: the provider's published quotas).`
-  )
-)
+const quota = quotaOption("Per-key quota of one kind of request the simulator enforces", "the provider's published quotas")
 const retryAfter = Options.boolean("retry-after").pipe(
   Options.withDescription("Send Retry-After with a quota's 429 (the provider documents none).")
 )
@@ -152,7 +102,7 @@ export const simCommand = Command.make(
           seed: config.seed,
           failRate: config.failRate,
           failCodes: config.failCodes.length > 0 ? config.failCodes : defaults.failCodes,
-          quotas: quotasOf(config.quota),
+          quotas: quotasOver(defaults.quotas, config.quota),
           retryAfter: config.retryAfter,
           queuedMs: config.queuedMs,
           requireContentLength: !config.noRequireContentLength,

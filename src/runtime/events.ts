@@ -25,6 +25,10 @@ export type RunEvent =
       readonly renders: number
       readonly concurrency: number
       readonly estimatedCostUsd: number
+      /** The least time the provider's quotas allow these renders (renders ÷ generations per minute). */
+      readonly minimumDurationMs: number
+      /** The generation quota the run paces to, in words (`2 per minute`). */
+      readonly generationQuota: string
     }
   | (JobEventBase & { readonly type: "job.queued"; readonly set: string; readonly estimatedCostUsd: number })
   | (JobEventBase & { readonly type: "job.submitting"; readonly attempt: number })
@@ -52,6 +56,8 @@ export type RunEvent =
       readonly attempt: number
       readonly delayMs: number
       readonly reason: string
+      /** The provider refused the request for its quota (429): not a failure, no attempt spent. */
+      readonly throttled?: boolean
     })
   | (JobEventBase & {
       readonly type: "job.duplicateRisk"
@@ -71,7 +77,12 @@ export type RunEvent =
       /** Still rendering (and billing) at the provider when the job's timeout passed: never resubmitted, picked up by the next run. */
       readonly videoId: string
     })
-  | { readonly type: "run.throttled"; readonly at: string; readonly untilMs: number }
+  /** A 429: requests of this kind wait until `untilMs` (epoch ms). */
+  | { readonly type: "run.throttled"; readonly at: string; readonly untilMs: number; readonly step?: JobStep }
+  /** The API is not answering (connection refused, 5xx in a row): the run waits and probes, no job fails for it. */
+  | { readonly type: "run.waiting"; readonly at: string; readonly reason: string; readonly sinceMs: number; readonly retryAtMs: number }
+  /** The API answers again after an outage. */
+  | { readonly type: "run.resumed"; readonly at: string; readonly downForMs: number }
   /** Something a person should know that does not stop the run (a stale runner lock taken over, a torn journal line). */
   | { readonly type: "run.warning"; readonly at: string; readonly message: string }
   | { readonly type: "run.stopping"; readonly at: string; readonly reason: string }
@@ -112,4 +123,9 @@ export interface RunSummary {
   /** Estimated spend of the renders submitted in this run. */
   readonly spentUsd: number
   readonly elapsedMs: number
+  /**
+   * Set when the run stopped at once: the provider refused the key (`key-refused`) or the state
+   * folder could not be written (`state-unwritable`); `message` says what to do.
+   */
+  readonly stopped?: { readonly reason: "key-refused" | "state-unwritable"; readonly message: string }
 }

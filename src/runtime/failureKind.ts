@@ -4,6 +4,7 @@
  */
 import { Data, Duration } from "effect"
 import type { MirageError } from "../mirage/MirageError.ts"
+import type { StateIoError } from "../state/journal.ts"
 import type { JobStep } from "./events.ts"
 
 export type FailureKind =
@@ -23,27 +24,33 @@ const transient = (unknownOutcome = false, retryAfter?: Duration.Duration): Fail
   unknownOutcome
 })
 
-export const failureKind = (error: MirageError | CorruptDownload, step: JobStep): FailureKind => {
+/** Steps whose request creates a paid video at the provider. */
+const creates = (step: JobStep) => step === "submit" || step === "captions"
+
+export const failureKind = (error: MirageError | CorruptDownload | StateIoError, step: JobStep): FailureKind => {
   switch (error._tag) {
     case "RateLimited":
       // A 429 is refused before anything is done: always safe to repeat.
       return transient(false, error.retryAfter)
     case "ServerError":
       // The body was sent; a 5xx does not prove that nothing was created.
-      return transient(step === "submit")
+      return transient(creates(step))
     case "TransportError":
-      return transient(step === "submit" && error.bodySent)
+      return transient(creates(step) && error.bodySent)
     case "IncompleteDownload":
       return transient()
     case "UnexpectedResponse":
-      return error.status >= 500 ? transient(step === "submit") : fatal
+      // A 2xx that does not decode (cut off, a gateway's HTML page) is an answer lost: for a
+      // create call the video may exist, so it is reconciled like a lost answer before any resend.
+      if (error.status >= 200 && error.status < 300) return transient(creates(step))
+      return error.status >= 500 ? transient(creates(step)) : fatal
     default:
       return fatal
   }
 }
 
 /** True when a failed submit certainly created nothing at the provider (a refusal, not a lost answer). */
-export const certainlyNotCreated = (error: MirageError | CorruptDownload): boolean => {
+export const certainlyNotCreated = (error: MirageError | CorruptDownload | StateIoError): boolean => {
   const kind = failureKind(error, "submit")
   return kind._tag === "Fatal" || !kind.unknownOutcome
 }

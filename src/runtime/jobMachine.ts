@@ -8,10 +8,14 @@ import { FileSystem, Path } from "@effect/platform"
 import { Clock, Duration, Effect, Fiber, Option, Random, Ref } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import { failedVideoError, VideoFailed, type FileApiError, type MirageError } from "../mirage/MirageError.ts"
+import type { RequestKind } from "../mirage/quotas.ts"
 import type { Video } from "../mirage/Schemas.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
 import type { PlannedJob } from "../plan/plan.ts"
+import type { StateIoError } from "../state/journal.ts"
 import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
+import { recordedStart } from "../state/renderStart.ts"
+import type { ApiHealth } from "./apiHealth.ts"
 import { downloadToOutput } from "./download.ts"
 import type { JobStep, RunEvent } from "./events.ts"
 import { certainlyNotCreated, type CorruptDownload } from "./failureKind.ts"
@@ -21,14 +25,25 @@ import type { Recorder } from "./recorder.ts"
 import type { RequestGate } from "./requestGate.ts"
 import { backoffMillis, retrying, type RetryNotice } from "./retry.ts"
 import type { RunSettings } from "./runSettings.ts"
+import type { RunStop } from "./runStop.ts"
 
 export type JobOutcome =
   | { readonly _tag: "Completed"; readonly videoId: string; readonly bytes: number }
   /** The video exists at the provider and is not downloaded (`deliver: "base"`: overlays take it from here). */
   | { readonly _tag: "Rendered"; readonly videoId: string; readonly speechSha256?: string }
-  | { readonly _tag: "Failed"; readonly step: JobStep; readonly reason: string; readonly code?: string; readonly videoId?: string }
+  | {
+      readonly _tag: "Failed"
+      readonly step: JobStep
+      readonly reason: string
+      readonly code?: string
+      readonly videoId?: string
+      /** The provider said `videoId` is of no use (FAILED, cancelled, gone): the next run renders again. */
+      readonly videoGone?: boolean
+    }
   | { readonly _tag: "Detached"; readonly videoId: string }
   | { readonly _tag: "Skipped" }
+  /** The run stopped (the key refused, the state unwritable) while this job was in the machine: its progress says where. */
+  | { readonly _tag: "Stopped" }
 
 /** What the run keeps per job while it is in the machine, so an interrupted run can say what is in flight. */
 export type JobProgress =
@@ -51,6 +66,8 @@ export type MachineStart =
  */
 export interface RemoteStage {
   readonly step: "submit" | "captions"
+  /** Which quota its create request waits for. */
+  readonly kind: RequestKind
   readonly fp: string
   readonly create: Effect.Effect<Video, FileApiError>
   readonly matches: (video: Video) => boolean
@@ -60,6 +77,14 @@ export interface RemoteStage {
 export interface MachineContext {
   readonly settings: RunSettings
   readonly gate: RequestGate
+  /** Told of every answer and every failure to get one: outages pause the run, not its jobs. */
+  readonly health: ApiHealth
+  /** Stops the whole run (the key refused, the state unwritable). */
+  readonly runStop: RunStop
+  /** How to name the key in a message: its environment variable (`MIRAGE_API_KEY`), or what gave it. */
+  readonly keyName: string
+  /** A warning said once per run, whatever number of jobs meet it (e.g. an unknown status). */
+  readonly warnOnce: (key: string, message: string) => Effect.Effect<void>
   readonly uploads: Effect.Semaphore
   readonly downloads: Effect.Semaphore
   readonly emit: (event: RunEvent) => Effect.Effect<void>
@@ -104,10 +129,10 @@ const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString
 /** Permits of `MachineContext.submitting`: more than submits can ever be in flight at once. */
 export const submitPermits = 100_000
 
-/** Statuses the client does not know are tolerated this many times in a row, then the job fails. */
-const unknownStatusTolerance = 3
+/** Statuses the provider documents for work not finished yet. */
+const workingStatuses: ReadonlySet<string> = new Set(["QUEUED", "PROCESSING"])
 
-type StepError = MirageError | CorruptDownload
+type StepError = MirageError | CorruptDownload | StateIoError
 
 /** What a reconciliation found in the provider's list. */
 type Looked =
@@ -145,6 +170,9 @@ class StepFailed {
 /** A render an earlier run recorded that the provider no longer knows: it is rendered again. */
 const providerLostIt = (failure: StepFailed) => failure.cause === "NotFound"
 
+/** The provider said the video is of no use: it FAILED, was cancelled, or is gone. */
+const videoGone = (failure: StepFailed) => failure.videoId !== undefined && (failure.cause === "VideoFailed" || failure.cause === "NotFound" || failure.code === "cancelled")
+
 export const runJob = (
   job: PlannedJob,
   ctx: MachineContext,
@@ -164,12 +192,27 @@ export const runJob = (
       })
     const onRetry = (notice: RetryNotice) =>
       Effect.gen(function* () {
-        const until = notice.pausedUntil
-        if (until !== undefined) yield* emit((at) => ({ type: "run.throttled", at, untilMs: until }))
-        yield* emit((at) => ({ type: "job.retrying", job: id, at, step: notice.step, attempt: notice.attempt, delayMs: notice.delayMs, reason: notice.reason }))
+        const until = notice.throttledUntil
+        if (until !== undefined) yield* emit((at) => ({ type: "run.throttled", at, untilMs: until, step: notice.step }))
+        yield* emit((at) => ({
+          type: "job.retrying",
+          job: id,
+          at,
+          step: notice.step,
+          attempt: notice.attempt,
+          delayMs: notice.delayMs,
+          reason: notice.reason,
+          ...(until !== undefined ? { throttled: true } : {})
+        }))
       })
-    const stepFailed = (step: JobStep, videoId?: string) => (error: StepError) =>
-      Effect.fail(new StepFailed(step, error.message, error._tag === "VideoFailed" ? error.code : undefined, videoId, error._tag))
+    /** One request of `step`, waiting for `kind`'s quota, retried as the run's policy says. */
+    const retry = <A, E extends StepError>(step: JobStep, kind: RequestKind, attempt: (n: number) => Effect.Effect<A, E>, notify = onRetry) =>
+      retrying({ step, kind, policy: ctx.settings.retry, gate: ctx.gate, health: ctx.health, onRetry: notify, attempt })
+    /** A step's error as the job's failure; a state folder that cannot be written stays itself (it stops the run). */
+    const stepFailed = (step: JobStep, videoId?: string) => (error: StepError): Effect.Effect<never, StepFailed | StateIoError> =>
+      error._tag === "StateIoError"
+        ? Effect.fail(error)
+        : Effect.fail(new StepFailed(step, error.message, error._tag === "VideoFailed" ? error.code : undefined, videoId, error._tag))
 
     const claim = (videoId: string) => Effect.sync(() => void ctx.claimed.add(videoId))
 
@@ -202,9 +245,10 @@ export const runJob = (
                 Effect.flatMap((exit) =>
                   exit._tag === "Success"
                     ? Effect.gen(function* () {
-                        // Journaled like any answer, so the next run polls it instead of reconciling.
-                        yield* ctx.recorder.submitted({ job: id, fp: stage.fp }, exit.value.id, yield* Clock.currentTimeMillis)
+                        // Journaled like any answer, so the next run polls it instead of reconciling
+                        // (a journal that cannot be written leaves the intent: the next run reconciles).
                         yield* setProgress({ _tag: "Submitted", videoId: exit.value.id })
+                        yield* Effect.ignore(ctx.recorder.submitted({ job: id, fp: stage.fp }, exit.value.id, yield* Clock.currentTimeMillis))
                       })
                     : setProgress(undefined)
                 ),
@@ -224,19 +268,14 @@ export const runJob = (
     const reconcile = (stage: RemoteStage, from: number, until: number) =>
       Effect.gen(function* () {
         const target = { job: id, fp: stage.fp }
-        const looked = yield* retrying({
-          step: "reconcile",
-          policy: ctx.settings.retry,
-          gate: ctx.gate,
-          onRetry,
-          attempt: () =>
-            ctx.submitting.withPermits(submitPermits)(
-              Effect.suspend(() => {
-                const others = [...ctx.unresolved].flatMap(([other, w]) => (other === id ? [] : [w]))
-                return findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, [...others, ...ctx.orphanWindows])
-              })
-            ).pipe(Effect.provideService(MirageClient, client))
-        }).pipe(
+        const looked = yield* retry("reconcile", "list", () =>
+          ctx.submitting.withPermits(submitPermits)(
+            Effect.suspend(() => {
+              const others = [...ctx.unresolved].flatMap(([other, w]) => (other === id ? [] : [w]))
+              return findSubmittedVideo({ from, until, matches: stage.matches, claimed: ctx.claimed }, [...others, ...ctx.orphanWindows])
+            })
+          ).pipe(Effect.provideService(MirageClient, client))
+        ).pipe(
           Effect.map(({ adopt, candidates }): Looked => {
             if (Option.isSome(adopt)) return { _tag: "Found", video: adopt.value }
             // Videos that could not be told apart are nobody's from now on: adopting one later,
@@ -289,8 +328,10 @@ export const runJob = (
         let unknown: { from: number; until: number } | undefined
         const video = yield* retrying({
           step: stage.step,
+          kind: stage.kind,
           policy: ctx.settings.retry,
           gate: ctx.gate,
+          health: ctx.health,
           onRetry: (notice) =>
             Effect.gen(function* () {
               if (notice.unknownOutcome) unknown = { from: intentAt, until: yield* Clock.currentTimeMillis }
@@ -305,6 +346,7 @@ export const runJob = (
                 if (adopted) return adopted
               }
               intentAt = yield* Clock.currentTimeMillis
+              // Durable before the request goes out: a journal that cannot say so stops the run.
               yield* ctx.recorder.intent(target, intentAt)
               return yield* submitOnce(stage, n, intentAt)
             })
@@ -312,19 +354,26 @@ export const runJob = (
           Effect.tapError((error) =>
             // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
             certainlyNotCreated(error)
-              ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.zipRight(ctx.recorder.notSubmitted(target, at), refund(stage.costUsd)))
+              ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
+                  Effect.zipRight(refund(stage.costUsd), error._tag === "StateIoError" ? Effect.void : ctx.recorder.notSubmitted(target, at))
+                )
               : Effect.void
           ),
           Effect.catchAll(stepFailed(stage.step))
         )
         const submittedAt = yield* Clock.currentTimeMillis
-        yield* ctx.recorder.submitted(target, video.id, submittedAt)
+        // In flight before it is recorded: if the record cannot be written, the summary still says the video exists.
         yield* setProgress({ _tag: "Submitted", videoId: video.id })
+        yield* ctx.recorder.submitted(target, video.id, submittedAt)
         yield* emit((at) => ({ type: "job.submitted", job: id, at, videoId: video.id, attempt: used, step: stage.step }))
         return { videoId: video.id, submittedAt }
       })
 
-    /** Polls until COMPLETE; FAILED → resubmit or fail; past the deadline → detach. */
+    /**
+     * Polls until COMPLETE; FAILED → resubmit or fail; past the deadline → detach. Any other status
+     * (QUEUED, PROCESSING, one the provider added since) is work in progress: an unknown one is
+     * reported once, and never fails a render that is being paid for.
+     */
     const poll = (videoId: string, submittedAt: number) =>
       Effect.gen(function* () {
         const interval = Duration.toMillis(ctx.settings.poll.interval)
@@ -332,20 +381,13 @@ export const runJob = (
         const deadline = submittedAt + Duration.toMillis(ctx.settings.timeout)
         let previousMs = 0
         let progress: number | null = null
-        let unknownStatuses = 0
         for (;;) {
           const current = yield* Clock.currentTimeMillis
           if (current >= deadline) return yield* Effect.fail(new Detach(videoId))
           const delay = nextPollDelay({ intervalMs: interval, maxIntervalMs: maxInterval, elapsedMs: current - submittedAt, progress, previousMs, unit: yield* Random.next })
           previousMs = delay
           yield* Effect.sleep(Math.min(delay, deadline - current))
-          const video = yield* retrying({
-            step: "poll",
-            policy: ctx.settings.retry,
-            gate: ctx.gate,
-            onRetry,
-            attempt: () => client.getVideo(videoId)
-          }).pipe(Effect.catchAll(stepFailed("poll", videoId)))
+          const video = yield* retry("poll", "status", () => client.getVideo(videoId)).pipe(Effect.catchAll(stepFailed("poll", videoId)))
           progress = video.progress
           yield* emit((at) => ({ type: "job.progress", job: id, at, videoId, progress: video.progress, status: video.status }))
           switch (video.status) {
@@ -358,13 +400,12 @@ export const runJob = (
             }
             case "CANCELLED":
               return yield* Effect.fail(new StepFailed("poll", `the video was cancelled at the provider`, "cancelled", videoId))
-            case "PROCESSING":
-              unknownStatuses = 0
-              break
             default:
-              unknownStatuses++
-              if (unknownStatuses > unknownStatusTolerance) {
-                return yield* Effect.fail(new StepFailed("poll", `the provider keeps answering an unknown status "${video.status}"`, undefined, videoId))
+              if (!workingStatuses.has(video.status)) {
+                yield* ctx.warnOnce(
+                  `status:${video.status}`,
+                  `the provider answered a status Clapper does not know, "${video.status}" (first for ${videoId}); it is taken as work in progress until the job's timeout`
+                )
               }
           }
         }
@@ -377,8 +418,7 @@ export const runJob = (
           return yield* downloadToOutput({
             videoId,
             output: job.output,
-            retry: (attempt) =>
-              retrying({ step: "download", policy: ctx.settings.retry, gate: ctx.gate, onRetry, attempt: () => attempt({ resumeFrom: 0 }) })
+            retry: (attempt) => retry("download", "content", () => attempt({ resumeFrom: 0 }))
           })
         })
       ).pipe(Effect.catchAll(stepFailed("download", videoId)))
@@ -392,13 +432,9 @@ export const runJob = (
         if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) {
           yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.orDie)
           const temp = `${file}.part`
-          yield* retrying({
-            step: "speech",
-            policy: ctx.settings.retry,
-            gate: ctx.gate,
-            onRetry,
-            attempt: () => client.textToSpeech({ voiceId: speech.voice, text: speech.text, model: "mirage-audio-1", path: temp })
-          }).pipe(Effect.catchAll(stepFailed("speech")))
+          yield* retry("speech", "speech", () => client.textToSpeech({ voiceId: speech.voice, text: speech.text, model: "mirage-audio-1", path: temp })).pipe(
+            Effect.catchAll(stepFailed("speech"))
+          )
           yield* fs.rename(temp, file).pipe(Effect.orDie)
         }
         return { path: file, sha256: yield* digestFile(file).pipe(Effect.orDie) }
@@ -407,13 +443,7 @@ export const runJob = (
     /** Where a stage starts: the resume decision for a plain job, else what the journal says of the stage. */
     const stageStart = (fp: string): MachineStart | { readonly _tag: "Done"; readonly videoId: string } => {
       if (fp === job.fingerprint && start._tag !== "Submit" && start._tag !== "Download") return start
-      const record = ctx.stageRecord(fp)
-      if (record?.status === "complete" && record.videoId) return { _tag: "Done", videoId: record.videoId }
-      if ((record?.status === "submitted" || record?.status === "detached") && record.videoId) {
-        return { _tag: "Poll", videoId: record.videoId, submittedAt: record.submittedAt ?? record.intentAt ?? 0 }
-      }
-      if (record?.status === "submitting" && record.intentAt !== undefined) return { _tag: "Reconcile", intentAt: record.intentAt }
-      return { _tag: "Submit" }
+      return recordedStart(ctx.stageRecord(fp))
     }
 
     /** Runs one remote stage to a finished video (submitting, reconciling, polling as needed). */
@@ -492,6 +522,7 @@ export const runJob = (
       const audio = voice?.path ?? (job.job.audio as { path: string }).path
       const videoId = yield* ensureRemote({
         step: "submit",
+        kind: "generation",
         fp: stages.video,
         create: client.createVideo({ image: job.job.image.path, audio, model: job.model }),
         matches: (video) => (video.model === null || video.model === job.model) && video.source_video_id === null,
@@ -501,6 +532,7 @@ export const runJob = (
       const captions = stages.captions
       const captionedId = yield* ensureRemote({
         step: "captions",
+        kind: "captions",
         fp: captions.fingerprint,
         create: client.addCaptions({ templateId: captions.template, videoId }),
         matches: (video) => video.source_video_id === videoId && video.caption_template_id === captions.template,
@@ -514,8 +546,9 @@ export const runJob = (
       Effect.gen(function* () {
         const downloaded = yield* download(videoId)
         const fs = yield* FileSystem.FileSystem
-        const info = yield* fs.stat(job.output).pipe(Effect.orDie)
-        const sha256 = yield* digestFile(job.output).pipe(Effect.orDie)
+        const unreadable = (e: { readonly message: string }) => new StepFailed("download", `reading the downloaded ${job.output}: ${e.message}`, undefined, videoId)
+        const info = yield* fs.stat(job.output).pipe(Effect.mapError(unreadable))
+        const sha256 = yield* digestFile(job.output).pipe(Effect.mapError(unreadable))
         const mtimeMs = Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })
         yield* ctx.recorder.completed(job, videoId, { sha256, size: downloaded.bytes, mtimeMs, ...(speechSha256 ? { speechSha256 } : {}) }, yield* Clock.currentTimeMillis)
         yield* setProgress(undefined)
@@ -540,14 +573,23 @@ export const runJob = (
     return yield* deliver(finished.videoId, finished.speechSha256)
   }).pipe(
     Effect.catchTags({
-      StepFailed: (f: StepFailed): Effect.Effect<JobOutcome> =>
-        Effect.succeed({
-          _tag: "Failed",
-          step: f.step,
-          reason: f.reason,
-          ...(f.code !== undefined ? { code: f.code } : {}),
-          ...(f.videoId !== undefined ? { videoId: f.videoId } : {})
-        }),
+      StepFailed: (f: StepFailed): Effect.Effect<JobOutcome, never, MirageClient> =>
+        f.cause === "Unauthorized"
+          ? Effect.flatMap(MirageClient, (client) => {
+              const status = /\(HTTP (\d+)\)/.exec(f.reason)?.[1]
+              const message = `${ctx.keyName} was refused by ${client.baseUrl}${status ? ` (HTTP ${status})` : ""}: check the key. Nothing more was sent.`
+              return Effect.as(ctx.runStop.stop({ _tag: "KeyRefused", message }), { _tag: "Stopped" } as JobOutcome)
+            })
+          : Effect.succeed({
+              _tag: "Failed",
+              step: f.step,
+              reason: f.reason,
+              ...(f.code !== undefined ? { code: f.code } : {}),
+              ...(f.videoId !== undefined ? { videoId: f.videoId } : {}),
+              ...(videoGone(f) ? { videoGone: true } : {})
+            }),
+      StateIoError: (e: StateIoError): Effect.Effect<JobOutcome> =>
+        Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome),
       Detach: (d: Detach): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Detached", videoId: d.videoId }),
       OverBudget: (): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Skipped" })
     })

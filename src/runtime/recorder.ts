@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import type { PlannedJob } from "../plan/plan.ts"
+import type { StateIoError } from "../state/journal.ts"
 import type { SubmitWindow } from "../state/journalEntry.ts"
 import type { JobStep } from "./events.ts"
 
@@ -25,25 +26,30 @@ export interface RecordTarget {
   readonly fp: string
 }
 
+/** Every call fails with `StateIoError` when the record cannot be written: the run then stops paying. */
 export interface Recorder {
   /** Before a submit is sent (durable). */
-  readonly intent: (target: RecordTarget, at: number) => Effect.Effect<void>
+  readonly intent: (target: RecordTarget, at: number) => Effect.Effect<void, StateIoError>
   /** A submit's answer (durable). */
-  readonly submitted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
+  readonly submitted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
   /** The submit certainly created nothing. */
-  readonly notSubmitted: (target: RecordTarget, at: number) => Effect.Effect<void>
+  readonly notSubmitted: (target: RecordTarget, at: number) => Effect.Effect<void, StateIoError>
   /** An unknown submit outcome matched to a listed video. */
-  readonly adopted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
+  readonly adopted: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
   /**
    * An unknown submit outcome that could not be matched; the job is submitted again. `window`
    * when it could not be settled: no video created in it may be adopted later.
    */
-  readonly possibleDuplicate: (target: RecordTarget, reason: string, window: SubmitWindow | undefined, at: number) => Effect.Effect<void>
-  readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
-  readonly failed: (target: RecordTarget, failure: { step: JobStep; reason: string; code?: string; videoId?: string }, at: number) => Effect.Effect<void>
-  readonly detached: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void>
+  readonly possibleDuplicate: (target: RecordTarget, reason: string, window: SubmitWindow | undefined, at: number) => Effect.Effect<void, StateIoError>
+  readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
+  readonly failed: (
+    target: RecordTarget,
+    failure: { step: JobStep; reason: string; code?: string; videoId?: string; videoGone?: boolean },
+    at: number
+  ) => Effect.Effect<void, StateIoError>
+  readonly detached: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
   /** The output file is in place (durable; the lock file follows). */
-  readonly completed: (job: PlannedJob, videoId: string, facts: OutputFacts, at: number) => Effect.Effect<void>
+  readonly completed: (job: PlannedJob, videoId: string, facts: OutputFacts, at: number) => Effect.Effect<void, StateIoError>
 }
 
 export const noRecorder: Recorder = {

@@ -10,14 +10,15 @@ import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline } from "../plan/plan.ts"
 import type { SimulatorStartError } from "../sim/Simulator.ts"
 import { resumeState } from "../state/jobStates.ts"
-import { openJournal, type StateCorrupt } from "../state/journal.ts"
+import { openJournal, type StateCorrupt, type StateIoError } from "../state/journal.ts"
 import { claimedVideoIds } from "../state/journalEntry.ts"
 import { lockFilePath, readLockFile } from "../state/lockFile.ts"
 import { rebuildState } from "../state/rebuildState.ts"
 import { acquireRunnerLock, describeHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
 import { stateDir } from "../state/stateDir.ts"
 import { makeStateRecorder } from "../state/stateRecorder.ts"
-import { clientLayer, type Backend } from "./backend.ts"
+import { connectBackend, type Backend } from "./backend.ts"
+import { checkTemplatesBeforePaying } from "./preflight.ts"
 import { BudgetExceeded, remainingEstimateUsd } from "./budget.ts"
 import type { RunEvent, RunSummary } from "./events.ts"
 import { runPlan } from "./runPlan.ts"
@@ -32,7 +33,15 @@ export interface RunPipelineOptions extends RunOverrides {
   readonly rebuildState?: boolean
 }
 
-export type RunPipelineError = PipelineInvalid | MissingApiKey | SimulatorStartError | StateCorrupt | RunnerLocked | RunnerLockFailed | BudgetExceeded
+export type RunPipelineError =
+  | PipelineInvalid
+  | MissingApiKey
+  | SimulatorStartError
+  | StateCorrupt
+  | StateIoError
+  | RunnerLocked
+  | RunnerLockFailed
+  | BudgetExceeded
 
 export const runPipeline = (
   file: string,
@@ -45,9 +54,11 @@ export const runPipeline = (
       const warn = (message: string) => Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
       const pipeline = yield* loadPipeline(file)
       // The key is checked before any input is read or anything sent.
-      const client = yield* clientLayer(options.backend, pipeline.spec)
+      const backend = yield* connectBackend(options.backend, pipeline.spec)
       const plan = yield* planPipeline(pipeline)
-      const settings = resolveRunSettings(pipeline.spec, options, options.baseSettings)
+      const resolved = resolveRunSettings(pipeline.spec, options, options.baseSettings)
+      // The built-in simulator's quotas are what its server enforces: the run is told them.
+      const settings = backend.quotas ? { ...resolved, quotas: backend.quotas } : resolved
 
       // One runner per pipeline, then its state: the journal and the lock file.
       const dir = stateDir(pipeline.dir, pipeline.spec.name, path)
@@ -69,6 +80,8 @@ export const runPipeline = (
         const estimateUsd = remainingEstimateUsd(resumption.renders, stageRecord)
         if (estimateUsd > settings.budgetUsd + 1e-9) return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
       }
+      // What plan checks at the provider is checked before the first paid request too.
+      yield* checkTemplatesBeforePaying(pipeline, plan).pipe(Effect.provide(backend.layer))
 
       const summary = yield* runPlan(plan, {
         settings,
@@ -78,8 +91,10 @@ export const runPipeline = (
         claimed: claimedVideoIds(journal.state),
         orphanWindows: journal.state.orphanWindows,
         stageRecord,
-        cacheDir: dir
-      }).pipe(Effect.provide(client))
+        cacheDir: dir,
+        keyName: backend.keyName,
+        ...(backend.quotaLedger ? { quotaLedger: backend.quotaLedger } : {})
+      }).pipe(Effect.provide(backend.layer))
       yield* recorder.flush
       return summary
     })

@@ -8,6 +8,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { tmpdir } from "node:os"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import { limits } from "../mirage/limits.ts"
+import { formatRate } from "../mirage/quotas.ts"
 import { fingerprint } from "../plan/fingerprint.ts"
 import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
 import { downloadToOutput } from "./download.ts"
@@ -19,10 +20,15 @@ import type { Plan, PlannedJob } from "../plan/plan.ts"
 import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
 import type { RenderPlan } from "../state/jobStates.ts"
+import type { QuotaLedger } from "../state/quotaLedger.ts"
+import type { StateIoError } from "../state/journal.ts"
+import { makeApiHealth } from "./apiHealth.ts"
+import { minimumDurationMs } from "./campaignDuration.ts"
 import { runJob, submitPermits, type JobOutcome, type JobProgress, type MachineContext, type MachineStart } from "./jobMachine.ts"
 import { noRecorder, type Recorder } from "./recorder.ts"
 import { makeRequestGate } from "./requestGate.ts"
 import type { RunSettings } from "./runSettings.ts"
+import { makeRunStop, type RunStopReason } from "./runStop.ts"
 
 export interface RunPlanOptions {
   readonly settings: RunSettings
@@ -44,6 +50,10 @@ export interface RunPlanOptions {
   readonly stageRecord?: (fp: string) => RenderRecord | undefined
   /** Where speech and intermediate videos are kept; default a folder in the system's temp dir. */
   readonly cacheDir?: string
+  /** The key's quota slots shared with other processes on this machine; default: this run alone. */
+  readonly quotaLedger?: QuotaLedger
+  /** How messages name the key (its environment variable); default "the API key". */
+  readonly keyName?: string
 }
 
 /** Jobs grouped by fingerprint, in plan order: the first of each group renders, the rest copy. */
@@ -58,6 +68,11 @@ const renderGroups = (jobs: ReadonlyArray<PlannedJob>): ReadonlyArray<ReadonlyAr
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
+
+const stopSummary = (reason: RunStopReason): NonNullable<RunSummary["stopped"]> => ({
+  reason: reason._tag === "KeyRefused" ? "key-refused" : "state-unwritable",
+  message: reason.message
+})
 
 export const runPlan = (
   plan: Plan,
@@ -79,10 +94,27 @@ export const runPlan = (
     const recorder = options.recorder ?? noRecorder
     // Each job's outcome, set once by the fiber that ran it (a shared map: no copy per job).
     const outcomes = new Map<string, JobOutcome>()
+    const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => options.emit(event(iso(ms))))
+    const gate = yield* makeRequestGate({
+      requestsPerSecond: settings.requestsPerSecond,
+      // A burst of a fifth of a second's worth, so a run starts promptly without outrunning the rate.
+      burst: Math.max(1, Math.ceil(settings.requestsPerSecond / 5)),
+      quotas: settings.quotas,
+      ...(options.quotaLedger ? { ledger: options.quotaLedger } : {})
+    })
+    const warned = new Set<string>()
     const ctx: MachineContext = {
       settings,
-      // A burst of a fifth of a second's worth, so a run starts promptly without outrunning the rate.
-      gate: yield* makeRequestGate(settings.requestsPerSecond, Math.max(1, Math.ceil(settings.requestsPerSecond / 5))),
+      gate,
+      health: yield* makeApiHealth(gate, {
+        onOutage: (outage) =>
+          emitNow((at) => ({ type: "run.waiting", at, reason: outage.reason, sinceMs: outage.since, retryAtMs: outage.retryAt })),
+        onRecovered: (downForMs) => emitNow((at) => ({ type: "run.resumed", at, downForMs }))
+      }),
+      runStop: yield* makeRunStop,
+      keyName: options.keyName ?? "the API key",
+      warnOnce: (key, message) =>
+        warned.has(key) ? Effect.void : Effect.zipRight(Effect.sync(() => void warned.add(key)), emitNow((at) => ({ type: "run.warning", at, message }))),
       uploads: yield* Effect.makeSemaphore(settings.uploads),
       downloads: yield* Effect.makeSemaphore(settings.downloads),
       emit: options.emit,
@@ -106,11 +138,11 @@ export const runPlan = (
       stageRecord: options.stageRecord ?? (() => undefined),
       cacheDir: options.cacheDir ?? path.join(tmpdir(), `clapper-cache-${plan.pipeline.name}`)
     }
-    const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => options.emit(event(iso(ms))))
     const settle = (job: PlannedJob, outcome: JobOutcome) =>
       Effect.zipRight(
         Effect.sync(() => void outcomes.set(job.id, outcome)),
-        outcome._tag === "Detached" ? Effect.void : Ref.update(ctx.progress, (m) => {
+        // A detached or stopped job's progress says what exists at the provider: the summary reads it.
+        outcome._tag === "Detached" || outcome._tag === "Stopped" ? Effect.void : Ref.update(ctx.progress, (m) => {
           const next = new Map(m)
           next.delete(job.id)
           return next
@@ -143,16 +175,22 @@ export const runPlan = (
         return { _tag: "Completed", videoId, bytes } as JobOutcome
       }).pipe(
         Effect.catchAll((e) =>
-          Effect.succeed<JobOutcome>({ _tag: "Failed", step: "download", reason: `placing the render from ${source}: ${e.message}`, videoId })
+          e._tag === "StateIoError"
+            ? stopForState(e)
+            : Effect.succeed<JobOutcome>({ _tag: "Failed", step: "download", reason: `placing the render from ${source}: ${e.message}`, videoId })
         )
       )
+
+    /** The state folder cannot be written: the run stops paying, this job with it. */
+    const stopForState = (e: StateIoError) =>
+      Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome)
 
     const report = (job: PlannedJob, outcome: JobOutcome) =>
       Effect.gen(function* () {
         yield* settle(job, outcome)
         const at = yield* Clock.currentTimeMillis
         if (outcome._tag === "Failed") {
-          yield* recorder.failed({ job: job.id, fp: job.fingerprint }, outcome, at)
+          yield* recorder.failed({ job: job.id, fp: job.fingerprint }, outcome, at).pipe(Effect.catchAll(stopForState))
           yield* emitNow((at) => ({ type: "job.failed", job: job.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
         } else if (outcome._tag === "Detached") {
           yield* emitNow((at) => ({ type: "job.detached", job: job.id, at, videoId: outcome.videoId }))
@@ -204,7 +242,7 @@ export const runPlan = (
           yield* downloadToOutput({
             videoId: base.videoId,
             output: baseFile,
-            retry: (attempt) => retrying({ step: "download", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => attempt({ resumeFrom: 0 }) })
+            retry: (attempt) => retrying({ step: "download", kind: "content", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => attempt({ resumeFrom: 0 }) })
           })
         }
         for (let i = 0; i < group.length; i += limits.maxOverlayTexts) {
@@ -219,14 +257,14 @@ export const runPlan = (
               const o = r.needing[0]?.stages.overlay
               return { text: o?.text ?? "", ...(o?.font ? { font: o.font } : {}), ...(o?.size ? { size: o.size } : {}), ...(o?.color ? { color: o.color } : {}) }
             })
-            const created = yield* retrying({ step: "overlay", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.createTextOverlay({ videoPath: baseFile, items }) })
+            const created = yield* retrying({ step: "overlay", kind: "overlays", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.createTextOverlay({ videoPath: baseFile, items }) })
             overlayId = created.id
             yield* recorder.submitted(target, overlayId, yield* Clock.currentTimeMillis)
           }
-          let job = yield* retrying({ step: "poll", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
+          let job = yield* retrying({ step: "poll", kind: "status", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
           while (job.status === "QUEUED" || job.status === "PROCESSING") {
             yield* Effect.sleep(settings.poll.interval)
-            job = yield* retrying({ step: "poll", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
+            job = yield* retrying({ step: "poll", kind: "status", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
           }
           if (job.status !== "COMPLETE") {
             yield* Effect.forEach(chunk.flatMap((r) => r.needing), (j) => report(j, fail(`the overlay job ${overlayId} ended ${job.status}${job.error ? `: ${job.error.message}` : ""}`)), { discard: true })
@@ -244,7 +282,7 @@ export const runPlan = (
             const url = result.video_url
             const temp = path.join(path.dirname(leader.output), `.${path.basename(leader.output)}.part`)
             yield* fs.makeDirectory(path.dirname(leader.output), { recursive: true })
-            yield* retrying({ step: "download", policy: settings.retry, gate: ctx.gate, onRetry: () => Effect.void, attempt: () => client.downloadUrl(url, { path: temp }) })
+            yield* retrying({ step: "download", kind: "content", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.downloadUrl(url, { path: temp }) })
             const placed = yield* place(temp, leader, overlayId, { move: true, speechSha256: base.speechSha256 })
             yield* report(leader, placed)
             for (const follower of followers) {
@@ -257,7 +295,11 @@ export const runPlan = (
         }
       }).pipe(
         Effect.catchAll((error) =>
-          Effect.forEach(group.flatMap((r) => r.needing), (job) => report(job, { _tag: "Failed", step: "overlay", reason: error.message }), { discard: true })
+          Effect.forEach(
+            group.flatMap((r) => r.needing),
+            (job) => (error._tag === "StateIoError" ? Effect.flatMap(stopForState(error), (o) => report(job, o)) : report(job, { _tag: "Failed", step: "overlay", reason: error.message })),
+            { discard: true }
+          )
         )
       )
 
@@ -282,6 +324,7 @@ export const runPlan = (
 
     const summarize = (interrupted: boolean) =>
       Effect.gen(function* () {
+        const stopped = yield* ctx.runStop.reason
         const done = outcomes
         const inMachine = yield* Ref.get(ctx.progress)
         const completed: Array<string> = []
@@ -301,7 +344,7 @@ export const runPlan = (
           else if (progress?._tag === "UnknownOutcome") unknownOutcome.push(job.id)
           else skipped.push(job.id)
         }
-        const stoppedByBudget = !interrupted && (yield* Ref.get(ctx.stopping)) && settings.budgetUsd !== undefined
+        const stoppedByBudget = !interrupted && stopped._tag === "None" && (yield* Ref.get(ctx.stopping)) && settings.budgetUsd !== undefined
         const summary: RunSummary = {
           jobs: jobs.length,
           upToDate,
@@ -314,27 +357,36 @@ export const runPlan = (
           interrupted,
           ...(stoppedByBudget && settings.budgetUsd !== undefined ? { budget: { limitUsd: settings.budgetUsd, leftToDo: skipped.length } } : {}),
           spentUsd: Math.round((yield* Ref.get(ctx.spentUsd)) * 100) / 100,
-          elapsedMs: (yield* Clock.currentTimeMillis) - startedAt
+          elapsedMs: (yield* Clock.currentTimeMillis) - startedAt,
+          ...(stopped._tag === "Some" ? { stopped: stopSummary(stopped.value) } : {})
         }
         if (options.onFinish) yield* options.onFinish(summary)
         yield* emitNow((at) => ({ type: "run.finished", at, summary }))
         return summary
       })
 
+    const renderCount = toRender.filter((r) => r.start._tag === "Submit" || r.start._tag === "Reconcile").length
     yield* emitNow((at) => ({
       type: "run.started",
       at,
       pipeline: plan.pipeline.name,
       jobs: jobs.length - upToDate.length,
-      renders: toRender.filter((r) => r.start._tag === "Submit" || r.start._tag === "Reconcile").length,
+      renders: renderCount,
       concurrency: settings.concurrency,
       // Each video and captioning once, however many outputs (copies, overlay variants) share it.
-      estimatedCostUsd: remainingEstimateUsd(toRender, ctx.stageRecord)
+      estimatedCostUsd: remainingEstimateUsd(toRender, ctx.stageRecord),
+      minimumDurationMs: minimumDurationMs({ generations: renderCount }, settings.quotas),
+      generationQuota: formatRate(settings.quotas.generation)
     }))
     for (const job of toRender.flatMap((r) => r.needing)) {
       yield* emitNow((at) => ({ type: "job.queued", job: job.id, at, set: job.set, estimatedCostUsd: job.estimatedCostUsd }))
     }
-    yield* Effect.all(units, { concurrency: settings.concurrency, discard: true }).pipe(
+    // A run-level stop (the key refused, the state unwritable) ends the jobs as Ctrl-C does.
+    const stoppable = Effect.raceFirst(
+      Effect.all(units, { concurrency: settings.concurrency, discard: true }),
+      Effect.zipRight(ctx.runStop.stopped, Effect.zipRight(Ref.set(ctx.stopping, true), Effect.void))
+    )
+    yield* stoppable.pipe(
       // Runs after every job's own finalizers (a submit in flight settles first), so the summary
       // of an interrupted run knows which videos exist.
       Effect.onInterrupt(() =>

@@ -1,5 +1,6 @@
 /** The execution policy of a run: the pipeline's `run:` block, command-line overrides, defaults. */
 import { Duration } from "effect"
+import { publishedQuotas, type Quotas, type Rate, type RequestKind } from "../mirage/quotas.ts"
 import type { Pipeline } from "../pipeline/schema.ts"
 
 export interface RunSettings {
@@ -11,7 +12,15 @@ export interface RunSettings {
   readonly downloads: number
   /** Requests per second, shared by every request of the run. */
   readonly requestsPerSecond: number
-  readonly retry: { readonly attempts: number; readonly initialDelay: Duration.Duration; readonly maxDelay: Duration.Duration }
+  /** The provider's quotas for this key, per kind of request: submits are paced to them. */
+  readonly quotas: Quotas
+  readonly retry: {
+    readonly attempts: number
+    readonly initialDelay: Duration.Duration
+    readonly maxDelay: Duration.Duration
+    /** A step failing for want of an answer (outage, 5xx) keeps retrying at least this long. */
+    readonly patience: Duration.Duration
+  }
   readonly poll: { readonly interval: Duration.Duration; readonly maxInterval: Duration.Duration }
   /** From submission to COMPLETE; then the job is detached (still rendering), not failed. */
   readonly timeout: Duration.Duration
@@ -28,7 +37,8 @@ export const defaultRunSettings: RunSettings = {
   uploads: 4,
   downloads: 4,
   requestsPerSecond: 5,
-  retry: { attempts: 5, initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(60) },
+  quotas: publishedQuotas,
+  retry: { attempts: 5, initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(60), patience: Duration.minutes(10) },
   poll: { interval: Duration.seconds(5), maxInterval: Duration.seconds(30) },
   timeout: Duration.minutes(30),
   settleTime: Duration.seconds(5),
@@ -41,6 +51,8 @@ export interface RunOverrides {
   readonly requestsPerSecond?: number | undefined
   /** Overrides `run.budgetUsd`. */
   readonly budgetUsd?: number | undefined
+  /** Overrides `provider.limits`, kind by kind. */
+  readonly quotas?: Partial<Record<RequestKind, Rate>> | undefined
 }
 
 export const resolveRunSettings = (pipeline: Pipeline, overrides: RunOverrides = {}, base: RunSettings = defaultRunSettings): RunSettings => {
@@ -52,10 +64,12 @@ export const resolveRunSettings = (pipeline: Pipeline, overrides: RunOverrides =
     uploads: Math.max(1, Math.min(concurrency, base.uploads)),
     downloads: Math.max(1, Math.min(concurrency, base.downloads)),
     requestsPerSecond: overrides.requestsPerSecond ?? run?.requestsPerSecond ?? base.requestsPerSecond,
+    quotas: { ...base.quotas, ...pipeline.provider?.limits, ...overrides.quotas },
     retry: {
       attempts: run?.retry?.attempts ?? base.retry.attempts,
       initialDelay: run?.retry?.initialDelay ?? base.retry.initialDelay,
-      maxDelay: run?.retry?.maxDelay ?? base.retry.maxDelay
+      maxDelay: run?.retry?.maxDelay ?? base.retry.maxDelay,
+      patience: run?.retry?.patience ?? base.retry.patience
     },
     poll: {
       interval: run?.poll?.interval ?? base.poll.interval,

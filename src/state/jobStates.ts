@@ -13,6 +13,7 @@ import type { Plan, PlannedJob } from "../plan/plan.ts"
 import { digestFile } from "../plan/inspectInputs.ts"
 import type { JournalState } from "./journalEntry.ts"
 import type { LockFile } from "./lockFile.ts"
+import { recordedStart } from "./renderStart.ts"
 
 /** A job's state as `clapper plan` and `clapper status` show it. */
 export type JobStateName = "new" | "changed" | "in-flight" | "up-to-date" | "failed"
@@ -144,27 +145,33 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
         }
       }
       const render = journal.renders.get(fp)
+      const recorded = recordedStart(render)
       const lockVideo = lockByFingerprint.get(fp)?.[0]?.[1].videoId
+      const failure = render?.status === "failed" && render.error ? `${render.error.step} failed: ${render.error.reason}` : undefined
       let start: RenderStart
       let state: JobState
       if (validFile) {
         start = { _tag: "FromFile", source: validFile.path, move: validFile.move, videoId: validFile.videoId }
         state = { name: "in-flight", detail: `rendered; to ${validFile.move ? "move" : "copy"} from ${validFile.path}` }
-      } else if (render?.status === "complete" && render.videoId) {
-        start = { _tag: "Download", videoId: render.videoId }
-        state = { name: "in-flight", detail: `rendered as ${render.videoId}; to download`, videoId: render.videoId }
-      } else if ((render?.status === "submitted" || render?.status === "detached") && render.videoId) {
-        start = { _tag: "Poll", videoId: render.videoId, submittedAt: render.submittedAt ?? render.intentAt ?? 0 }
-        state = { name: "in-flight", detail: `rendering as ${render.videoId}`, videoId: render.videoId }
-      } else if (render?.status === "submitting" && render.intentAt !== undefined) {
-        start = { _tag: "Reconcile", intentAt: render.intentAt }
-        state = { name: "in-flight", detail: "a submit was sent but its answer never recorded; to reconcile with the provider" }
+      } else if (recorded._tag === "Done") {
+        start = { _tag: "Download", videoId: recorded.videoId }
+        state = { name: "in-flight", detail: `rendered as ${recorded.videoId}; to download`, videoId: recorded.videoId }
+      } else if (recorded._tag === "Poll") {
+        start = recorded
+        state = failure
+          ? { name: "failed", detail: `rendered as ${recorded.videoId}; ${failure}; the next run polls and downloads it (no new render)`, videoId: recorded.videoId }
+          : { name: "in-flight", detail: `rendering as ${recorded.videoId}`, videoId: recorded.videoId }
+      } else if (recorded._tag === "Reconcile") {
+        start = recorded
+        state = failure
+          ? { name: "failed", detail: `${failure}; its last submit's outcome is unknown: the next run looks for its video before submitting` }
+          : { name: "in-flight", detail: "a submit was sent but its answer never recorded; to reconcile with the provider" }
       } else if (lockVideo !== undefined && render?.status !== "failed") {
         start = { _tag: "Download", videoId: lockVideo }
         state = { name: "in-flight", detail: `rendered as ${lockVideo} (lock file); to download`, videoId: lockVideo }
       } else if (render?.status === "failed") {
         start = { _tag: "Submit" }
-        state = { name: "failed", detail: render.error ? `${render.error.step}: ${render.error.reason}` : "failed", ...(render.videoId ? { videoId: render.videoId } : {}) }
+        state = { name: "failed", detail: failure ?? "failed", ...(render.videoId ? { videoId: render.videoId } : {}) }
       } else {
         start = { _tag: "Submit" }
         state = { name: "new" }

@@ -9,7 +9,7 @@
  * snapshot line.
  */
 import { Data, Deferred, Effect, Queue, type Scope } from "effect"
-import { mkdir, open, readFile, rename, truncate } from "node:fs/promises"
+import { type FileHandle, mkdir, open, readFile, rename, statfs, truncate } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { applyEntry, emptyJournalState, journalVersion, toSnapshot, type JournalEntry, type JournalState } from "./journalEntry.ts"
 
@@ -36,14 +36,83 @@ export interface LoadedJournal {
   readonly intactBytes: number
 }
 
-const io = <A>(file: string, what: string, f: () => Promise<A>) =>
-  Effect.tryPromise({ try: f, catch: (e) => new StateCorrupt({ file, line: 0, reason: `cannot ${what}: ${e instanceof Error ? e.message : String(e)}` }) })
+/**
+ * The state folder cannot be read or written (a full disk, a read-only folder, permissions).
+ * During a run this stops every further paid request: a video sent without its record could be
+ * paid for twice.
+ */
+export class StateIoError extends Data.TaggedError("StateIoError")<{
+  readonly file: string
+  readonly operation: "read" | "write"
+  readonly reason: string
+  /** Free bytes on the folder's file system when it failed, when known. */
+  readonly freeBytes: number | undefined
+}> {
+  override get message() {
+    const free = this.freeBytes === undefined ? "" : ` (${formatBytes(this.freeBytes)} free there now)`
+    const fix =
+      this.operation === "write"
+        ? `Free at least ${formatBytes(neededBytes)} in ${dirname(this.file)}${free} or make it writable, then run the same command again: nothing is lost, what was sent is recorded`
+        : `Make ${this.file} readable, then run the same command again`
+    return `cannot ${this.operation} ${this.file}: ${this.reason}. ${fix}.`
+  }
+}
+
+/** What a campaign's state needs to go on: the journal and the lock file of a few thousand jobs. */
+const neededBytes = 16 * 1024 * 1024
+
+const formatBytes = (n: number) => (n >= 1024 * 1024 ? `${Math.round(n / (1024 * 1024))} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`)
+
+const describe = (e: unknown) => {
+  const code = typeof e === "object" && e !== null ? (e as NodeJS.ErrnoException).code : undefined
+  if (code === "ENOSPC") return "no space left on the device (ENOSPC)"
+  if (code === "EROFS") return "the file system is read-only (EROFS)"
+  if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`
+  if (code === "EDQUOT") return "the disk quota is exceeded (EDQUOT)"
+  return e instanceof Error ? e.message : String(e)
+}
+
+const freeBytesAt = (dir: string): Promise<number | undefined> =>
+  statfs(dir).then(
+    (s) => Number(s.bavail) * Number(s.bsize),
+    () => undefined
+  )
+
+/** An fs promise whose failure is a `StateIoError` about `file`. */
+export const stateIo = <A>(file: string, operation: "read" | "write", f: () => Promise<A>): Effect.Effect<A, StateIoError> =>
+  Effect.tryPromise({ try: f, catch: (e) => e }).pipe(
+    Effect.catchAll((e) =>
+      Effect.flatMap(
+        Effect.promise(() => (operation === "write" ? freeBytesAt(dirname(file)) : Promise.resolve(undefined))),
+        (freeBytes) => Effect.fail(new StateIoError({ file, operation, reason: describe(e), freeBytes }))
+      )
+    )
+  )
+
+/**
+ * Writes all of `bytes` at the end of the file: a write may take fewer bytes than it was given
+ * (a nearly full file system does that without an error); the rest is written again.
+ */
+export const writeFully = async (handle: FileHandle, bytes: Uint8Array): Promise<void> => {
+  let offset = 0
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset)
+    if (bytesWritten <= 0) throw Object.assign(new Error("the file system accepted no more bytes"), { code: "ENOSPC" })
+    offset += bytesWritten
+  }
+}
 
 /** Reads and folds a journal; a missing file is an empty journal. */
-export const readJournal = (stateDir: string): Effect.Effect<LoadedJournal, StateCorrupt> =>
+export const readJournal = (stateDir: string): Effect.Effect<LoadedJournal, StateCorrupt | StateIoError> =>
   Effect.gen(function* () {
     const file = journalFile(stateDir)
-    const text = yield* Effect.tryPromise(() => readFile(file, "utf8")).pipe(Effect.orElseSucceed(() => ""))
+    // A missing journal is a fresh start; one that cannot be read is not (that would pay again).
+    const text = yield* stateIo(file, "read", () =>
+      readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return ""
+        throw e
+      })
+    )
     const state = emptyJournalState()
     const warnings: Array<string> = []
     let entries = 0
@@ -89,23 +158,26 @@ export interface Journal {
   /** The folded state, kept current as entries are appended. */
   readonly state: JournalState
   readonly warnings: ReadonlyArray<string>
-  /** Appends an entry; with `durable` (the default) it returns once the entry is synced to disk. */
-  readonly append: (entry: JournalEntry, options?: { readonly durable?: boolean }) => Effect.Effect<void>
+  /**
+   * Appends an entry; with `durable` (the default) it returns once the entry is synced to disk.
+   * Once a write or a sync has failed, every append fails: a journal with a hole is not a record.
+   */
+  readonly append: (entry: JournalEntry, options?: { readonly durable?: boolean }) => Effect.Effect<void, StateIoError>
 }
 
 interface Pending {
   readonly line: string
-  readonly done: Deferred.Deferred<void> | undefined
+  readonly done: Deferred.Deferred<void, StateIoError> | undefined
 }
 
 /** Compact when the journal holds this many more entries than the state it folds into. */
 const compactionSlack = 1000
 
 /** Opens (creating, repairing or compacting) the journal for appending until the scope closes. */
-export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<Journal, StateCorrupt, Scope.Scope> =>
+export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<Journal, StateCorrupt | StateIoError, Scope.Scope> =>
   Effect.gen(function* () {
     const file = journalFile(stateDir)
-    yield* io(file, "create the state folder", () => mkdir(dirname(file), { recursive: true }))
+    yield* stateIo(file, "write", () => mkdir(dirname(file), { recursive: true }))
     const loaded = yield* readJournal(stateDir)
     const { state } = loaded
     const header = JSON.stringify({ t: "header", version: journalVersion, pipeline } satisfies JournalEntry)
@@ -113,10 +185,10 @@ export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<J
       // Start afresh, or compact: header + snapshot, synced, then renamed over the old journal.
       const temp = `${file}.compact`
       const snapshot = JSON.stringify({ t: "snapshot", state: toSnapshot(state) } satisfies JournalEntry)
-      yield* io(file, "write the journal", async () => {
+      yield* stateIo(file, "write", async () => {
         const handle = await open(temp, "w")
         try {
-          await handle.writeFile(`${header}\n${snapshot}\n`)
+          await writeFully(handle, Buffer.from(`${header}\n${snapshot}\n`))
           await handle.sync()
         } finally {
           await handle.close()
@@ -125,29 +197,34 @@ export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<J
       })
     } else if (loaded.warnings.length > 0) {
       // Cut the torn tail off, so the next entry starts on a line of its own.
-      yield* io(file, "repair the journal", () => truncate(file, loaded.intactBytes))
+      yield* stateIo(file, "write", () => truncate(file, loaded.intactBytes))
     }
     const handle = yield* Effect.acquireRelease(
-      io(file, "open the journal", () => open(file, "a")),
+      stateIo(file, "write", () => open(file, "a")),
       (h) => Effect.promise(() => h.close())
     )
     const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
+    /** Set by the first failed write or sync: nothing is appended after a hole. */
+    let broken: StateIoError | undefined
     // The writer: everything queued goes out in one write and one sync.
     const writeBatch = Effect.gen(function* () {
       const first = yield* Queue.take(queue)
       const rest = yield* Queue.takeAll(queue)
       const batch = [first, ...rest]
       const text = batch.map((p) => `${p.line}\n`).join("")
-      const written = yield* Effect.either(
-        io(file, "append to the journal", async () => {
-          await handle.write(text)
-          if (batch.some((p) => p.done)) await handle.datasync()
-        })
+      const written = broken
+        ? Effect.fail(broken)
+        : stateIo(file, "write", async () => {
+            await writeFully(handle, Buffer.from(text))
+            if (batch.some((p) => p.done)) await handle.datasync()
+          })
+      const result = yield* Effect.either(written)
+      if (result._tag === "Left") broken ??= result.left
+      yield* Effect.forEach(
+        batch,
+        (p) => (p.done ? (result._tag === "Right" ? Deferred.succeed(p.done, undefined) : Deferred.fail(p.done, result.left)) : Effect.void),
+        { discard: true }
       )
-      // A journal that cannot be written is a defect: going on would risk paying twice.
-      yield* Effect.forEach(batch, (p) => (p.done ? (written._tag === "Right" ? Deferred.succeed(p.done, undefined) : Deferred.die(p.done, written.left)) : Effect.void), {
-        discard: true
-      })
     })
     yield* Effect.forkScoped(Effect.forever(writeBatch))
     // On close (this finalizer runs before the writer stops and the file closes), what is still
@@ -162,9 +239,10 @@ export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<J
       warnings: loaded.warnings,
       append: (entry, options) =>
         Effect.gen(function* () {
+          if (broken) return yield* Effect.fail(broken)
           applyEntry(state, entry)
           const durable = options?.durable ?? true
-          const done = durable ? yield* Deferred.make<void>() : undefined
+          const done = durable ? yield* Deferred.make<void, StateIoError>() : undefined
           yield* Queue.offer(queue, { line: JSON.stringify(entry), done })
           if (done) yield* Deferred.await(done)
         })

@@ -38,6 +38,12 @@ export type JournalEntry =
       readonly reason: string
       readonly code?: string
       readonly videoId?: string
+      /**
+       * The provider said `videoId` is of no use (it FAILED, was cancelled, or no longer exists):
+       * the next run renders again. Otherwise a known video is polled and downloaded again,
+       * never paid for twice. (Entries written before this field: a `code` meant FAILED.)
+       */
+      readonly videoGone?: boolean
       readonly at: number
     }
   | { readonly t: "detached"; readonly fp: string; readonly videoId: string; readonly at: number }
@@ -62,7 +68,15 @@ export interface RenderRecord {
   readonly intentAt?: number
   readonly submittedAt?: number
   readonly job: string
-  readonly error?: { readonly step: string; readonly reason: string; readonly code?: string }
+  readonly error?: {
+    readonly step: string
+    readonly reason: string
+    readonly code?: string
+    /** The provider said the video is of no use: render again. */
+    readonly videoGone?: boolean
+    /** The last submit's outcome was never settled: its video may exist, reconcile before submitting. */
+    readonly unsettledSubmit?: boolean
+  }
   readonly possibleDuplicates: number
 }
 
@@ -160,12 +174,21 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
       state.renders.set(entry.fp, { ...render(entry.fp, ""), status: "complete", videoId: entry.videoId })
       return
     case "failed": {
-      const { error: _, ...r } = render(entry.fp, "")
+      const { error: previous, ...r } = render(entry.fp, "")
+      // A submit announced and never answered stays to be reconciled, failed or not.
+      const unsettledSubmit = r.status === "submitting" && r.intentAt !== undefined && entry.videoId === undefined
+      const videoGone = entry.videoGone ?? entry.code !== undefined
       state.renders.set(entry.fp, {
         ...r,
         status: "failed",
         ...(entry.videoId !== undefined ? { videoId: entry.videoId } : {}),
-        error: { step: entry.step, reason: entry.reason, ...(entry.code !== undefined ? { code: entry.code } : {}) }
+        error: {
+          step: entry.step,
+          reason: entry.reason,
+          ...(entry.code !== undefined ? { code: entry.code } : {}),
+          ...(videoGone ? { videoGone } : {}),
+          ...(unsettledSubmit || previous?.unsettledSubmit ? { unsettledSubmit: true } : {})
+        }
       })
       return
     }

@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 import { open, readFile, rename } from "node:fs/promises"
 import { basename, dirname, extname, join } from "node:path"
-import { StateCorrupt } from "./journal.ts"
+import { StateCorrupt, stateIo, type StateIoError, writeFully } from "./journal.ts"
 
 export const lockVersion = 1
 
@@ -95,14 +95,14 @@ export const readLockFile = (path: string, pipeline: string): Effect.Effect<Lock
   })
 
 /** Writes the lock's text atomically, and only when it changed (`previous`: what the file holds, when known). */
-export const writeLockText = (path: string, text: string, previous?: string): Effect.Effect<void> =>
-  Effect.promise(async () => {
+export const writeLockText = (path: string, text: string, previous?: string): Effect.Effect<void, StateIoError> =>
+  stateIo(path, "write", async () => {
     const current = previous ?? (await readFile(path, "utf8").catch(() => undefined))
     if (current === text) return
     const temp = `${path}.tmp`
     const handle = await open(temp, "w")
     try {
-      await handle.writeFile(text)
+      await writeFully(handle, Buffer.from(text))
       await handle.sync()
     } finally {
       await handle.close()
@@ -110,4 +110,4 @@ export const writeLockText = (path: string, text: string, previous?: string): Ef
     await rename(temp, path)
   })
 
-export const writeLockFile = (path: string, lock: LockFile): Effect.Effect<void> => writeLockText(path, serializeLock(lock))
+export const writeLockFile = (path: string, lock: LockFile): Effect.Effect<void, StateIoError> => writeLockText(path, serializeLock(lock))

@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import type { LoadedPipeline } from "../pipeline/load.ts"
 import type { Plan } from "../plan/plan.ts"
 import { resumeState, type JobState, type JobStateName } from "./jobStates.ts"
-import { readJournal, type StateCorrupt } from "./journal.ts"
+import { readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
 import { lockFilePath, readLockFile } from "./lockFile.ts"
 import { inspectRunnerLock, type RunnerLockState } from "./runnerLock.ts"
 import { stateDir } from "./stateDir.ts"
@@ -27,7 +27,7 @@ export interface PipelineState {
 export const readPipelineState = (
   pipeline: LoadedPipeline,
   plan: Plan
-): Effect.Effect<PipelineState, StateCorrupt, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<PipelineState, StateCorrupt | StateIoError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const dir = stateDir(pipeline.dir, pipeline.spec.name, path)

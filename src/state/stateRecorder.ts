@@ -7,7 +7,7 @@
 import { Clock, Effect, Queue, type Scope } from "effect"
 import type { PlannedJob } from "../plan/plan.ts"
 import type { OutputFacts, Recorder } from "../runtime/recorder.ts"
-import type { Journal } from "./journal.ts"
+import type { Journal, StateIoError } from "./journal.ts"
 import { assembleLock, serializeLockEntry, writeLockText, type LockEntry, type LockFile } from "./lockFile.ts"
 
 export const lockEntryFor = (job: PlannedJob, videoId: string, output: OutputFacts | { sha256: string; size: number }): LockEntry => {
@@ -35,7 +35,7 @@ export const lockEntryFor = (job: PlannedJob, videoId: string, output: OutputFac
 
 export interface StateRecorder extends Recorder {
   /** Writes the lock file now. */
-  readonly flush: Effect.Effect<void>
+  readonly flush: Effect.Effect<void, StateIoError>
   /** An output found up to date through the journal (not yet in the lock): its entry is restored. */
   readonly upToDate: (job: PlannedJob, videoId: string, output: { sha256: string; size: number }) => Effect.Effect<void>
 }
@@ -73,12 +73,14 @@ export const makeStateRecorder = (options: {
     const writeThenRest = Effect.gen(function* () {
       yield* Queue.take(dirty)
       const started = yield* Clock.currentTimeMillis
-      yield* flush
+      // A lock file that cannot be written now is written at the next completion or at the end;
+      // the journal holds every completion meanwhile.
+      yield* Effect.ignore(flush)
       yield* Effect.sleep(Math.max(1000, 20 * ((yield* Clock.currentTimeMillis) - started)))
     })
     yield* Effect.forkScoped(Effect.forever(writeThenRest))
     // Whatever happens to the run, the lock ends in step with what completed.
-    yield* Effect.addFinalizer(() => flush)
+    yield* Effect.addFinalizer(() => Effect.ignore(flush))
     const durable = { durable: true } as const
     const recorder: StateRecorder = {
       intent: (target, at) => journal.append({ t: "intent", fp: target.fp, job: target.job, at }, durable),
@@ -97,6 +99,7 @@ export const makeStateRecorder = (options: {
             reason: failure.reason,
             ...(failure.code !== undefined ? { code: failure.code } : {}),
             ...(failure.videoId !== undefined ? { videoId: failure.videoId } : {}),
+            ...(failure.videoGone ? { videoGone: true } : {}),
             at
           },
           durable

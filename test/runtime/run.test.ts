@@ -19,6 +19,7 @@ import type { RunSettings } from "../../src/runtime/runSettings.ts"
 import { fastSettings } from "../support/fastSettings.ts"
 import { tempProject, type TempProject } from "../support/tempProject.ts"
 import { makeWav } from "../support/wav.ts"
+import { roomySim } from "../support/testQuotas.ts"
 
 const fast = fastSettings
 
@@ -48,7 +49,7 @@ const run = (
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const handle = yield* Simulator.make({ ffmpeg: false, ...sim })
+        const handle = yield* Simulator.make({ ...roomySim, ffmpeg: false, ...sim })
         const events: Array<RunEvent> = []
         if (onStats) {
           yield* Effect.forkScoped(Effect.repeat(Effect.flatMap(handle.stats, (s) => Effect.sync(() => onStats(s))), Schedule.spaced("20 millis")))
@@ -124,7 +125,7 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     const { summary, stats } = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const handle = yield* Simulator.make({ ffmpeg: false, renderFactor: 0 })
+          const handle = yield* Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 0 })
           const plan = yield* planPipeline(yield* loadPipeline(file))
           // The audio changes between plan and run (a person edits it): the provider refuses it.
           p.write("voice/v001.wav", "not audio any more")
@@ -142,16 +143,16 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     expect(stats.requests["POST /v1/videos"]).toBe(3)
   })
 
-  it("a refused key (401) fails every job without a retry", async () => {
+  it("a refused key (401) stops the whole run at once: no retry, no more submits, one message naming the key", async () => {
     const p = tempProject()
-    const file = campaign(p, 2)
+    const file = campaign(p, 6, "run: { concurrency: 1 }\n")
     const { summary, stats } = await run(file, { apiKey: "the-right-key" })
     expect(summary.completed).toEqual([])
-    expect(summary.failed.map((f) => [f.step, f.reason])).toEqual([
-      ["submit", "createVideo: the Mirage API refused the API key (HTTP 401)"],
-      ["submit", "createVideo: the Mirage API refused the API key (HTTP 401)"]
-    ])
-    expect(stats.requests["POST /v1/videos"]).toBe(2)
+    expect(summary.failed).toEqual([])
+    expect(summary.stopped).toEqual({ reason: "key-refused", message: expect.stringMatching(/^the API key given to the run was refused by http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\): check the key/) })
+    expect(summary.skipped).toHaveLength(6)
+    // One submit refused, and nothing after it.
+    expect(stats.requests["POST /v1/videos"]).toBe(1)
   })
 
   it("a submit whose connection is reset after the body was read is reconciled through the list: the video is adopted, not paid twice", async () => {

@@ -14,8 +14,9 @@ import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../
 import { fastSettings } from "../support/fastSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { repoPipelineProject } from "../support/repoPipeline.ts"
-import { runCli, watchCliRun } from "../support/runCli.ts"
+import { runCli, watchCliRun, roomyQuotaFlags } from "../support/runCli.ts"
 import { tempProject } from "../support/tempProject.ts"
+import { roomySim } from "../support/testQuotas.ts"
 
 const fast = fastSettings
 
@@ -37,7 +38,7 @@ const withOutreach = <A>(
   return Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const handle = yield* Simulator.make({ ffmpeg: false, renderFactor: 0.02, ...sim })
+        const handle = yield* Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 0.02, ...sim })
         const run: Run = (extra = {}) =>
           Effect.gen(function* () {
             const events: Array<RunEvent> = []
@@ -119,10 +120,10 @@ describe("production stages", () => {
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const sim = yield* Simulator.make({ ffmpeg: false, renderFactor: 0.1 })
+          const sim = yield* Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 0.1 })
           const cli = (killOnCaptions: boolean) =>
             Effect.promise(() =>
-              watchCliRun(["run", "pipelines/outreach.yaml", "--base-url", sim.baseUrl, "--json"], {
+              watchCliRun(["run", "pipelines/outreach.yaml", "--base-url", sim.baseUrl, "--json", ...roomyQuotaFlags], {
                 cwd: root,
                 env: { MIRAGE_API_KEY: "stage-key" },
                 onEvent: (event, signal) => {
@@ -170,7 +171,7 @@ describe("production stages", () => {
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const sim = yield* Simulator.make({ ffmpeg: false })
+          const sim = yield* Simulator.make({ ...roomySim, ffmpeg: false })
           const withKey = yield* Effect.promise(() =>
             runCli(["plan", "pipelines/outreach.yaml"], { cwd: root, env: { MIRAGE_API_KEY: "k", MIRAGE_BASE_URL: sim.baseUrl } })
           )
@@ -206,7 +207,7 @@ sets:
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const handle = yield* Simulator.make({ ffmpeg: false, renderFactor: 0 })
+          const handle = yield* Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 0 })
           const run = runPipeline(file, {
             backend: { _tag: "Api", baseUrl: handle.baseUrl, apiKey: "stage-key" },
             baseSettings: fast,

@@ -6,8 +6,11 @@ import { RateLimited, ServerError, TransportError, ValidationFailed, type Mirage
 import { nextPollDelay } from "../../src/runtime/pollDelay.ts"
 import { makeRequestGate } from "../../src/runtime/requestGate.ts"
 import { backoffMillis, retrying, type RetryNotice } from "../../src/runtime/retry.ts"
+import { perMinute, publishedQuotas, uniformQuotas } from "../../src/mirage/quotas.ts"
 
-const policy = { attempts: 4, initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(10) }
+const policy = { attempts: 4, initialDelay: Duration.seconds(1), maxDelay: Duration.seconds(10), patience: Duration.zero }
+const roomy = uniformQuotas(perMinute(1_000_000))
+const gateAt = (requestsPerSecond: number, quotas = roomy) => makeRequestGate({ requestsPerSecond, quotas })
 
 describe("adaptive polling", () => {
   it("stays within [interval, maxInterval] whatever the provider reports", () => {
@@ -57,10 +60,10 @@ describe("backoff", () => {
 describe("the shared request gate", () => {
   it.effect("spaces requests at the configured rate", () =>
     Effect.gen(function* () {
-      const gate = yield* makeRequestGate(2)
+      const gate = yield* gateAt(2)
       const started = yield* Ref.make<Array<number>>([])
       const fiber = yield* Effect.fork(
-        Effect.forEach([1, 2, 3, 4], () => Effect.zipRight(gate.take, Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))), {
+        Effect.forEach([1, 2, 3, 4], () => Effect.zipRight(gate.take("status"), Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))), {
           concurrency: "unbounded"
         })
       )
@@ -72,9 +75,9 @@ describe("the shared request gate", () => {
 
   it.effect("a pause holds every request until it ends", () =>
     Effect.gen(function* () {
-      const gate = yield* makeRequestGate(100)
+      const gate = yield* gateAt(100)
       yield* gate.pauseUntil(3000)
-      const fiber = yield* Effect.fork(Effect.zipRight(gate.take, TestClock.currentTimeMillis))
+      const fiber = yield* Effect.fork(Effect.zipRight(gate.take("status"), TestClock.currentTimeMillis))
       yield* TestClock.adjust("2999 millis")
       expect(fiber.unsafePoll()).toBeNull()
       yield* TestClock.adjust("1 millis")
@@ -84,15 +87,16 @@ describe("the shared request gate", () => {
 })
 
 describe("retrying a step", () => {
-  const run = (step: "submit" | "poll", outcomes: ReadonlyArray<MirageError | "ok">) =>
+  const run = (step: "submit" | "poll", outcomes: ReadonlyArray<MirageError | "ok">, retryPolicy = policy) =>
     Effect.gen(function* () {
-      const gate = yield* makeRequestGate(1000)
+      const gate = yield* gateAt(1000)
       const notices: Array<RetryNotice> = []
       const calls = yield* Ref.make(0)
       const fiber = yield* Effect.fork(
         retrying({
           step,
-          policy,
+          kind: step === "submit" ? "generation" : "status",
+          policy: retryPolicy,
           gate,
           onRetry: (n) => Effect.sync(() => notices.push(n)),
           attempt: () =>
@@ -136,12 +140,69 @@ describe("retrying a step", () => {
     })
   )
 
-  it.effect("honours Retry-After up to maxDelay and pauses the shared gate", () =>
+  it.effect("a 429 is no failure: Retry-After holds the request's kind back, and no attempt is spent", () =>
     Effect.gen(function* () {
       const limited = (s: number) => new RateLimited({ operation: "getVideo", retryAfter: Duration.seconds(s) })
-      const { notices, pausedUntil } = yield* run("poll", [limited(3), limited(120), "ok"])
-      expect(notices.map((n) => n.delayMs)).toEqual([3000, 10_000])
-      expect(pausedUntil).toBe(13_000)
+      const { result, calls, notices } = yield* run("poll", [limited(3), limited(120), limited(1), limited(1), limited(1), "ok"])
+      expect(Either.getOrUndefined(result)).toBe("done")
+      // Five refusals, more than the 4 attempts: none of them counted.
+      expect(calls).toBe(6)
+      expect(notices.map((n) => n.attempt)).toEqual([1, 1, 1, 1, 1])
+      expect(notices.map((n) => n.delayMs).slice(0, 2)).toEqual([3000, 120_000])
+      expect(notices.every((n) => n.throttledUntil !== undefined)).toBe(true)
+    })
+  )
+
+  it.effect("an outage shorter than the patience costs the step nothing; a longer one fails it", () =>
+    Effect.gen(function* () {
+      const refused = new TransportError({ operation: "getVideo", reason: "ECONNREFUSED", bodySent: false })
+      const patient = { ...policy, patience: Duration.minutes(2) }
+      // A minute of refusals (attempts 1 s apart at most 10 s): more than 4 attempts, then the API is back.
+      const outcomes = [...Array.from({ length: 12 }, () => refused), "ok" as const]
+      const { result, calls } = yield* run("poll", outcomes, patient)
+      expect(Either.getOrUndefined(result)).toBe("done")
+      expect(calls).toBe(13)
+      const forever = yield* run("poll", [refused], patient)
+      expect(forever.result._tag).toBe("Left")
+      // Capped backoff (≤ 10 s) for 2 minutes: at least a dozen tries, not the 4 attempts alone.
+      expect(forever.calls).toBeGreaterThan(12)
+    })
+  )
+})
+
+describe("quota pacing", () => {
+  it.effect("generation requests start a quota spacing apart (2 a minute: 30.6 s with the margin)", () =>
+    Effect.gen(function* () {
+      const gate = yield* gateAt(100, publishedQuotas)
+      const started = yield* Ref.make<Array<number>>([])
+      const fiber = yield* Effect.fork(
+        Effect.forEach([1, 2, 3], () => Effect.zipRight(gate.take("generation"), Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))), {
+          concurrency: "unbounded"
+        })
+      )
+      yield* TestClock.adjust("2 minutes")
+      yield* Fiber.join(fiber)
+      expect(yield* Ref.get(started)).toEqual([0, 30_600, 61_200])
+      // Other kinds are not held back by the generation quota.
+      const status = yield* Effect.fork(Effect.zipRight(gate.take("status"), TestClock.currentTimeMillis))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(status)).toBeLessThan(121_000)
+    })
+  )
+
+  it.effect("refusals in a row double the wait, from the next slot up to five minutes; an accepted request resets it", () =>
+    Effect.gen(function* () {
+      const gate = yield* gateAt(100, publishedQuotas)
+      const waits: Array<number> = []
+      for (let i = 0; i < 6; i++) {
+        const now = yield* TestClock.currentTimeMillis
+        waits.push((yield* gate.refused("generation", undefined)) - now)
+      }
+      expect(waits).toEqual([30_600, 61_200, 122_400, 244_800, 300_000, 300_000])
+      yield* gate.accepted("generation")
+      yield* TestClock.adjust("10 minutes")
+      const now = yield* TestClock.currentTimeMillis
+      expect((yield* gate.refused("generation", undefined)) - now).toBe(30_600)
     })
   )
 })

@@ -13,16 +13,17 @@ import { describe, expect, it } from "vitest"
 import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
-import { watchCliRun, type CliEvent } from "../support/runCli.ts"
+import { roomyQuotaFlags, watchCliRun, type CliEvent } from "../support/runCli.ts"
 import { tempProject } from "../support/tempProject.ts"
 import { makeWav } from "../support/wav.ts"
+import { roomySim } from "../support/testQuotas.ts"
 
 const jobs = 30
 
 /** Runs the CLI; kills it with SIGKILL when `killWhen` says so (or after `killAfterMs`). */
 const runUntil = (cwd: string, baseUrl: string, killWhen: (event: CliEvent, count: number) => boolean, killAfterMs?: number) => {
   let seen = 0
-  return watchCliRun(["run", "campaign.yaml", "--base-url", baseUrl, "--json"], {
+  return watchCliRun(["run", "campaign.yaml", "--base-url", baseUrl, "--json", ...roomyQuotaFlags], {
     cwd,
     env: { MIRAGE_API_KEY: "crash-test-key" },
     onEvent: (event, signal) => {
@@ -54,7 +55,7 @@ sets:
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const sim = yield* Simulator.make({ ffmpeg: false, renderFactor: 1, seed: 11 })
+          const sim = yield* Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 1, seed: 11 })
           const counting = (type: string, n: number) => {
             let count = 0
             return (event: { type: string }) => event.type === type && ++count === n

@@ -21,6 +21,7 @@ import { fastSettings } from "../support/fastSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { tempProject, type TempProject } from "../support/tempProject.ts"
 import { makeWav } from "../support/wav.ts"
+import { roomySim } from "../support/testQuotas.ts"
 
 const fast = fastSettings
 
@@ -57,7 +58,7 @@ const withSimulator = <A>(options: Partial<Simulator.SimulatorOptions>, body: (s
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const sim = yield* Simulator.make({ ffmpeg: false, renderFactor: 0, ...options })
+        const sim = yield* Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 0, ...options })
         const run = (file: string, extra: Partial<RunPipelineOptions> = {}) =>
           Effect.gen(function* () {
             const before = counts(yield* sim.stats)

@@ -1,7 +1,15 @@
 /** Runs the real `clapper` binary (as a user would) and captures what it printed and its exit code. */
 import { execFile, spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { repoRoot } from "./tempProject.ts"
+
+/** The key quota ledgers of the CLI runs of this test process: never the user's own. */
+const quotaDir = mkdtempSync(join(tmpdir(), "clapper-quota-"))
+
+/** For a test's pipeline run against a simulator with roomy quotas: the run paces to the same. */
+export const roomyQuotaFlags = ["--quota", "all=1000000/min"] as const
 
 export interface CliResult {
   readonly code: number
@@ -17,7 +25,7 @@ export const runCli = (
     execFile(
       process.execPath,
       [join(repoRoot, "bin", "clapper.js"), ...args],
-      { cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: "1", ...options.env }, timeout: 60_000 },
+      { cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: "1", CLAPPER_QUOTA_DIR: quotaDir, ...options.env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0
         resolve({ code, stdout, stderr })
@@ -44,7 +52,7 @@ export const watchCliRun = (
   new Promise((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env }
+      env: { ...process.env, CLAPPER_QUOTA_DIR: quotaDir, ...options.env }
     })
     const signal = (s: NodeJS.Signals) => void child.kill(s)
     if (options.killAfterMs !== undefined) setTimeout(() => signal("SIGKILL"), options.killAfterMs)

@@ -65,6 +65,15 @@ export interface DisplayState {
   readonly possibleDuplicates: number
   /** The provider asked us to wait until then (epoch millis). */
   readonly throttledUntilMs?: number
+  /** The least time the quota allows the run's renders (from `run.started`), and the quota in words. */
+  readonly minimumDurationMs: number
+  readonly generationQuota?: string
+  /** Renders submitted so far (captionings not counted): what the quota has left to pace. */
+  readonly submittedRenders: number
+  /** Time from start to done of the jobs finished so far, to estimate the rest. */
+  readonly finishedJobMs: { readonly total: number; readonly count: number }
+  /** The API is not answering: why, and when the next probe goes out (epoch millis). */
+  readonly waiting?: { readonly reason: string; readonly retryAtMs: number }
   /** Why the run is stopping, once it is. */
   readonly stopping?: string
   readonly finished?: { readonly atMs: number; readonly summary: RunSummary }
@@ -79,7 +88,10 @@ export const initialDisplayState: DisplayState = {
   spentUsd: 0,
   jobs: HashMap.empty(),
   nextSeq: 0,
-  possibleDuplicates: 0
+  possibleDuplicates: 0,
+  minimumDurationMs: 0,
+  submittedRenders: 0,
+  finishedJobMs: { total: 0, count: 0 }
 }
 
 export interface DisplayCounts {
@@ -157,7 +169,9 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
         totalJobs: event.jobs,
         renders: event.renders,
         concurrency: event.concurrency,
-        estimatedCostUsd: event.estimatedCostUsd
+        estimatedCostUsd: event.estimatedCostUsd,
+        minimumDurationMs: event.minimumDurationMs,
+        generationQuota: event.generationQuota
       }
     case "job.queued":
       return updateJob(state, event.job, (view) => ({ ...view, estimatedCostUsd: event.estimatedCostUsd }))
@@ -176,7 +190,11 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
         videoId: event.videoId,
         progress: null
       }))
-      return { ...next, spentUsd: next.spentUsd + (jobView(next, event.job)?.estimatedCostUsd ?? 0) }
+      return {
+        ...next,
+        spentUsd: next.spentUsd + (jobView(next, event.job)?.estimatedCostUsd ?? 0),
+        submittedRenders: next.submittedRenders + (event.step === "captions" ? 0 : 1)
+      }
     }
     case "job.progress":
       return updateJob(state, event.job, (view) => ({
@@ -194,13 +212,17 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
         videoId: event.videoId,
         progress: 100
       }))
-    case "job.completed":
-      return updateJob(state, event.job, (view) => ({
+    case "job.completed": {
+      const startedAtMs = jobView(state, event.job)?.startedAtMs
+      const next = updateJob(state, event.job, (view) => ({
         ...withoutRetry(view),
         phase: "done",
         videoId: event.videoId,
         ...(event.sharedWith === undefined ? {} : { sharedWith: event.sharedWith })
       }))
+      if (startedAtMs === undefined || atMs === undefined || event.sharedWith !== undefined) return next
+      return { ...next, finishedJobMs: { total: next.finishedJobMs.total + (atMs - startedAtMs), count: next.finishedJobMs.count + 1 } }
+    }
     case "job.retrying":
       return updateJob(state, event.job, (view) => ({
         ...started(view, atMs),
@@ -229,6 +251,12 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
       return updateJob(state, event.job, (view) => ({ ...withoutRetry(view), phase: "detached", videoId: event.videoId }))
     case "run.throttled":
       return { ...state, throttledUntilMs: Math.max(state.throttledUntilMs ?? 0, event.untilMs) }
+    case "run.waiting":
+      return { ...state, waiting: { reason: event.reason, retryAtMs: event.retryAtMs } }
+    case "run.resumed": {
+      const { waiting: _waiting, ...rest } = state
+      return rest
+    }
     case "run.stopping":
       return { ...state, stopping: event.reason }
     case "run.warning":

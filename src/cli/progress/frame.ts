@@ -26,14 +26,24 @@ export interface FrameOptions {
 
 export const DEFAULT_MAX_JOB_LINES = 12
 
-/** What is left of the run at the rate jobs have finished so far; undefined until one has. */
+/**
+ * What is left of the run, at least: the renders still to submit at the quota's pace, then the
+ * last one's render; or the jobs left, `concurrency` at a time, at the time a job has taken so
+ * far — whichever is longer. Before any job finished, the quota's part alone (undefined when the
+ * quota does not bound the run either).
+ */
 export const estimateRemainingMs = (state: DisplayState, now: number): number | undefined => {
   const counts = countsOf(state)
   const finished = counts.done + counts.failed + counts.detached
-  if (finished === 0 || state.startedAtMs === undefined) return undefined
+  if (state.startedAtMs === undefined) return undefined
   const remaining = Math.max(0, counts.total - finished)
-  const elapsed = Math.max(0, (state.finished?.atMs ?? now) - state.startedAtMs)
-  return remaining === 0 ? 0 : (elapsed / finished) * remaining
+  if (remaining === 0 && finished > 0) return 0
+  const spacing = state.renders > 0 ? state.minimumDurationMs / state.renders : 0
+  const byQuota = Math.max(0, state.renders - state.submittedRenders) * spacing
+  const perJob = state.finishedJobMs.count > 0 ? state.finishedJobMs.total / state.finishedJobMs.count : undefined
+  if (perJob === undefined) return byQuota > 0 ? byQuota : undefined
+  const byConcurrency = Math.ceil(remaining / Math.max(1, state.concurrency)) * perJob
+  return Math.max(byQuota + (remaining > 0 ? perJob : 0), byConcurrency)
 }
 
 /** Elapsed time of the run: up to now, or to its end once it finished. */
@@ -60,6 +70,7 @@ export const formatJobStep = (view: JobView, now: number): string => {
     case "submitting":
       return view.attempt > 1 ? `submitting (attempt ${view.attempt})` : "submitting"
     case "rendering":
+      if (view.status === "QUEUED") return "queued at the provider"
       return view.progress === null ? "rendering" : `rendering ${Math.round(view.progress)}%`
     case "downloading":
       return "downloading"
@@ -134,6 +145,10 @@ export const formatFrame = (state: DisplayState, options: FrameOptions): Readonl
   const notes: Array<string> = []
   if (state.throttledUntilMs !== undefined && state.throttledUntilMs > options.now && state.finished === undefined) {
     notes.push(palette.yellow(`rate limited by the provider: requests resume in ${formatWait(state.throttledUntilMs - options.now)}`))
+  }
+  if (state.waiting !== undefined && state.finished === undefined) {
+    const wait = state.waiting.retryAtMs > options.now ? `retrying in ${formatWait(state.waiting.retryAtMs - options.now)}` : "retrying now"
+    notes.push(palette.yellow(`waiting for the API: ${state.waiting.reason}, ${wait}`))
   }
   if (state.stopping !== undefined && state.finished === undefined) {
     notes.push(palette.yellow(`stopping: ${state.stopping}`))

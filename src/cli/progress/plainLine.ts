@@ -8,6 +8,7 @@
  */
 import { HashMap, Option } from "effect"
 import type { RunEvent } from "../../runtime/events.ts"
+import { formatLongDuration } from "../../runtime/campaignDuration.ts"
 import { usd } from "../table.ts"
 import { formatSummary } from "./summary.ts"
 import { formatBytes, formatClock, formatWait, parseInstant } from "./timeText.ts"
@@ -31,7 +32,8 @@ export const plainLines = (state: PlainState, event: RunEvent): readonly [PlainS
           event.at,
           `started ${event.pipeline}: ${event.jobs} ${event.jobs === 1 ? "job" : "jobs"}, ` +
             `${event.renders} ${event.renders === 1 ? "render" : "renders"}, concurrency ${event.concurrency}, ` +
-            `estimated ${usd(event.estimatedCostUsd)}`
+            `estimated ${usd(event.estimatedCostUsd)}` +
+            (event.minimumDurationMs >= 60_000 ? `, at least ${formatLongDuration(event.minimumDurationMs)} at ${event.generationQuota} generations` : "")
         )
       ]
     case "job.queued":
@@ -103,8 +105,15 @@ export const plainLines = (state: PlainState, event: RunEvent): readonly [PlainS
     case "run.throttled": {
       const atMs = parseInstant(event.at)
       const wait = atMs === undefined ? "" : ` for ${formatWait(event.untilMs - atMs)}`
-      return [state, line(event.at, `rate limited by the provider: pausing requests${wait}`)]
+      return [state, line(event.at, `rate limited by the provider: pausing ${event.step === undefined ? "requests" : `${event.step} requests`}${wait}`)]
     }
+    case "run.waiting": {
+      const atMs = parseInstant(event.at)
+      const wait = atMs === undefined ? "" : `, retrying in ${formatWait(Math.max(0, event.retryAtMs - atMs))}`
+      return [state, line(event.at, `waiting for the API: ${event.reason}${wait}`)]
+    }
+    case "run.resumed":
+      return [state, line(event.at, `the API answers again (after ${formatWait(event.downForMs)})`)]
     case "run.stopping":
       return [state, line(event.at, `stopping: ${event.reason}`)]
     case "run.warning":

@@ -24,7 +24,7 @@ export const summary: RunSummary = {
  * rendering; c fails at the provider; d never starts; e shares a's render.
  */
 export const sampleRun: ReadonlyArray<RunEvent> = [
-  { type: "run.started", at: at(0), pipeline: "spring", jobs: 5, renders: 4, concurrency: 2, estimatedCostUsd: 3.6 },
+  { type: "run.started", at: at(0), pipeline: "spring", jobs: 5, renders: 4, concurrency: 2, estimatedCostUsd: 3.6, minimumDurationMs: 0, generationQuota: "2 per minute" },
   { type: "job.queued", at: at(0), job: "renders/a.mp4", set: "hero", estimatedCostUsd: 0.9 },
   { type: "job.queued", at: at(0), job: "renders/b.mp4", set: "hero", estimatedCostUsd: 0.9 },
   { type: "job.queued", at: at(0), job: "renders/c.mp4", set: "locales", estimatedCostUsd: 0.9 },
@@ -54,7 +54,7 @@ export const sampleRun: ReadonlyArray<RunEvent> = [
 
 /** One event of every type: the compiler insists on a new entry when a type is added. */
 export const oneOfEach: { readonly [K in RunEventType]: Extract<RunEvent, { type: K }> } = {
-  "run.started": { type: "run.started", at: at(0), pipeline: "spring", jobs: 2, renders: 2, concurrency: 4, estimatedCostUsd: 1.8 },
+  "run.started": { type: "run.started", at: at(0), pipeline: "spring", jobs: 2, renders: 2, concurrency: 4, estimatedCostUsd: 1.8, minimumDurationMs: 0, generationQuota: "2 per minute" },
   "job.queued": { type: "job.queued", at: at(0), job: "renders/x.mp4", set: "hero", estimatedCostUsd: 0.9 },
   "job.submitting": { type: "job.submitting", at: at(1), job: "renders/x.mp4", attempt: 1 },
   "job.submitted": { type: "job.submitted", at: at(2), job: "renders/x.mp4", videoId: "video_abc", attempt: 1 },
@@ -67,6 +67,8 @@ export const oneOfEach: { readonly [K in RunEventType]: Extract<RunEvent, { type
   "job.failed": { type: "job.failed", at: at(9), job: "renders/x.mp4", step: "poll", reason: "render failed", code: "RENDER_ERROR", videoId: "video_abc" },
   "job.detached": { type: "job.detached", at: at(1800), job: "renders/x.mp4", videoId: "video_abc" },
   "run.throttled": { type: "run.throttled", at: at(4), untilMs: 11_000 },
+  "run.waiting": { type: "run.waiting", at: at(9), reason: "getVideo: connection refused (ECONNREFUSED)", sinceMs: 0, retryAtMs: 30_000 },
+  "run.resumed": { type: "run.resumed", at: at(40), downForMs: 40_000 },
   "run.stopping": { type: "run.stopping", at: at(5), reason: "budget reached" },
   "run.warning": { type: "run.warning", at: at(5), message: "took over the runner lock of pid 12 on host-a, which is gone" },
   "run.finished": { type: "run.finished", at: at(95), summary }

@@ -13,7 +13,7 @@ const ESC = "\u001B"
 /** A run with `n` jobs all rendering, started one second apart. */
 const manyInFlight = (n: number, name: (i: number) => string = (i) => `renders/job-${String(i).padStart(2, "0")}.mp4`) =>
   displayStateOf([
-    { type: "run.started", at: at(0), pipeline: "big", jobs: n + 5, renders: n + 5, concurrency: n, estimatedCostUsd: (n + 5) * 0.9 },
+    { type: "run.started", at: at(0), pipeline: "big", jobs: n + 5, renders: n + 5, concurrency: n, estimatedCostUsd: (n + 5) * 0.9, minimumDurationMs: 0, generationQuota: "2 per minute" },
     ...Array.from({ length: n }, (_, i): RunEvent => ({ type: "job.submitting", at: at(i), job: name(i), attempt: 1 }))
   ])
 
@@ -21,27 +21,40 @@ describe("the live frame", () => {
   it("shows the bar, the counts out of the total, and the spend against the estimate", () => {
     const state = upTo(indexOf((e) => e.type === "job.progress" && e.job === "renders/b.mp4"))
     const [header, counts] = formatFrame(state, { ...plain, now: 33_000 })
-    expect(header).toBe("spring  [########............]  2/5 jobs  ETA 49s  elapsed 33s")
+    expect(header).toBe("spring  [########............]  2/5 jobs  ETA 42s  elapsed 33s")
     expect(counts).toBe("2 done, 0 failed, 2 in flight, 1 queued  spent ~$2.70 of ~$3.60")
   })
 
   it("shows failures in the bar and the counts, and detached jobs when there are some", () => {
     const state = upTo(sampleRun.length - 1)
     const [header, counts] = formatFrame(state, { ...plain, now: 95_000 })
-    expect(header).toMatch(/^spring {2}\[########!{8}\.{4}\] {2}4\/5 jobs {2}ETA 23s {2}elapsed 1m35s$/)
+    expect(header).toMatch(/^spring {2}\[########!{8}\.{4}\] {2}4\/5 jobs {2}ETA 21s {2}elapsed 1m35s$/)
     expect(counts).toBe("2 done, 1 failed, 1 detached, 0 in flight, 1 queued  spent ~$2.70 of ~$3.60")
   })
 
-  it("shows — for the ETA until a job has finished, then extrapolates from the rate so far", () => {
+  it("shows — for the ETA until a job has finished, then the jobs left, concurrency at a time, at the time a job took", () => {
     const beforeAny = upTo(indexOf((e) => e.type === "job.downloading"))
     expect(estimateRemainingMs(beforeAny, 21_000)).toBeUndefined()
     expect(formatFrame(beforeAny, { ...plain, now: 21_000 })[0]).toContain("ETA —")
     const afterTwo = upTo(indexOf((e) => e.type === "job.completed" && e.job === "renders/e.mp4"))
-    // 2 of 5 finished in 30 s: 3 more take 45 s.
-    expect(estimateRemainingMs(afterTwo, 30_000)).toBe(45_000)
-    expect(formatFrame(afterTwo, { ...plain, now: 30_000 })[0]).toContain("ETA 45s  elapsed 30s")
+    // a took 21 s (e only copied it); 3 jobs left, 2 at a time: two rounds of 21 s.
+    expect(estimateRemainingMs(afterTwo, 30_000)).toBe(42_000)
+    expect(formatFrame(afterTwo, { ...plain, now: 30_000 })[0]).toContain("ETA 42s  elapsed 30s")
     const ended = displayStateOf(sampleRun)
     expect(formatFrame(ended, { ...plain, now: 200_000 })[0]).toBe("spring  [########!!!!!!!!....]  4/5 jobs  interrupted  elapsed 1m35s")
+  })
+
+  it("under a quota, the ETA is at least the renders left at the quota's pace, from the start", () => {
+    // 100 renders at 2 a minute: 50 minutes at least, whatever the concurrency.
+    const start: RunEvent = { type: "run.started", at: at(0), pipeline: "big", jobs: 100, renders: 100, concurrency: 8, estimatedCostUsd: 90, minimumDurationMs: 50 * 60_000, generationQuota: "2 per minute" }
+    const quota = displayStateOf([start])
+    expect(estimateRemainingMs(quota, 1_000)).toBe(50 * 60_000)
+    // 10 submitted, one finished after 40 s: 90 renders left at 30 s each, then the last one's 40 s.
+    const submitted = Array.from({ length: 10 }, (_, i): RunEvent => ({ type: "job.submitted", at: at(i * 30), job: `r${i}.mp4`, videoId: `v${i}`, attempt: 1 }))
+    const done: RunEvent = { type: "job.completed", at: at(40), job: "r0.mp4", videoId: "v0", output: "r0.mp4", bytes: 1 }
+    const later = displayStateOf([start, ...submitted, done])
+    expect(estimateRemainingMs(later, 300_000)).toBe(90 * 30_000 + 40_000)
+    expect(formatFrame(later, { ...plain, now: 300_000 })[0]).toContain("ETA 45m40s")
   })
 
   it("lists each job in flight with its step and elapsed time, in the order they started", () => {

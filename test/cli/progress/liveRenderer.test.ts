@@ -20,7 +20,7 @@ const terminal = () => {
 const tty = (write: (text: string) => void, columns = 80) =>
   chooseRenderer({ json: false, isTTY: true, columns, noColor: true, write, writeErr: () => {} })
 
-const started: RunEvent = { type: "run.started", at: at(0), pipeline: "spring", jobs: 5, renders: 4, concurrency: 2, estimatedCostUsd: 3.6 }
+const started: RunEvent = { type: "run.started", at: at(0), pipeline: "spring", jobs: 5, renders: 4, concurrency: 2, estimatedCostUsd: 3.6, minimumDurationMs: 0, generationQuota: "2 per minute" }
 
 describe("the live display", () => {
   it.scoped("draws the frame from a ticker, at most ~10 times a second however many events arrive", () =>
