@@ -22,7 +22,7 @@ export { pipelineJsonSchema } from "./pipeline/jsonSchema.ts"
 export { Pipeline } from "./pipeline/schema.ts"
 export { fingerprint, recipeVersion, type FingerprintInputs } from "./plan/fingerprint.ts"
 export type { Plan, PlannedInput, PlannedJob } from "./plan/plan.ts"
-export { planToJson } from "./plan/planJson.ts"
+export { planToJson } from "./cli/planJson.ts"
 export { estimateVideoCostUsd, limits, pricing } from "./mirage/limits.ts"
 export { expandPipeline, loadPipeline, planPipeline, runPipeline }
 export type { Backend } from "./runtime/backend.ts"

@@ -2,7 +2,10 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline, type Plan } from "../plan/plan.ts"
-import { planToJson } from "../plan/planJson.ts"
+import { planToJson } from "./planJson.ts"
+import { campaignTime, describeCampaignTime, type CampaignTime } from "./campaignTime.ts"
+import { quotaOption, quotaOverrides } from "./quotaOption.ts"
+import { resolveRunSettings } from "../runtime/runSettings.ts"
 import { jobStateNames, readPipelineState, type PipelineState } from "../state/pipelineState.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { formatTable, usd } from "./table.ts"
@@ -12,8 +15,9 @@ import { exitOnInvalidPipeline, invalidInputExit } from "./userErrors.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the plan as one JSON object."))
+const quota = quotaOption("The provider's quota for your key, of one kind of request (overrides provider.limits)", "provider.limits, else the published quotas")
 
-const planLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> => [
+const planLines = (plan: Plan, state: PipelineState, time: CampaignTime): ReadonlyArray<string> => [
   `${plan.pipeline.name} (${plan.pipeline.file})`,
   "",
   ...formatTable(
@@ -31,12 +35,13 @@ const planLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> => [
   "",
   `${plan.totals.jobs} job${plan.totals.jobs === 1 ? "" : "s"}, ${plan.totals.renders} render${plan.totals.renders === 1 ? "" : "s"}, estimated ${usd(plan.totals.estimatedCostUsd)}`,
   jobStateNames.map((name) => `${state.counts[name]} ${name}`).join(", "),
+  describeCampaignTime(time),
   ...(plan.totals.unpricedStages.length > 0
     ? [`Not in the estimate: ${plan.totals.unpricedStages.join(" and ")} (the API publishes no price for them)`]
     : [])
 ]
 
-export const planCommand = Command.make("plan", { file, json }, ({ file, json }) =>
+export const planCommand = Command.make("plan", { file, json, quota }, ({ file, json, quota }) =>
   Effect.gen(function* () {
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
@@ -46,7 +51,8 @@ export const planCommand = Command.make("plan", { file, json }, ({ file, json })
     const state = yield* readPipelineState(pipeline, plan).pipe(
       Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
     )
-    if (json) yield* Console.log(JSON.stringify(planToJson(plan, process.cwd(), state), null, 2))
-    else yield* Effect.forEach(planLines(plan, state), (line) => Console.log(line))
+    const time = campaignTime(plan, state, resolveRunSettings(pipeline.spec, { quotas: quotaOverrides(quota) }).quotas)
+    if (json) yield* Console.log(JSON.stringify(planToJson(plan, process.cwd(), state, time), null, 2))
+    else yield* Effect.forEach(planLines(plan, state, time), (line) => Console.log(line))
   })
 ).pipe(Command.withDescription("Show the jobs a pipeline expands to: state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost."))

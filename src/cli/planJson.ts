@@ -2,7 +2,8 @@
 import { relative, sep } from "node:path"
 import type { JobState } from "../state/jobStates.ts"
 import type { PipelineState } from "../state/pipelineState.ts"
-import type { Plan } from "./plan.ts"
+import type { Plan } from "../plan/plan.ts"
+import type { CampaignTime } from "./campaignTime.ts"
 
 const stateJson = (state: JobState | undefined) =>
   state === undefined
@@ -13,7 +14,7 @@ const stateJson = (state: JobState | undefined) =>
         ...(state.videoId !== undefined ? { videoId: state.videoId } : {})
       }
 
-export const planToJson = (plan: Plan, cwd: string, state?: PipelineState) => ({
+export const planToJson = (plan: Plan, cwd: string, state?: PipelineState, time?: CampaignTime) => ({
   pipeline: plan.pipeline,
   jobs: plan.jobs.map((job) => ({
     id: job.id,
@@ -27,5 +28,9 @@ export const planToJson = (plan: Plan, cwd: string, state?: PipelineState) => ({
     estimatedCostUsd: job.estimatedCostUsd,
     ...stateJson(state?.jobs.get(job.id))
   })),
-  totals: { ...plan.totals, ...(state ? { states: state.counts } : {}) }
+  totals: {
+    ...plan.totals,
+    ...(state ? { states: state.counts } : {}),
+    ...(time ? { rendersToSubmit: time.renders, minimumDurationMs: time.minimumDurationMs, generationQuota: time.generationQuota } : {})
+  }
 })
