@@ -6,7 +6,7 @@
 import { formatRate, type Quotas } from "../mirage/quotas.ts"
 import type { Plan } from "../plan/plan.ts"
 import { formatLongDuration, minimumDurationMs } from "../runtime/campaignDuration.ts"
-import type { PipelineState } from "../state/pipelineState.ts"
+import type { PipelineState } from "../plan/planState.ts"
 
 export interface CampaignTime {
   /** Distinct renders (and captionings) still to submit. */

@@ -1,7 +1,7 @@
 /** The documented JSON form of a plan (`clapper plan --json`). */
 import { relative, sep } from "node:path"
-import type { JobState } from "../state/jobStates.ts"
-import type { PipelineState } from "../state/pipelineState.ts"
+import type { JobState } from "../plan/resume.ts"
+import type { PipelineState } from "../plan/planState.ts"
 import type { Plan } from "../plan/plan.ts"
 import type { CampaignTime } from "./campaignTime.ts"
 

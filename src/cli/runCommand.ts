@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import { runPipeline } from "../runtime/runPipeline.ts"
+import { runPipeline } from "../app/runPipeline.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { chooseRenderer } from "./progress/chooseRenderer.ts"
 import { quotaOption, quotaOverrides } from "./quotaOption.ts"

@@ -4,12 +4,12 @@
  * yields the facts the plan needs (content digest for the fingerprint, audio duration for cost).
  */
 import { FileSystem } from "@effect/platform"
-import { Effect, Option, Stream } from "effect"
-import { createHash } from "node:crypto"
+import { Effect, Option } from "effect"
 import { audioDurationOfFile } from "../media/audioDuration.ts"
 import { audioKinds, describeKinds, imageKinds, sniffLength, sniffMediaKind, type MediaKind } from "../media/mediaKind.ts"
 import { limits, MiB } from "../mirage/limits.ts"
 import { PipelineInvalid, type Diagnostic } from "../pipeline/diagnostic.ts"
+import { digestFile } from "../media/digest.ts"
 import type { InputFile, Job } from "../pipeline/job.ts"
 
 export type InputRole = "image" | "audio"
@@ -31,15 +31,6 @@ const rules: Record<InputRole, { kinds: ReadonlyArray<MediaKind>; maxBytes: numb
 }
 
 const megabytes = (bytes: number) => `${(bytes / MiB).toFixed(1)} MB`
-
-/** Hex SHA-256 of a file, streamed (constant memory whatever its size). */
-export const digestFile = (path: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const hash = createHash("sha256")
-    yield* fs.stream(path).pipe(Stream.runForEach((chunk) => Effect.sync(() => hash.update(chunk))))
-    return hash.digest("hex")
-  })
 
 const inspectOne = (file: InputFile, role: InputRole) =>
   Effect.gen(function* () {

@@ -4,7 +4,7 @@
  * is refused before any request that costs money.
  */
 import { Data } from "effect"
-import type { RenderPlan } from "../state/jobStates.ts"
+import type { RenderPlan } from "../plan/resume.ts"
 import type { RenderRecord } from "../state/journalEntry.ts"
 
 export class BudgetExceeded extends Data.TaggedError("BudgetExceeded")<{

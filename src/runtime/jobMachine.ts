@@ -10,7 +10,8 @@ import { MirageClient } from "../mirage/MirageClient.ts"
 import { failedVideoError, VideoFailed, type FileApiError, type MirageError } from "../mirage/MirageError.ts"
 import type { RequestKind } from "../mirage/quotas.ts"
 import type { Video } from "../mirage/Schemas.ts"
-import { digestFile } from "../plan/inspectInputs.ts"
+import { digestFile } from "../media/digest.ts"
+import { lockEntryFor } from "../plan/lockEntry.ts"
 import type { PlannedJob } from "../plan/plan.ts"
 import type { StateIoError } from "../state/journal.ts"
 import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
@@ -21,7 +22,7 @@ import type { JobStep, RunEvent } from "./events.ts"
 import { certainlyNotCreated, type CorruptDownload } from "./failureKind.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { findSubmittedVideo } from "./reconcile.ts"
-import type { Recorder } from "./recorder.ts"
+import type { Recorder } from "../state/recorder.ts"
 import type { RequestGate } from "./requestGate.ts"
 import { backoffMillis, retrying, type RetryNotice } from "./retry.ts"
 import type { RunSettings } from "./runSettings.ts"
@@ -550,7 +551,8 @@ export const runJob = (
         const info = yield* fs.stat(job.output).pipe(Effect.mapError(unreadable))
         const sha256 = yield* digestFile(job.output).pipe(Effect.mapError(unreadable))
         const mtimeMs = Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })
-        yield* ctx.recorder.completed(job, videoId, { sha256, size: downloaded.bytes, mtimeMs, ...(speechSha256 ? { speechSha256 } : {}) }, yield* Clock.currentTimeMillis)
+        const facts = { sha256, size: downloaded.bytes, mtimeMs, ...(speechSha256 ? { speechSha256 } : {}) }
+        yield* ctx.recorder.completed({ job: id, fp: job.fingerprint, videoId, entry: lockEntryFor(job, videoId, facts) }, facts, yield* Clock.currentTimeMillis)
         yield* setProgress(undefined)
         return { _tag: "Completed", videoId, bytes: downloaded.bytes } as JobOutcome
       })

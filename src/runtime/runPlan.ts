@@ -16,16 +16,17 @@ import type { JobStep } from "./events.ts"
 import { remainingEstimateUsd } from "./budget.ts"
 import { retrying } from "./retry.ts"
 import { Clock, Duration, Effect, Exit, Ref } from "effect"
+import { lockEntryFor } from "../plan/lockEntry.ts"
 import type { Plan, PlannedJob } from "../plan/plan.ts"
 import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
-import { digestFile } from "../plan/inspectInputs.ts"
-import type { RenderPlan } from "../state/jobStates.ts"
+import { digestFile } from "../media/digest.ts"
+import type { RenderPlan } from "../plan/resume.ts"
 import type { QuotaLedger } from "../state/quotaLedger.ts"
 import type { StateIoError } from "../state/journal.ts"
 import { makeApiHealth } from "./apiHealth.ts"
 import { minimumDurationMs } from "./campaignDuration.ts"
 import { runJob, submitPermits, type JobOutcome, type JobProgress, type MachineContext, type MachineStart } from "./jobMachine.ts"
-import { noRecorder, type Recorder } from "./recorder.ts"
+import { noRecorder, type Recorder } from "../state/recorder.ts"
 import { makeRequestGate } from "./requestGate.ts"
 import type { RunSettings } from "./runSettings.ts"
 import { makeRunStop, type RunStopReason } from "./runStop.ts"
@@ -162,7 +163,8 @@ export const runPlan = (
         const sha256 = yield* digestFile(target.output)
         const mtimeMs = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
         const speech = options.speechSha256 ? { speechSha256: options.speechSha256 } : {}
-        yield* recorder.completed(target, videoId, { sha256, size: bytes, mtimeMs, ...speech }, yield* Clock.currentTimeMillis)
+        const facts = { sha256, size: bytes, mtimeMs, ...speech }
+        yield* recorder.completed({ job: target.id, fp: target.fingerprint, videoId, entry: lockEntryFor(target, videoId, facts) }, facts, yield* Clock.currentTimeMillis)
         yield* emitNow((at) => ({
           type: "job.completed",
           job: target.id,

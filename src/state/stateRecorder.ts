@@ -5,39 +5,15 @@
  * completion, so nothing is lost in between, and the next run restores a missing entry from it).
  */
 import { Clock, Effect, Queue, type Scope } from "effect"
-import type { PlannedJob } from "../plan/plan.ts"
-import type { OutputFacts, Recorder } from "../runtime/recorder.ts"
+import type { Recorder } from "./recorder.ts"
 import type { Journal, StateIoError } from "./journal.ts"
 import { assembleLock, serializeLockEntry, writeLockText, type LockEntry, type LockFile } from "./lockFile.ts"
-
-export const lockEntryFor = (job: PlannedJob, videoId: string, output: OutputFacts | { sha256: string; size: number }): LockEntry => {
-  const speech = job.stages.speech
-  return {
-    fingerprint: job.fingerprint,
-    model: job.model,
-    inputs: {
-      image: { path: job.inputs.image.path, sha256: job.inputs.image.sha256 },
-      ...(job.inputs.audio ? { audio: { path: job.inputs.audio.path, sha256: job.inputs.audio.sha256 } } : {})
-    },
-    parameters: {
-      ...(speech
-        ? { speech: { voice: speech.voice, text: speech.text, model: speech.model, ...("speechSha256" in output && output.speechSha256 ? { sha256: output.speechSha256 } : {}) } }
-        : {}),
-      ...(job.stages.captions ? { captions: { template: job.stages.captions.template } } : {}),
-      ...(job.stages.overlay ? { overlay: job.stages.overlay } : {})
-    },
-    videoId,
-    output: { sha256: output.sha256, size: output.size },
-    durationSeconds: Math.round(job.durationSeconds * 1000) / 1000,
-    costUsd: job.estimatedCostUsd
-  }
-}
 
 export interface StateRecorder extends Recorder {
   /** Writes the lock file now. */
   readonly flush: Effect.Effect<void, StateIoError>
   /** An output found up to date through the journal (not yet in the lock): its entry is restored. */
-  readonly upToDate: (job: PlannedJob, videoId: string, output: { sha256: string; size: number }) => Effect.Effect<void>
+  readonly upToDate: (job: string, entry: LockEntry) => Effect.Effect<void>
 }
 
 export const makeStateRecorder = (options: {
@@ -105,15 +81,16 @@ export const makeStateRecorder = (options: {
           durable
         ),
       detached: (target, videoId, at) => journal.append({ t: "detached", fp: target.fp, videoId, at }, durable),
-      completed: (job, videoId, facts, at) =>
+      completed: (output, facts, at) =>
         Effect.gen(function* () {
-          yield* journal.append({ t: "downloaded", job: job.id, fp: job.fingerprint, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)
-          entries.set(job.id, serializeLockEntry(lockEntryFor(job, videoId, facts)))
+          const { job, fp, videoId } = output
+          yield* journal.append({ t: "downloaded", job, fp, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)
+          entries.set(job, serializeLockEntry(output.entry))
           yield* Queue.offer(dirty, undefined)
         }),
-      upToDate: (job, videoId, facts) =>
+      upToDate: (job, entry) =>
         Effect.sync(() => {
-          if (!entries.has(job.id)) entries.set(job.id, serializeLockEntry(lockEntryFor(job, videoId, facts)))
+          if (!entries.has(job)) entries.set(job, serializeLockEntry(entry))
         }),
       flush
     }

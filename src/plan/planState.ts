@@ -5,12 +5,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import type { LoadedPipeline } from "../pipeline/load.ts"
-import type { Plan } from "../plan/plan.ts"
-import { resumeState, type JobState, type JobStateName } from "./jobStates.ts"
-import { readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
-import { lockFilePath, readLockFile } from "./lockFile.ts"
-import { inspectRunnerLock, type RunnerLockState } from "./runnerLock.ts"
-import { stateDir } from "./stateDir.ts"
+import type { Plan } from "./plan.ts"
+import { resumeState, type JobState, type JobStateName } from "./resume.ts"
+import { readJournal, type StateCorrupt, type StateIoError } from "../state/journal.ts"
+import { lockFilePath, readLockFile } from "../state/lockFile.ts"
+import { inspectRunnerLock, type RunnerLockState } from "../state/runnerLock.ts"
+import { stateDir } from "../state/stateDir.ts"
 
 export const jobStateNames: ReadonlyArray<JobStateName> = ["new", "changed", "in-flight", "up-to-date", "failed"]
 

@@ -1,7 +1,7 @@
 /** A run's events as an Effect `Stream`: it ends when the run ends and fails as the run fails. */
 import type { FileSystem, Path } from "@effect/platform"
 import { Effect, Mailbox, Stream } from "effect"
-import type { RunEvent } from "./events.ts"
+import type { RunEvent } from "../runtime/events.ts"
 import { runPipeline, type RunPipelineOptions } from "./runPipeline.ts"
 
 export const runPipelineEvents = (

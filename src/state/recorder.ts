@@ -4,10 +4,9 @@
  * `noRecorder`. Calls that announce a remote call complete only once the record is durable.
  */
 import { Effect } from "effect"
-import type { PlannedJob } from "../plan/plan.ts"
-import type { StateIoError } from "../state/journal.ts"
-import type { SubmitWindow } from "../state/journalEntry.ts"
-import type { JobStep } from "./events.ts"
+import type { StateIoError } from "./journal.ts"
+import type { SubmitWindow } from "./journalEntry.ts"
+import type { LockEntry } from "./lockFile.ts"
 
 export interface OutputFacts {
   readonly sha256: string
@@ -27,6 +26,14 @@ export interface RecordTarget {
 }
 
 /** Every call fails with `StateIoError` when the record cannot be written: the run then stops paying. */
+/** An output in place: its job, its render's fingerprint and video, and the lock entry that records it. */
+export interface CompletedOutput {
+  readonly job: string
+  readonly fp: string
+  readonly videoId: string
+  readonly entry: LockEntry
+}
+
 export interface Recorder {
   /** Before a submit is sent (durable). */
   readonly intent: (target: RecordTarget, at: number) => Effect.Effect<void, StateIoError>
@@ -44,12 +51,12 @@ export interface Recorder {
   readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
   readonly failed: (
     target: RecordTarget,
-    failure: { step: JobStep; reason: string; code?: string; videoId?: string; videoGone?: boolean },
+    failure: { step: string; reason: string; code?: string; videoId?: string; videoGone?: boolean },
     at: number
   ) => Effect.Effect<void, StateIoError>
   readonly detached: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
-  /** The output file is in place (durable; the lock file follows). */
-  readonly completed: (job: PlannedJob, videoId: string, facts: OutputFacts, at: number) => Effect.Effect<void, StateIoError>
+  /** The output file is in place (durable; the lock file follows with `entry`). */
+  readonly completed: (output: CompletedOutput, facts: OutputFacts, at: number) => Effect.Effect<void, StateIoError>
 }
 
 export const noRecorder: Recorder = {
