@@ -38,7 +38,11 @@ describe("clapper validate / plan / schema (the real binary)", () => {
       renders: 12,
       estimatedCostUsd: 11.7,
       unpricedStages: [],
-      states: { new: 12, changed: 0, "in-flight": 0, "up-to-date": 0, failed: 0 }
+      states: { new: 12, changed: 0, "in-flight": 0, "up-to-date": 0, failed: 0 },
+      // 12 renders at the published 2 generations a minute: 6 minutes at least.
+      rendersToSubmit: 12,
+      minimumDurationMs: 360_000,
+      generationQuota: "2 per minute"
     })
     expect(plan.jobs[0]).toEqual({
       id: "renders/spring-2026/hero.mp4",
@@ -60,7 +64,14 @@ describe("clapper validate / plan / schema (the real binary)", () => {
     const ok = await runCli(["plan", "pipelines/quickstart.yaml"], { cwd: repoPipelineProject("quickstart.yaml") })
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain("renders/quickstart/alice--hello.mp4")
-    expect(ok.stdout.trim().split("\n").slice(-2)).toEqual(["2 jobs, 2 renders, estimated $1.80", "2 new, 0 changed, 0 in-flight, 0 up-to-date, 0 failed"])
+    expect(ok.stdout.trim().split("\n").slice(-3)).toEqual([
+      "2 jobs, 2 renders, estimated $1.80",
+      "2 new, 0 changed, 0 in-flight, 0 up-to-date, 0 failed",
+      "2 renders to submit at 2 per minute: at least 1 min"
+    ])
+    // A raised quota on the command line shortens it; the pipeline's own would too.
+    const raised = await runCli(["plan", "pipelines/quickstart.yaml", "--quota", "generation=60/min"], { cwd: repoPipelineProject("quickstart.yaml") })
+    expect(raised.stdout.trim().split("\n").at(-1)).toBe("2 renders to submit at 60 per minute: at least 2 s")
     const missing = await runCli(["plan", "pipelines/nope.yaml"])
     expect(missing.code).toBe(2)
   })
