@@ -35,6 +35,16 @@ export { MirageClient } from "./mirage/MirageClient.ts"
 export * as Mirage from "./mirage/MirageClient.ts"
 export { makeMirageConfig, type MirageConfig } from "./mirage/MirageConfig.ts"
 export * as Simulator from "./sim/Simulator.ts"
+export {
+  currentStateStore,
+  fileStateStore,
+  StateStore,
+  type RunState,
+  type StateRef,
+  type StateStoreService,
+  type StoredState
+} from "./state/StateStore.ts"
+export { perMinute, publishedQuotas, type Quotas, type Rate, type RequestKind } from "./mirage/quotas.ts"
 
 type Platform = FileSystem.FileSystem | Path.Path
 

@@ -2,7 +2,7 @@
  * A pipeline file, run: load → (key or simulator) → plan → state → run → record. The CLI's `run`
  * and the library's `runPipeline` are this, with different ways of showing the events.
  */
-import { FileSystem, Path } from "@effect/platform"
+import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect } from "effect"
 import type { MissingApiKey } from "../mirage/MirageError.ts"
 import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
@@ -11,13 +11,10 @@ import { planPipeline } from "../plan/plan.ts"
 import type { SimulatorStartError } from "../sim/Simulator.ts"
 import { lockEntryFor } from "../plan/lockEntry.ts"
 import { resumeState } from "../plan/resume.ts"
-import { openJournal, type StateCorrupt, type StateIoError } from "../state/journal.ts"
 import { claimedVideoIds } from "../state/journalEntry.ts"
-import { lockFilePath, readLockFile } from "../state/lockFile.ts"
-import { rebuildState } from "../state/rebuildState.ts"
-import { acquireRunnerLock, describeHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
-import { stateDir } from "../state/stateDir.ts"
-import { makeStateRecorder } from "../state/stateRecorder.ts"
+import type { StateCorrupt, StateIoError } from "../state/journal.ts"
+import { describeHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
+import { currentStateStore } from "../state/StateStore.ts"
 import { connectBackend, type Backend } from "./backend.ts"
 import { checkTemplatesBeforePaying } from "./preflight.ts"
 import { BudgetExceeded, remainingEstimateUsd } from "../runtime/budget.ts"
@@ -50,7 +47,6 @@ export const runPipeline = (
 ): Effect.Effect<RunSummary, RunPipelineError, FileSystem.FileSystem | Path.Path> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const path = yield* Path.Path
       const emit = options.emit ?? (() => Effect.void)
       const warn = (message: string) => Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
       const pipeline = yield* loadPipeline(file)
@@ -62,21 +58,18 @@ export const runPipeline = (
       const settings = backend.quotas ? { ...resolved, quotas: backend.quotas } : resolved
 
       // One runner per pipeline, then its state: the journal and the lock file.
-      const dir = stateDir(pipeline.dir, pipeline.spec.name, path)
-      const lockTaken = yield* acquireRunnerLock(dir, { command: `clapper run ${file}`, pipeline: file })
-      if (lockTaken.tookOverFrom) yield* warn(`took over the runner lock of ${describeHolder(lockTaken.tookOverFrom)}, which is gone`)
-      const lockPath = lockFilePath(pipeline.path)
-      if (options.rebuildState) {
-        const setAside = yield* rebuildState(dir, lockPath, pipeline.spec.name)
-        for (const moved of setAside) yield* warn(`set ${moved.from} aside as ${moved.to}; the state is rebuilt from the lock file and the outputs on disk`)
-      }
-      const journal = yield* openJournal(dir, pipeline.spec.name)
-      for (const warning of journal.warnings) yield* warn(warning)
-      const lock = yield* readLockFile(lockPath, pipeline.spec.name)
-      const resumption = yield* resumeState(plan, journal.state, lock)
-      const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: new Set(plan.jobs.map((j) => j.id)) })
+      const store = yield* currentStateStore
+      const state = yield* store.openForRun(
+        { name: pipeline.spec.name, file: pipeline.path },
+        { command: `clapper run ${file}`, pipeline: file, rebuild: options.rebuildState === true, jobIds: new Set(plan.jobs.map((j) => j.id)) }
+      )
+      if (state.tookOverFrom) yield* warn(`took over the runner lock of ${describeHolder(state.tookOverFrom)}, which is gone`)
+      for (const moved of state.setAside) yield* warn(`set ${moved.from} aside as ${moved.to}; the state is rebuilt from the lock file and the outputs on disk`)
+      for (const warning of state.warnings) yield* warn(warning)
+      const { journal, lock, recorder } = state
+      const resumption = yield* resumeState(plan, journal, lock)
       for (const found of resumption.missingFromLock) yield* recorder.upToDate(found.job.id, lockEntryFor(found.job, found.videoId, found))
-      const stageRecord = (fp: string) => journal.state.renders.get(fp)
+      const stageRecord = (fp: string) => journal.renders.get(fp)
       if (settings.budgetUsd !== undefined) {
         const estimateUsd = remainingEstimateUsd(resumption.renders, stageRecord)
         if (estimateUsd > settings.budgetUsd + 1e-9) return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
@@ -89,10 +82,10 @@ export const runPipeline = (
         emit,
         recorder,
         renders: resumption.renders,
-        claimed: claimedVideoIds(journal.state),
-        orphanWindows: journal.state.orphanWindows,
+        claimed: claimedVideoIds(journal),
+        orphanWindows: journal.orphanWindows,
         stageRecord,
-        cacheDir: dir,
+        cacheDir: state.cacheDir,
         keyName: backend.keyName,
         ...(backend.quotaLedger ? { quotaLedger: backend.quotaLedger } : {})
       }).pipe(Effect.provide(backend.layer))

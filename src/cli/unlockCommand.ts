@@ -1,9 +1,8 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Path } from "@effect/platform"
 import { Console, Effect } from "effect"
 import { loadPipeline } from "../pipeline/load.ts"
-import { stateDir } from "../state/stateDir.ts"
-import { describeHolder, inspectRunnerLock, removeRunnerLock } from "../state/runnerLock.ts"
+import { describeHolder } from "../state/runnerLock.ts"
+import { currentStateStore } from "../state/StateStore.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
 
@@ -18,10 +17,10 @@ const force = Options.boolean("force").pipe(
  */
 export const unlockCommand = Command.make("unlock", { file, force }, (args) =>
   Effect.gen(function* () {
-    const path = yield* Path.Path
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(args.file))
-    const dir = stateDir(pipeline.dir, pipeline.spec.name, path)
-    const state = yield* inspectRunnerLock(dir)
+    const store = yield* currentStateStore
+    const ref = { name: pipeline.spec.name, file: pipeline.path }
+    const state = yield* store.runner(ref)
     if (state._tag === "Held" && state.status === "alive" && !args.force) {
       return yield* Effect.fail(
         new CliExit({
@@ -33,7 +32,7 @@ export const unlockCommand = Command.make("unlock", { file, force }, (args) =>
         })
       )
     }
-    yield* removeRunnerLock(dir).pipe(
+    yield* store.unlock(ref).pipe(
       Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
     )
     switch (state._tag) {

@@ -2,15 +2,14 @@
  * What the journal and the lock file say about a pipeline's jobs now, read without taking the
  * runner lock or writing anything: `clapper plan` shows it per job, `clapper status` summarises it.
  */
-import { FileSystem, Path } from "@effect/platform"
+import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import type { LoadedPipeline } from "../pipeline/load.ts"
 import type { Plan } from "./plan.ts"
 import { resumeState, type JobState, type JobStateName } from "./resume.ts"
-import { readJournal, type StateCorrupt, type StateIoError } from "../state/journal.ts"
-import { lockFilePath, readLockFile } from "../state/lockFile.ts"
-import { inspectRunnerLock, type RunnerLockState } from "../state/runnerLock.ts"
-import { stateDir } from "../state/stateDir.ts"
+import type { StateCorrupt, StateIoError } from "../state/journal.ts"
+import type { RunnerLockState } from "../state/runnerLock.ts"
+import { currentStateStore } from "../state/StateStore.ts"
 
 export const jobStateNames: ReadonlyArray<JobStateName> = ["new", "changed", "in-flight", "up-to-date", "failed"]
 
@@ -27,19 +26,18 @@ export interface PipelineState {
 export const readPipelineState = (
   pipeline: LoadedPipeline,
   plan: Plan
-): Effect.Effect<PipelineState, StateCorrupt | StateIoError, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<PipelineState, StateCorrupt | StateIoError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
-    const path = yield* Path.Path
-    const dir = stateDir(pipeline.dir, pipeline.spec.name, path)
-    const journal = yield* readJournal(dir)
-    const lock = yield* readLockFile(lockFilePath(pipeline.path), pipeline.spec.name)
-    const resumption = yield* resumeState(plan, journal.state, lock)
+    const store = yield* currentStateStore
+    const ref = { name: pipeline.spec.name, file: pipeline.path }
+    const stored = yield* store.read(ref)
+    const resumption = yield* resumeState(plan, stored.journal, stored.lock)
     const counts = Object.fromEntries(jobStateNames.map((name) => [name, 0])) as Record<JobStateName, number>
     for (const state of resumption.jobs.values()) counts[state.name]++
     const costByFingerprint = new Map(plan.jobs.map((j) => [j.fingerprint, j.estimatedCostUsd]))
     let spent = 0
     let possibleDuplicates = 0
-    for (const [fp, render] of journal.state.renders) {
+    for (const [fp, render] of stored.journal.renders) {
       const cost = costByFingerprint.get(fp) ?? 0
       if (render.videoId !== undefined) spent += cost
       spent += cost * render.possibleDuplicates
@@ -50,7 +48,7 @@ export const readPipelineState = (
       counts,
       spentUsd: Math.round(spent * 100) / 100,
       possibleDuplicates,
-      runner: yield* inspectRunnerLock(dir),
-      warnings: journal.warnings
+      runner: yield* store.runner(ref),
+      warnings: stored.warnings
     }
   })

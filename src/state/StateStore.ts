@@ -1,0 +1,126 @@
+/**
+ * The state port: the one way in to a pipeline's state — the journal (what may exist at the
+ * provider), the lock file (what was rendered from what), the recorder that writes both during a
+ * run, and the runner lock (one run at a time). Everything above it, the CLI included, opens,
+ * reads and unlocks through this service and never knows the state folder's layout.
+ *
+ * `fileStateStore` is the embedded default: `.clapper/<name>/` beside the pipeline (journal,
+ * runner lock, caches) and `<stem>.lock.json`. Another store (a database shared by several
+ * machines) is another layer of the same service.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { openJournal, readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
+import type { JournalState } from "./journalEntry.ts"
+import { lockFilePath, readLockFile, type LockFile } from "./lockFile.ts"
+import { rebuildState, type SetAside } from "./rebuildState.ts"
+import {
+  acquireRunnerLock,
+  inspectRunnerLock,
+  removeRunnerLock,
+  type LockHolder,
+  type RunnerLocked,
+  type RunnerLockFailed,
+  type RunnerLockState
+} from "./runnerLock.ts"
+import { makeStateRecorder, type StateRecorder } from "./stateRecorder.ts"
+import { stateDir } from "./stateDir.ts"
+
+/** Which pipeline's state: its name (the state's key) and its file (where the lock file lives). */
+export interface StateRef {
+  readonly name: string
+  /** The pipeline file's absolute path. */
+  readonly file: string
+}
+
+/** What a store holds of a pipeline, read as it is now. */
+export interface StoredState {
+  readonly journal: JournalState
+  readonly lock: LockFile
+  /** Problems tolerated while reading (a torn last journal line). */
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** A pipeline's state opened for one run: the run holds it, and writes through `recorder`. */
+export interface RunState extends StoredState {
+  readonly recorder: StateRecorder
+  /** Where generated speech and intermediate videos are kept between stages and runs. */
+  readonly cacheDir: string
+  /** The stale runner lock (its process gone) this run took over. */
+  readonly tookOverFrom: LockHolder | undefined
+  /** Unreadable state set aside by `rebuild`. */
+  readonly setAside: ReadonlyArray<SetAside>
+}
+
+export interface OpenOptions {
+  /** What is running, for whoever finds the runner lock (`clapper run pipelines/x.yaml`). */
+  readonly command: string
+  /** The pipeline as the user named it, for messages. */
+  readonly pipeline: string
+  /** Set unreadable state aside and start again from the lock file and the outputs on disk. */
+  readonly rebuild: boolean
+  /** The jobs in the pipeline now: lock entries of outputs no longer in it are dropped. */
+  readonly jobIds: ReadonlySet<string>
+}
+
+export type OpenError = StateCorrupt | StateIoError | RunnerLocked | RunnerLockFailed
+
+export interface StateStoreService {
+  /** Takes the runner lock and opens the state for writing, both for the life of the scope. */
+  readonly openForRun: (ref: StateRef, options: OpenOptions) => Effect.Effect<RunState, OpenError, Scope.Scope>
+  /** Reads the state without taking the runner lock or writing anything (`plan`, `status`). */
+  readonly read: (ref: StateRef) => Effect.Effect<StoredState, StateCorrupt | StateIoError>
+  /** Who runs the pipeline now, if anyone. */
+  readonly runner: (ref: StateRef) => Effect.Effect<RunnerLockState>
+  /** Removes the runner lock whoever holds it (`clapper unlock`). */
+  readonly unlock: (ref: StateRef) => Effect.Effect<void, RunnerLockFailed>
+}
+
+export class StateStore extends Context.Tag("clapper/StateStore")<StateStore, StateStoreService>() {}
+
+const makeFileStore = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const platform = Layer.merge(Layer.succeed(FileSystem.FileSystem, fs), Layer.succeed(Path.Path, path))
+  const dirOf = (ref: StateRef) => stateDir(path.dirname(ref.file), ref.name, path)
+
+  const read = (ref: StateRef) =>
+    Effect.gen(function* () {
+      const journal = yield* readJournal(dirOf(ref))
+      const lock = yield* readLockFile(lockFilePath(ref.file), ref.name)
+      return { journal: journal.state, lock, warnings: journal.warnings }
+    })
+
+  const openForRun = (ref: StateRef, options: OpenOptions) =>
+    Effect.gen(function* () {
+      const dir = dirOf(ref)
+      const lockPath = lockFilePath(ref.file)
+      const taken = yield* acquireRunnerLock(dir, { command: options.command, pipeline: options.pipeline })
+      const setAside = options.rebuild ? yield* rebuildState(dir, lockPath, ref.name) : []
+      const journal = yield* openJournal(dir, ref.name)
+      const lock = yield* readLockFile(lockPath, ref.name)
+      const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: options.jobIds })
+      const state: RunState = { journal: journal.state, lock, warnings: journal.warnings, recorder, cacheDir: dir, tookOverFrom: taken.tookOverFrom, setAside }
+      return state
+    }).pipe(Effect.provide(platform))
+
+  const service: StateStoreService = {
+    openForRun,
+    read,
+    runner: (ref) => inspectRunnerLock(dirOf(ref)).pipe(Effect.provide(platform)),
+    unlock: (ref) => removeRunnerLock(dirOf(ref)).pipe(Effect.provide(platform))
+  }
+  return service
+})
+
+/** The embedded default: files beside the pipeline. */
+export const fileStateStore: Layer.Layer<StateStore> = Layer.effect(StateStore, makeFileStore).pipe(
+  Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer))
+)
+
+/** The store the caller provided, else the file store: a library user opts into another by providing `StateStore`. */
+export const currentStateStore: Effect.Effect<StateStoreService> = Effect.flatMap(
+  Effect.serviceOption(StateStore),
+  Option.match({ onSome: Effect.succeed, onNone: () => Effect.provide(StateStore, fileStateStore) })
+)
