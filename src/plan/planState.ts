@@ -39,7 +39,8 @@ export const readPipelineState = (
     let possibleDuplicates = 0
     for (const [fp, render] of stored.journal.renders) {
       const cost = costByFingerprint.get(fp) ?? 0
-      if (render.videoId !== undefined) spent += cost
+      // Every video accepted for the render was paid for (a resubmission after FAILED too).
+      spent += cost * (render.renders ?? (render.videoId !== undefined ? 1 : 0))
       spent += cost * render.possibleDuplicates
       possibleDuplicates += render.possibleDuplicates
     }

@@ -5,10 +5,15 @@
  * an MP4 `ftyp` box), then renamed into place. An interrupted download leaves no temporary file.
  */
 import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
-import type { DownloadError } from "../mirage/MirageError.ts"
+import { LocalFileError, type DownloadError } from "../mirage/MirageError.ts"
 import { CorruptDownload } from "./failureKind.ts"
+
+/** A file system failure of the download's own files, as the client reports its own. */
+const localFileError = (operation: string, path: string, e: PlatformError) =>
+  new LocalFileError({ operation, path, reason: e._tag === "SystemError" ? `${e.reason}: ${e.message}` : e.message })
 
 /** True when the bytes start like an MP4/QuickTime file: a box whose type is `ftyp`. */
 export const hasFtypBox = (head: Uint8Array): boolean =>
@@ -41,7 +46,8 @@ export const downloadToOutput = <E>(options: {
     const path = yield* Path.Path
     const client = yield* MirageClient
     const dir = path.dirname(options.output)
-    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.orDie)
+    // A folder that cannot be made (a file in the way, a read-only parent) fails this job, not the run.
+    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError((e) => localFileError("create the output folder", dir, e)))
     // One temporary name per output (one runner per pipeline makes that safe): a run killed mid-
     // download leaves at most one, and the next run starts it afresh rather than trusting bytes
     // that may belong to another render.
@@ -73,7 +79,7 @@ export const downloadToOutput = <E>(options: {
             return yield* corrupt(`${size} bytes where ${result.totalBytes} were announced`)
           }
           if (!hasFtypBox(yield* readHead(fs, temp))) return yield* corrupt("no ftyp box at the start")
-          yield* fs.rename(temp, options.output).pipe(Effect.orDie)
+          yield* fs.rename(temp, options.output).pipe(Effect.mapError((e) => localFileError("put the download in place", options.output, e)))
           return { bytes: size }
         }),
       // Whatever happened, no temporary file stays behind (after a rename there is none to remove).

@@ -13,7 +13,7 @@ import type { Video } from "../mirage/Schemas.ts"
 import { digestFile } from "../media/digest.ts"
 import { lockEntryFor } from "../plan/lockEntry.ts"
 import type { PlannedJob } from "../plan/plan.ts"
-import type { StateIoError } from "../state/journal.ts"
+import { StateIoError } from "../state/journal.ts"
 import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
 import { recordedStart } from "../state/renderStart.ts"
 import type { ApiHealth } from "./apiHealth.ts"
@@ -431,14 +431,18 @@ export const runJob = (
         const path = yield* Path.Path
         const file = path.join(ctx.cacheDir, "speech", `${speech.fingerprint.replace(/^sha256:/, "")}.wav`)
         if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) {
-          yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.orDie)
+          // The speech cache is in the state folder: one that cannot be written stops the run.
+          const unwritable = (e: { readonly message: string }) =>
+            new StateIoError({ file, operation: "write", reason: e.message, freeBytes: undefined })
+          yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.mapError(unwritable))
           const temp = `${file}.part`
           yield* retry("speech", "speech", () => client.textToSpeech({ voiceId: speech.voice, text: speech.text, model: "mirage-audio-1", path: temp })).pipe(
             Effect.catchAll(stepFailed("speech"))
           )
-          yield* fs.rename(temp, file).pipe(Effect.orDie)
+          yield* fs.rename(temp, file).pipe(Effect.mapError(unwritable))
         }
-        return { path: file, sha256: yield* digestFile(file).pipe(Effect.orDie) }
+        const unreadable = (e: { readonly message: string }) => new StateIoError({ file, operation: "read", reason: e.message, freeBytes: undefined })
+        return { path: file, sha256: yield* digestFile(file).pipe(Effect.mapError(unreadable)) }
       })
 
     /** Where a stage starts: the resume decision for a plain job, else what the journal says of the stage. */

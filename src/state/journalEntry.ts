@@ -78,6 +78,8 @@ export interface RenderRecord {
     readonly unsettledSubmit?: boolean
   }
   readonly possibleDuplicates: number
+  /** Videos accepted for this render so far (a resubmission after FAILED is another): what was paid for. */
+  readonly renders?: number
 }
 
 /** When a submit whose answer was lost may have created its video (epoch ms). */
@@ -151,14 +153,22 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
     case "intent": {
       const r = render(entry.fp, entry.job)
       retire(r)
-      state.renders.set(entry.fp, { status: "submitting", intentAt: entry.at, job: entry.job, possibleDuplicates: r.possibleDuplicates })
+      state.renders.set(entry.fp, {
+        status: "submitting",
+        intentAt: entry.at,
+        job: entry.job,
+        possibleDuplicates: r.possibleDuplicates,
+        ...(r.renders !== undefined ? { renders: r.renders } : {})
+      })
       return
     }
     case "submitted":
     case "adopted": {
       const r = render(entry.fp, entry.job)
       retire(r, entry.videoId)
-      state.renders.set(entry.fp, { ...r, status: "submitted", videoId: entry.videoId, job: entry.job, submittedAt: entry.at })
+      // The same video answered again (a submit settling after Ctrl-C) is no new render.
+      const renders = (r.renders ?? 0) + (r.videoId === entry.videoId ? 0 : 1)
+      state.renders.set(entry.fp, { ...r, status: "submitted", videoId: entry.videoId, job: entry.job, submittedAt: entry.at, renders })
       return
     }
     case "notSubmitted":

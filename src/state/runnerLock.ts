@@ -291,6 +291,7 @@ export const acquireRunnerLock = (
 
     const claim = Effect.gen(function* () {
       yield* fs.makeDirectory(stateDir, { recursive: true })
+      yield* sweepTemporaries(fs, stateDir, path)
       return yield* attempt(maxAttempts)
     }).pipe(
       Effect.catchIf(
@@ -367,6 +368,37 @@ const replace = (fs: FileSystem.FileSystem, file: string, text: string): Effect.
 }
 
 const temporaryName = (file: string) => `${file}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`
+
+/** `runner.lock.<pid>-<hex>.tmp` (and the takeover guard's): the pid of the process that wrote it. */
+const temporaryPattern = /^runner\.lock(?:\.[a-z]+)?\.(\d+)-[0-9a-f]+\.tmp$/
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return isErrno(e) && e.code === "EPERM"
+  }
+}
+
+/**
+ * Temporary lock files of processes that are gone (a SIGKILL between write and rename): removed,
+ * so a state folder does not collect them. A live writer's are left alone.
+ */
+const sweepTemporaries = (fs: FileSystem.FileSystem, stateDir: string, path: Path.Path): Effect.Effect<void> =>
+  fs.readDirectory(stateDir).pipe(
+    Effect.flatMap((names) =>
+      Effect.forEach(
+        names.flatMap((name) => {
+          const pid = temporaryPattern.exec(name)?.[1]
+          return pid !== undefined && Number(pid) !== process.pid && !pidAlive(Number(pid)) ? [path.join(stateDir, name)] : []
+        }),
+        (file) => fs.remove(file).pipe(Effect.ignore),
+        { discard: true }
+      )
+    ),
+    Effect.ignore
+  )
 
 const releaseIfOurs = (fs: FileSystem.FileSystem, file: string, me: LockHolder): Effect.Effect<void> =>
   Effect.flatMap(readLock(fs, file), (seen) =>

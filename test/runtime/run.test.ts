@@ -13,7 +13,8 @@ import * as Client from "../../src/mirage/MirageClient.ts"
 import { makeMirageConfig } from "../../src/mirage/MirageConfig.ts"
 import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
-import { runPipeline } from "../../src/runtime/runPipeline.ts"
+import { readPipelineState } from "../../src/plan/planState.ts"
+import { runPipeline } from "../../src/app/runPipeline.ts"
 import { runPlan } from "../../src/runtime/runPlan.ts"
 import type { RunSettings } from "../../src/runtime/runSettings.ts"
 import { fastSettings } from "../support/fastSettings.ts"
@@ -201,6 +202,15 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
       expect.stringMatching(/rate limit.*\(3 renders failed\)/i),
       expect.stringMatching(/rate limit.*\(3 renders failed\)/i)
     ])
+    // status counts every render paid for, as the run did: 3 per job, not 1.
+    const state = await Effect.runPromise(
+      Effect.gen(function* () {
+        const pipeline = yield* loadPipeline(file)
+        return yield* readPipelineState(pipeline, yield* planPipeline(pipeline))
+      }).pipe(Effect.provide(NodeContext.layer))
+    )
+    // 2 jobs × 3 renders × $0.90 (a voice track under 6 s is billed as 6 s).
+    expect(state.spentUsd).toBeCloseTo(2 * 3 * 0.9, 2)
   })
 
   it("a job still rendering at its timeout is detached, never resubmitted, and recorded as in flight", async () => {

@@ -269,6 +269,21 @@ describe("runner lock", () => {
   )
 })
 
+describe("runner lock leftovers", () => {
+  it.scoped("a temporary lock file of a killed process is removed at the next acquire; a live writer's is kept", () =>
+    Effect.gen(function* () {
+      const dir = freshStateDir()
+      const dead = yield* deadPid()
+      // What a SIGKILL between writing and renaming leaves behind.
+      writeFileAt(dir, `runner.lock.${dead}-0a1b2c3d4e5f.tmp`, "{}")
+      writeFileAt(dir, `runner.lock.takeover.${dead}-0a1b2c3d4e5f.tmp`, "{}")
+      writeFileAt(dir, `runner.lock.${process.ppid}-0a1b2c3d4e5f.tmp`, "{}")
+      yield* Effect.scoped(acquireRunnerLock(dir, { command: "clapper run t.yaml" }))
+      expect(readdirSync(dir).sort()).toEqual([`runner.lock.${process.ppid}-0a1b2c3d4e5f.tmp`])
+    }).pipe(Effect.provide(NodeContext.layer))
+  )
+})
+
 describe("runner lock across processes", () => {
   /**
    * A node process holding the lock module: on `go DIR` it tries the lock on DIR and prints the
