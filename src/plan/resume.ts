@@ -83,16 +83,22 @@ const matches = (
     return digest === expected.sha256
   })
 
+/** Jobs grouped by fingerprint, in plan order: the first of each group renders, the rest copy. */
+export const groupByFingerprint = (jobs: ReadonlyArray<PlannedJob>): ReadonlyArray<ReadonlyArray<PlannedJob>> => {
+  const groups = new Map<string, Array<PlannedJob>>()
+  for (const job of jobs) {
+    const group = groups.get(job.fingerprint)
+    if (group) group.push(job)
+    else groups.set(job.fingerprint, [job])
+  }
+  return [...groups.values()]
+}
+
 export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): Effect.Effect<Resumption, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const root = plan.pipeline.projectRoot
     const jobs = new Map<string, JobState>()
-    const groups = new Map<string, Array<PlannedJob>>()
-    for (const job of plan.jobs) {
-      const group = groups.get(job.fingerprint)
-      if (group) group.push(job)
-      else groups.set(job.fingerprint, [job])
-    }
+    const groups = new Map(groupByFingerprint(plan.jobs).map((group) => [group[0]!.fingerprint, group] as const))
     // The lock's outputs by fingerprint: where else a render's bytes, or its video id, may be found.
     const lockByFingerprint = new Map<string, Array<[string, LockFile["outputs"][string]]>>()
     for (const [id, entry] of Object.entries(lock.outputs)) {

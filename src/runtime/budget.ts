@@ -3,7 +3,7 @@
  * submitted in an earlier run are not counted again) against \`run.budgetUsd\`. Over it, the run
  * is refused before any request that costs money.
  */
-import { Data } from "effect"
+import { Data, Effect, Ref } from "effect"
 import type { RenderPlan } from "../plan/resume.ts"
 import type { RenderRecord } from "../state/journalEntry.ts"
 
@@ -32,3 +32,29 @@ export const remainingEstimateUsd = (renders: ReadonlyArray<RenderPlan>, stageRe
   }
   return Math.round([...costs.values()].reduce((a, b) => a + b, 0) * 100) / 100
 }
+
+/** The next submission would pass the run's budget: nothing more is submitted. */
+export class OverBudget extends Data.TaggedClass("OverBudget")<{}> {}
+
+/**
+ * The run's spend: each submission commits its stage's estimated cost before it is sent, and gets
+ * it back when the provider certainly made nothing. A submission that would pass the budget is
+ * refused, and the run stops submitting.
+ */
+export interface RunBudget {
+  readonly reserve: (costUsd: number) => Effect.Effect<void, OverBudget>
+  readonly refund: (costUsd: number) => Effect.Effect<void>
+  /** Estimated spend committed so far (USD). */
+  readonly spentUsd: Effect.Effect<number>
+}
+
+export const makeRunBudget = (limitUsd: number | undefined, stopping: Ref.Ref<boolean>): Effect.Effect<RunBudget> =>
+  Effect.map(Ref.make(0), (spent) => ({
+    reserve: (costUsd) =>
+      Effect.flatMap(
+        Ref.modify(spent, (usd) => (limitUsd !== undefined && usd + costUsd > limitUsd + 1e-9 ? [false, usd] : [true, usd + costUsd])),
+        (ok) => (ok ? Effect.void : Effect.zipRight(Ref.set(stopping, true), Effect.fail(new OverBudget())))
+      ),
+    refund: (costUsd) => Ref.update(spent, (usd) => usd - costUsd),
+    spentUsd: Ref.get(spent)
+  }))

@@ -7,7 +7,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
-import { MirageClient } from "../mirage/MirageClient.ts"
+import { MirageClient, type DownloadOptions, type DownloadResult } from "../mirage/MirageClient.ts"
 import { LocalFileError, type DownloadError } from "../mirage/MirageError.ts"
 import { CorruptDownload } from "./failureKind.ts"
 
@@ -37,6 +37,8 @@ export interface DownloadAttempt {
 export const downloadToOutput = <E>(options: {
   readonly videoId: string
   readonly output: string
+  /** Where the bytes come from; default the video's content endpoint (an overlay's result has a URL of its own). */
+  readonly source?: (into: DownloadOptions) => Effect.Effect<DownloadResult, DownloadError>
   readonly retry: <A>(
     attempt: (info: DownloadAttempt) => Effect.Effect<A, DownloadError | CorruptDownload>
   ) => Effect.Effect<A, DownloadError | CorruptDownload | E>
@@ -69,7 +71,8 @@ export const downloadToOutput = <E>(options: {
                     Effect.orElseSucceed(() => 0)
                   )
               tried = true
-              return yield* client.downloadContent(options.videoId, { path: temp, resumeFrom: onDisk })
+              const into = { path: temp, resumeFrom: onDisk }
+              return yield* (options.source ? options.source(into) : client.downloadContent(options.videoId, into))
             })
           )
           const size = result.fileSize

@@ -21,7 +21,7 @@ export interface ReconcileWindow {
   /** What a video of this submit looks like (its model, or the video it captions). */
   readonly matches: (video: Video) => boolean
   /** Video ids already known to belong to a job. */
-  readonly claimed: ReadonlySet<string>
+  readonly claimed: { readonly has: (videoId: string) => boolean }
 }
 
 /**

@@ -1,35 +1,36 @@
 /**
- * The scheduler: runs a plan's jobs through their step machines with `concurrency` jobs in flight
- * at the provider, separate limits for uploads and downloads, one rate limiter for every request,
- * and one render per fingerprint (the file is copied to the other outputs). A failed job never
- * stops the others. Ends with a summary, also when interrupted.
+ * The scheduler: runs a plan's renders through their step machines with `concurrency` in flight
+ * at the provider, separate limits for uploads and downloads, one gate for every request (the
+ * run's rate, the provider's quotas), and one render per fingerprint (the file is copied to the
+ * other outputs); overlay variants run together per base video. A failed job never stops the
+ * others; the key refused or the state unwritable stops the run. Ends with a true summary, also
+ * when interrupted.
  */
-import { FileSystem, Path } from "@effect/platform"
+import type { FileSystem, Path } from "@effect/platform"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
 import { tmpdir } from "node:os"
-import { MirageClient } from "../mirage/MirageClient.ts"
-import { limits } from "../mirage/limits.ts"
+import { join } from "node:path"
+import type { MirageClient } from "../mirage/MirageClient.ts"
 import { formatRate } from "../mirage/quotas.ts"
-import { fingerprint } from "../plan/fingerprint.ts"
-import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
-import { downloadToOutput } from "./download.ts"
-import type { JobStep } from "./events.ts"
-import { remainingEstimateUsd } from "./budget.ts"
-import { retrying } from "./retry.ts"
-import { Clock, Duration, Effect, Exit, Ref } from "effect"
-import { lockEntryFor } from "../plan/lockEntry.ts"
 import type { Plan, PlannedJob } from "../plan/plan.ts"
-import type { FailedJob, InFlightJob, RunEvent, RunSummary } from "./events.ts"
-import { digestFile } from "../media/digest.ts"
-import type { RenderPlan } from "../plan/resume.ts"
-import type { QuotaLedger } from "../state/quotaLedger.ts"
+import { groupByFingerprint, type RenderPlan } from "../plan/resume.ts"
 import type { StateIoError } from "../state/journal.ts"
-import { makeApiHealth } from "./apiHealth.ts"
-import { minimumDurationMs } from "./campaignDuration.ts"
-import { runJob, submitPermits, type JobOutcome, type JobProgress, type MachineContext, type MachineStart } from "./jobMachine.ts"
+import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
+import type { QuotaLedger } from "../state/quotaLedger.ts"
 import { noRecorder, type Recorder } from "../state/recorder.ts"
+import { makeApiHealth } from "./apiHealth.ts"
+import { makeRunBudget, remainingEstimateUsd } from "./budget.ts"
+import { minimumDurationMs } from "./campaignDuration.ts"
+import { placeOutput } from "./deliver.ts"
+import type { RunEvent, RunSummary } from "./events.ts"
+import { runJob } from "./jobMachine.ts"
+import type { JobOutcome, JobProgress, MachineContext, MachineStart } from "./machineContext.ts"
+import { runOverlayGroup, type Report } from "./overlays.ts"
 import { makeRequestGate } from "./requestGate.ts"
 import type { RunSettings } from "./runSettings.ts"
-import { makeRunStop, type RunStopReason } from "./runStop.ts"
+import { makeRunStop } from "./runStop.ts"
+import { summarizeRun } from "./runSummary.ts"
+import { makeSubmitLedger } from "./submitLedger.ts"
 
 export interface RunPlanOptions {
   readonly settings: RunSettings
@@ -57,44 +58,15 @@ export interface RunPlanOptions {
   readonly keyName?: string
 }
 
-/** Jobs grouped by fingerprint, in plan order: the first of each group renders, the rest copy. */
-const renderGroups = (jobs: ReadonlyArray<PlannedJob>): ReadonlyArray<ReadonlyArray<PlannedJob>> => {
-  const groups = new Map<string, Array<PlannedJob>>()
-  for (const job of jobs) {
-    const group = groups.get(job.fingerprint)
-    if (group) group.push(job)
-    else groups.set(job.fingerprint, [job])
-  }
-  return [...groups.values()]
-}
-
 const iso = (ms: number) => new Date(ms).toISOString()
 
-const stopSummary = (reason: RunStopReason): NonNullable<RunSummary["stopped"]> => ({
-  reason: reason._tag === "KeyRefused" ? "key-refused" : "state-unwritable",
-  message: reason.message
-})
+/** A render the step machine runs (not one already up to date, nor one copied from a file on disk). */
+const fromMachine = (start: RenderPlan["start"]): start is MachineStart => start._tag !== "UpToDate" && start._tag !== "FromFile"
 
-export const runPlan = (
-  plan: Plan,
-  options: RunPlanOptions
-): Effect.Effect<RunSummary, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
+/** The run's shared context: limits, ledgers, recorder, events. */
+const makeContext = (plan: Plan, options: RunPlanOptions, toRender: ReadonlyArray<RenderPlan>, startedAt: number) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
     const { settings } = options
-    const startedAt = yield* Clock.currentTimeMillis
-    const jobs = plan.jobs.filter((job) => options.only?.has(job.id) ?? true)
-    const wanted = new Set(jobs.map((j) => j.id))
-    const renders: ReadonlyArray<RenderPlan> = (
-      options.renders ?? renderGroups(jobs).map((group): RenderPlan => ({ fingerprint: group[0]!.fingerprint, needing: group, start: { _tag: "Submit" } }))
-    ).map((r) => ({ ...r, needing: r.needing.filter((j) => wanted.has(j.id)) }))
-    const needed = new Set(renders.flatMap((r) => r.needing.map((j) => j.id)))
-    const upToDate = jobs.filter((job) => !needed.has(job.id)).map((j) => j.id)
-    const toRender = renders.filter((r) => r.needing.length > 0)
-    const recorder = options.recorder ?? noRecorder
-    // Each job's outcome, set once by the fiber that ran it (a shared map: no copy per job).
-    const outcomes = new Map<string, JobOutcome>()
     const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => options.emit(event(iso(ms))))
     const gate = yield* makeRequestGate({
       requestsPerSecond: settings.requestsPerSecond,
@@ -103,13 +75,20 @@ export const runPlan = (
       quotas: settings.quotas,
       ...(options.quotaLedger ? { ledger: options.quotaLedger } : {})
     })
+    const stopping = yield* Ref.make(false)
     const warned = new Set<string>()
+    // Submits an earlier run left unanswered are unresolved from the start.
+    const unresolved = toRender.flatMap((r) => {
+      const job = r.needing[0]
+      if (r.start._tag !== "Reconcile" || !job) return []
+      const until = r.start.intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime)
+      return [[job.id, { from: r.start.intentAt, until }] as const]
+    })
     const ctx: MachineContext = {
       settings,
       gate,
       health: yield* makeApiHealth(gate, {
-        onOutage: (outage) =>
-          emitNow((at) => ({ type: "run.waiting", at, reason: outage.reason, sinceMs: outage.since, retryAtMs: outage.retryAt })),
+        onOutage: (outage) => emitNow((at) => ({ type: "run.waiting", at, reason: outage.reason, sinceMs: outage.since, retryAtMs: outage.retryAt })),
         onRecovered: (downForMs) => emitNow((at) => ({ type: "run.resumed", at, downForMs }))
       }),
       runStop: yield* makeRunStop,
@@ -119,249 +98,127 @@ export const runPlan = (
       uploads: yield* Effect.makeSemaphore(settings.uploads),
       downloads: yield* Effect.makeSemaphore(settings.downloads),
       emit: options.emit,
-      stopping: yield* Ref.make(false),
+      stopping,
       progress: yield* Ref.make<ReadonlyMap<string, JobProgress>>(new Map()),
       possibleDuplicates: yield* Ref.make(0),
-      spentUsd: yield* Ref.make(0),
-      recorder,
-      claimed: new Set(options.claimed ?? []),
-      orphanWindows: [...(options.orphanWindows ?? [])],
-      submitting: yield* Effect.makeSemaphore(submitPermits),
-      // Submits an earlier run left unanswered are unresolved from the start.
-      unresolved: new Map(
-        toRender.flatMap((r) =>
-          r.start._tag === "Reconcile" && r.needing[0]
-            ? [[r.needing[0].id, { from: r.start.intentAt, until: r.start.intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime) }] as const]
-            : []
-        )
-      ),
+      budget: yield* makeRunBudget(settings.budgetUsd, stopping),
+      ledger: yield* makeSubmitLedger({ claimed: options.claimed ?? [], orphanWindows: options.orphanWindows ?? [], unresolved }),
+      recorder: options.recorder ?? noRecorder,
       startedAt,
       stageRecord: options.stageRecord ?? (() => undefined),
-      cacheDir: options.cacheDir ?? path.join(tmpdir(), `clapper-cache-${plan.pipeline.name}`)
+      cacheDir: options.cacheDir ?? join(tmpdir(), `clapper-cache-${plan.pipeline.name}`)
     }
-    const settle = (job: PlannedJob, outcome: JobOutcome) =>
-      Effect.zipRight(
-        Effect.sync(() => void outcomes.set(job.id, outcome)),
-        // A detached or stopped job's progress says what exists at the provider: the summary reads it.
-        outcome._tag === "Detached" || outcome._tag === "Stopped" ? Effect.void : Ref.update(ctx.progress, (m) => {
+    return { ctx, emitNow }
+  })
+
+/** The state folder cannot be written: the run stops paying, this job with it. */
+const stopForState = (ctx: MachineContext) => (e: StateIoError) =>
+  Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome)
+
+/** A job's outcome, kept for the summary, recorded when it failed, announced. */
+const makeReport =
+  (ctx: MachineContext, emitNow: (event: (at: string) => RunEvent) => Effect.Effect<void>, outcomes: Map<string, JobOutcome>) =>
+  (job: PlannedJob, outcome: JobOutcome) =>
+    Effect.gen(function* () {
+      outcomes.set(job.id, outcome)
+      // A detached or stopped job's progress says what exists at the provider: the summary reads it.
+      if (outcome._tag !== "Detached" && outcome._tag !== "Stopped") {
+        yield* Ref.update(ctx.progress, (m) => {
           const next = new Map(m)
           next.delete(job.id)
           return next
         })
-      )
-
-    /** A render's bytes, already on disk at `source`, put (atomically) at `target`'s output. */
-    const place = (source: string, target: PlannedJob, videoId: string, options: { move: boolean; sharedWith?: string; speechSha256?: string | undefined }) =>
-      Effect.gen(function* () {
-        yield* fs.makeDirectory(path.dirname(target.output), { recursive: true })
-        const temp = `${target.output}.copy.part`
-        if (options.move) yield* fs.rename(source, temp)
-        else yield* fs.copyFile(source, temp)
-        yield* fs.rename(temp, target.output)
-        const info = yield* fs.stat(target.output)
-        const bytes = Number(info.size)
-        const sha256 = yield* digestFile(target.output)
-        const mtimeMs = info.mtime._tag === "Some" ? info.mtime.value.getTime() : 0
-        const speech = options.speechSha256 ? { speechSha256: options.speechSha256 } : {}
-        const facts = { sha256, size: bytes, mtimeMs, ...speech }
-        yield* recorder.completed({ job: target.id, fp: target.fingerprint, videoId, entry: lockEntryFor(target, videoId, facts) }, facts, yield* Clock.currentTimeMillis)
-        yield* emitNow((at) => ({
-          type: "job.completed",
-          job: target.id,
-          at,
-          videoId,
-          output: target.output,
-          bytes,
-          ...(options.sharedWith !== undefined ? { sharedWith: options.sharedWith } : {})
-        }))
-        return { _tag: "Completed", videoId, bytes } as JobOutcome
-      }).pipe(
-        Effect.catchAll((e) =>
-          e._tag === "StateIoError"
-            ? stopForState(e)
-            : Effect.succeed<JobOutcome>({ _tag: "Failed", step: "download", reason: `placing the render from ${source}: ${e.message}`, videoId })
-        )
-      )
-
-    /** The state folder cannot be written: the run stops paying, this job with it. */
-    const stopForState = (e: StateIoError) =>
-      Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome)
-
-    const report = (job: PlannedJob, outcome: JobOutcome) =>
-      Effect.gen(function* () {
-        yield* settle(job, outcome)
-        const at = yield* Clock.currentTimeMillis
-        if (outcome._tag === "Failed") {
-          yield* recorder.failed({ job: job.id, fp: job.fingerprint }, outcome, at).pipe(Effect.catchAll(stopForState))
-          yield* emitNow((at) => ({ type: "job.failed", job: job.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
-        } else if (outcome._tag === "Detached") {
-          yield* emitNow((at) => ({ type: "job.detached", job: job.id, at, videoId: outcome.videoId }))
-        }
-      })
-
-    const runRender = (render: RenderPlan) =>
-      Effect.gen(function* () {
-        const [leader, ...followers] = render.needing
-        if (!leader) return
-        const start = render.start
-        // The leader gets the bytes (from a file on disk, or from the provider); the others copy them.
-        const outcome: JobOutcome =
-          start._tag === "FromFile"
-            ? yield* place(start.source, leader, start.videoId, { move: start.move })
-            : yield* runJob(leader, ctx, start as MachineStart)
-        if (outcome._tag === "Completed" && start._tag !== "FromFile") {
-          yield* emitNow((at) => ({ type: "job.completed", job: leader.id, at, videoId: outcome.videoId, output: leader.output, bytes: outcome.bytes }))
-        }
-        yield* report(leader, outcome)
-        for (const follower of followers) {
-          const shared: JobOutcome =
-            outcome._tag === "Completed"
-              ? yield* place(leader.output, follower, outcome.videoId, { move: false, sharedWith: leader.id })
-              : outcome._tag === "Failed"
-                ? { ...outcome, reason: `shares the render of ${leader.id}, which failed: ${outcome.reason}` }
-                : outcome
-          yield* report(follower, shared)
-        }
-      })
-
-    /**
-     * Overlay variants of one base video: the base is rendered (and captioned) once, downloaded
-     * once, then sent with at most 4 texts per request; each variant's result is its own output.
-     */
-    const runOverlays = (group: ReadonlyArray<RenderPlan>) =>
-      Effect.gen(function* () {
-        const client = yield* MirageClient
-        const first = group[0]?.needing[0]
-        if (!first) return
-        const fail = (reason: string, step: JobStep = "overlay"): JobOutcome => ({ _tag: "Failed", step, reason })
-        const finishAll = (outcome: JobOutcome) => Effect.forEach(group.flatMap((r) => r.needing), (job) => report(job, outcome), { discard: true })
-        const base = yield* runJob(first, ctx, { _tag: "Submit" }, { deliver: "base" })
-        if (base._tag !== "Rendered") return yield* finishAll(base._tag === "Completed" ? fail("unexpected download of the base video") : base)
-        const baseKey = first.stages.captions?.fingerprint ?? first.stages.video
-        const baseFile = path.join(ctx.cacheDir, "base", `${baseKey.replace(/^sha256:/, "")}.mp4`)
-        yield* fs.makeDirectory(path.dirname(baseFile), { recursive: true })
-        if (!(yield* fs.exists(baseFile))) {
-          yield* downloadToOutput({
-            videoId: base.videoId,
-            output: baseFile,
-            retry: (attempt) => retrying({ step: "download", kind: "content", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => attempt({ resumeFrom: 0 }) })
-          })
-        }
-        for (let i = 0; i < group.length; i += limits.maxOverlayTexts) {
-          const chunk = group.slice(i, i + limits.maxOverlayTexts)
-          const batchFp = fingerprint({ model: first.model, image: baseKey, audio: "", stages: { overlays: chunk.map((r) => r.fingerprint) } })
-          const target = { job: first.id, fp: batchFp }
-          const known = ctx.stageRecord(batchFp)
-          let overlayId = known?.videoId
-          if (!overlayId) {
-            yield* recorder.intent(target, yield* Clock.currentTimeMillis)
-            const items = chunk.map((r) => {
-              const o = r.needing[0]?.stages.overlay
-              return { text: o?.text ?? "", ...(o?.font ? { font: o.font } : {}), ...(o?.size ? { size: o.size } : {}), ...(o?.color ? { color: o.color } : {}) }
-            })
-            const created = yield* retrying({ step: "overlay", kind: "overlays", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.createTextOverlay({ videoPath: baseFile, items }) })
-            overlayId = created.id
-            yield* recorder.submitted(target, overlayId, yield* Clock.currentTimeMillis)
-          }
-          let job = yield* retrying({ step: "poll", kind: "status", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
-          while (job.status === "QUEUED" || job.status === "PROCESSING") {
-            yield* Effect.sleep(settings.poll.interval)
-            job = yield* retrying({ step: "poll", kind: "status", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.getTextOverlay(overlayId as string) })
-          }
-          if (job.status !== "COMPLETE") {
-            yield* Effect.forEach(chunk.flatMap((r) => r.needing), (j) => report(j, fail(`the overlay job ${overlayId} ended ${job.status}${job.error ? `: ${job.error.message}` : ""}`)), { discard: true })
-            continue
-          }
-          yield* recorder.rendered(target, overlayId, yield* Clock.currentTimeMillis)
-          for (const [index, render] of chunk.entries()) {
-            const [leader, ...followers] = render.needing
-            const result = job.results?.find((r) => r.index === index)
-            if (!leader) continue
-            if (!result || result.status !== "COMPLETE" || !result.video_url) {
-              yield* report(leader, fail(`overlay ${index} of ${overlayId} did not complete${result?.error ? `: ${result.error.message}` : ""}`))
-              continue
-            }
-            const url = result.video_url
-            const temp = path.join(path.dirname(leader.output), `.${path.basename(leader.output)}.part`)
-            yield* fs.makeDirectory(path.dirname(leader.output), { recursive: true })
-            yield* retrying({ step: "download", kind: "content", policy: settings.retry, gate: ctx.gate, health: ctx.health, onRetry: () => Effect.void, attempt: () => client.downloadUrl(url, { path: temp }) })
-            const placed = yield* place(temp, leader, overlayId, { move: true, speechSha256: base.speechSha256 })
-            yield* report(leader, placed)
-            for (const follower of followers) {
-              yield* report(
-                follower,
-                placed._tag === "Completed" ? yield* place(leader.output, follower, overlayId, { move: false, sharedWith: leader.id, speechSha256: base.speechSha256 }) : placed
-              )
-            }
-          }
-        }
-      }).pipe(
-        Effect.catchAll((error) =>
-          Effect.forEach(
-            group.flatMap((r) => r.needing),
-            (job) => (error._tag === "StateIoError" ? Effect.flatMap(stopForState(error), (o) => report(job, o)) : report(job, { _tag: "Failed", step: "overlay", reason: error.message })),
-            { discard: true }
-          )
-        )
-      )
-
-    /** Plain renders run on their own; overlay variants run together per base video. */
-    const overlayGroups = new Map<string, Array<RenderPlan>>()
-    const units: Array<Effect.Effect<void, never, MirageClient | FileSystem.FileSystem | Path.Path>> = []
-    for (const render of toRender) {
-      const job = render.needing[0]
-      if (job?.stages.overlay && render.start._tag !== "FromFile") {
-        const key = job.stages.captions?.fingerprint ?? job.stages.video
-        const group = overlayGroups.get(key)
-        if (group) group.push(render)
-        else {
-          const fresh = [render]
-          overlayGroups.set(key, fresh)
-          units.push(Effect.suspend(() => runOverlays(fresh)))
-        }
-      } else {
-        units.push(runRender(render))
       }
+      const at = yield* Clock.currentTimeMillis
+      if (outcome._tag === "Failed") {
+        yield* ctx.recorder.failed({ job: job.id, fp: job.fingerprint }, outcome, at).pipe(Effect.catchAll(stopForState(ctx)))
+        yield* emitNow((at) => ({ type: "job.failed", job: job.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
+      } else if (outcome._tag === "Detached") {
+        yield* emitNow((at) => ({ type: "job.detached", job: job.id, at, videoId: outcome.videoId }))
+      }
+    })
+
+/** One render: the leader gets the bytes (from a file on disk, or from the provider); the others copy them. */
+const runRender = (ctx: MachineContext, report: Report) => (render: RenderPlan) =>
+  Effect.gen(function* () {
+    const [leader, ...followers] = render.needing
+    if (!leader) return
+    const start = render.start
+    const outcome: JobOutcome =
+      start._tag === "FromFile"
+        ? yield* placeOutput(ctx, start.source, leader, start.videoId, { move: start.move }).pipe(Effect.catchAll(stopForState(ctx)))
+        : fromMachine(start)
+          ? yield* runJob(leader, ctx, start)
+          : { _tag: "Skipped" }
+    yield* report(leader, outcome)
+    for (const follower of followers) {
+      const shared: JobOutcome =
+        outcome._tag === "Completed"
+          ? yield* placeOutput(ctx, leader.output, follower, outcome.videoId, { move: false, sharedWith: leader.id }).pipe(Effect.catchAll(stopForState(ctx)))
+          : outcome._tag === "Failed"
+            ? { ...outcome, reason: `shares the render of ${leader.id}, which failed: ${outcome.reason}` }
+            : outcome
+      yield* report(follower, shared)
     }
+  })
+
+/** What the scheduler runs: plain renders on their own, overlay variants together per base video. */
+const unitsOf = (toRender: ReadonlyArray<RenderPlan>, ctx: MachineContext, report: Report) => {
+  const overlayGroups = new Map<string, Array<RenderPlan>>()
+  const units: Array<Effect.Effect<void, never, MirageClient | FileSystem.FileSystem | Path.Path>> = []
+  for (const render of toRender) {
+    const job = render.needing[0]
+    if (job?.stages.overlay && render.start._tag !== "FromFile") {
+      const key = job.stages.captions?.fingerprint ?? job.stages.video
+      const group = overlayGroups.get(key)
+      if (group) group.push(render)
+      else {
+        const fresh = [render]
+        overlayGroups.set(key, fresh)
+        units.push(Effect.suspend(() => runOverlayGroup(fresh, ctx, report)))
+      }
+    } else {
+      units.push(runRender(ctx, report)(render))
+    }
+  }
+  return units
+}
+
+export const runPlan = (plan: Plan, options: RunPlanOptions): Effect.Effect<RunSummary, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const { settings } = options
+    const startedAt = yield* Clock.currentTimeMillis
+    const jobs = plan.jobs.filter((job) => options.only?.has(job.id) ?? true)
+    const wanted = new Set(jobs.map((j) => j.id))
+    const renders: ReadonlyArray<RenderPlan> = (
+      options.renders ?? groupByFingerprint(jobs).map((group): RenderPlan => ({ fingerprint: group[0]!.fingerprint, needing: group, start: { _tag: "Submit" } }))
+    ).map((r) => ({ ...r, needing: r.needing.filter((j) => wanted.has(j.id)) }))
+    const needed = new Set(renders.flatMap((r) => r.needing.map((j) => j.id)))
+    const upToDate = jobs.filter((job) => !needed.has(job.id)).map((j) => j.id)
+    const toRender = renders.filter((r) => r.needing.length > 0)
+    const { ctx, emitNow } = yield* makeContext(plan, options, toRender, startedAt)
+    // Each job's outcome, set once by the fiber that ran it (a shared map: no copy per job).
+    const outcomes = new Map<string, JobOutcome>()
+
+    const report = makeReport(ctx, emitNow, outcomes)
+    const units = unitsOf(toRender, ctx, report)
 
     const summarize = (interrupted: boolean) =>
       Effect.gen(function* () {
-        const stopped = yield* ctx.runStop.reason
-        const done = outcomes
-        const inMachine = yield* Ref.get(ctx.progress)
-        const completed: Array<string> = []
-        const failed: Array<FailedJob> = []
-        const inFlight: Array<InFlightJob> = []
-        const skipped: Array<string> = []
-        const unknownOutcome: Array<string> = []
-        for (const job of jobs) {
-          if (!needed.has(job.id)) continue
-          const outcome = done.get(job.id)
-          const progress = inMachine.get(job.id)
-          if (outcome?._tag === "Completed") completed.push(job.id)
-          else if (outcome?._tag === "Failed") {
-            failed.push({ job: job.id, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) })
-          } else if (outcome?._tag === "Detached") inFlight.push({ job: job.id, videoId: outcome.videoId })
-          else if (progress?._tag === "Submitted") inFlight.push({ job: job.id, videoId: progress.videoId })
-          else if (progress?._tag === "UnknownOutcome") unknownOutcome.push(job.id)
-          else skipped.push(job.id)
-        }
-        const stoppedByBudget = !interrupted && stopped._tag === "None" && (yield* Ref.get(ctx.stopping)) && settings.budgetUsd !== undefined
-        const summary: RunSummary = {
-          jobs: jobs.length,
+        const stopped = Option.getOrUndefined(yield* ctx.runStop.reason)
+        const stoppedByBudget = !interrupted && stopped === undefined && (yield* Ref.get(ctx.stopping)) && settings.budgetUsd !== undefined
+        const summary = summarizeRun({
+          jobs,
           upToDate,
-          completed,
-          failed,
-          inFlight,
-          skipped,
-          unknownOutcome,
+          outcomes,
+          inMachine: yield* Ref.get(ctx.progress),
           possibleDuplicates: yield* Ref.get(ctx.possibleDuplicates),
           interrupted,
-          ...(stoppedByBudget && settings.budgetUsd !== undefined ? { budget: { limitUsd: settings.budgetUsd, leftToDo: skipped.length } } : {}),
-          spentUsd: Math.round((yield* Ref.get(ctx.spentUsd)) * 100) / 100,
-          elapsedMs: (yield* Clock.currentTimeMillis) - startedAt,
-          ...(stopped._tag === "Some" ? { stopped: stopSummary(stopped.value) } : {})
-        }
+          budgetUsd: stoppedByBudget ? settings.budgetUsd : undefined,
+          stopped,
+          spentUsd: yield* ctx.budget.spentUsd,
+          elapsedMs: (yield* Clock.currentTimeMillis) - startedAt
+        })
         if (options.onFinish) yield* options.onFinish(summary)
         yield* emitNow((at) => ({ type: "run.finished", at, summary }))
         return summary
@@ -386,7 +243,7 @@ export const runPlan = (
     // A run-level stop (the key refused, the state unwritable) ends the jobs as Ctrl-C does.
     const stoppable = Effect.raceFirst(
       Effect.all(units, { concurrency: settings.concurrency, discard: true }),
-      Effect.zipRight(ctx.runStop.stopped, Effect.zipRight(Ref.set(ctx.stopping, true), Effect.void))
+      Effect.zipRight(ctx.runStop.stopped, Ref.set(ctx.stopping, true))
     )
     yield* stoppable.pipe(
       // Runs after every job's own finalizers (a submit in flight settles first), so the summary

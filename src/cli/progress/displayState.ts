@@ -193,7 +193,7 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
       return {
         ...next,
         spentUsd: next.spentUsd + (jobView(next, event.job)?.estimatedCostUsd ?? 0),
-        submittedRenders: next.submittedRenders + (event.step === "captions" ? 0 : 1)
+        submittedRenders: next.submittedRenders + (event.step === undefined || event.step === "submit" ? 1 : 0)
       }
     }
     case "job.progress":
