@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The CLI's sources are TypeScript, and `npm install` is the only setup (no build step, no
-// install script, which npm 11 would not run anyway): see launch.js for how they are run.
+// The published package runs its packed bundle; a clone runs its TypeScript sources, with
+// `npm install` the only setup (no build step, no install script): see launch.js.
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { launch } from "./launch.js"

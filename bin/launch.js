@@ -1,4 +1,5 @@
-// How the CLI starts. The sources are TypeScript and there is no build step to remember: on the
+// How the CLI starts. Installed from npm, it runs the bundle packed into dist/. In a clone the
+// sources are TypeScript and there is no build step to remember: on the
 // first start after any source or installed package changed, the CLI is bundled once with
 // esbuild (already installed, tsx runs on it) into node_modules/.cache/clapper/, and later
 // starts import that single file. Loading Effect's hundreds of modules through tsx's loader
@@ -110,9 +111,24 @@ export const bundledEntry = async ({ root, entry, cacheDir = defaultCacheDir(roo
   return out
 }
 
-/** Runs the CLI whose sources are under `root`: the bundle when it can be had, else through tsx. */
+const exists = (file) => {
+  try {
+    statSync(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs the CLI. The published package has no sources, only the bundle built when it was packed
+ * (dist/clapper.mjs). A clone runs its sources: the bundle of them when it can be had, else
+ * through tsx.
+ */
 export const launch = async (root) => {
   const entry = join(root, "src", "cli", "bin.ts")
+  const packed = join(root, "dist", "clapper.mjs")
+  if (!exists(entry) && exists(packed)) return import(pathToFileURL(packed).href)
   if (process.env.CLAPPER_FROM_SOURCE !== "1") {
     let bundle
     try {

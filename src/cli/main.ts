@@ -1,4 +1,5 @@
 import { Command } from "@effect/cli"
+import { clapperVersion } from "../mirage/UserAgent.ts"
 import { planCommand } from "./planCommand.ts"
 import { runCommand } from "./runCommand.ts"
 import { schemaCommand } from "./schemaCommand.ts"
@@ -13,4 +14,4 @@ const clapper = Command.make("clapper").pipe(
 )
 
 /** The whole command line, ready for `process.argv`. */
-export const cli = Command.run(clapper, { name: "clapper", version: "0.1.0" })
+export const cli = Command.run(clapper, { name: "clapper", version: clapperVersion })
