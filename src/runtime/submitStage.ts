@@ -105,6 +105,8 @@ export const submitStage = (
     yield* ctx.budget.reserve(stage.costUsd)
     let used = 0
     let intentAt = 0
+    /** A request of this submission is out, or its outcome unknown: the spend stands if the run is interrupted. */
+    let mayHaveCreated = false
     /** Set when the last attempt's outcome is unknown: its window, to reconcile before sending again. */
     let unknown: SubmitWindow | undefined
     const video = yield* retrying({
@@ -116,6 +118,7 @@ export const submitStage = (
       onRetry: (notice) =>
         Effect.gen(function* () {
           if (notice.unknownOutcome) unknown = { from: intentAt, until: yield* Clock.currentTimeMillis }
+          else if (unknown === undefined) mayHaveCreated = false
           yield* scope.onRetry(notice)
         }),
       attempt: (n) =>
@@ -129,9 +132,13 @@ export const submitStage = (
           intentAt = yield* Clock.currentTimeMillis
           // Durable before the request goes out: a journal that cannot say so stops the run.
           yield* ctx.recorder.intent(target, intentAt)
+          mayHaveCreated = true
           return yield* submitOnce(scope, stage, n, intentAt)
         })
     }).pipe(
+      // Interrupted (Ctrl-C, a run-level stop) before anything could have been created, e.g.
+      // while waiting for the quota: nothing was spent.
+      Effect.onInterrupt(() => (mayHaveCreated ? Effect.void : ctx.budget.refund(stage.costUsd))),
       Effect.tapError((error) =>
         // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
         certainlyNotCreated(error)
