@@ -56,7 +56,7 @@ const renderChain = (scope: JobScope, start: MachineStart) =>
   })
 
 /** A failure as the job's outcome; a refused key stops the whole run instead (one message, not one per job). */
-const failed = (scope: JobScope, f: StepFailed): Effect.Effect<JobOutcome> => {
+export const failureOutcome = (scope: JobScope, f: StepFailed): Effect.Effect<JobOutcome> => {
   if (f.cause === "Unauthorized") {
     const status = /\(HTTP (\d+)\)/.exec(f.reason)?.[1]
     const message = `${scope.ctx.keyName} was refused by ${scope.client.baseUrl}${status ? ` (HTTP ${status})` : ""}: check the key. Nothing more was sent.`
@@ -82,6 +82,7 @@ export const runJob = (
     const scope = yield* makeJobScope(job, ctx)
     const machine = Effect.gen(function* () {
       if (yield* Ref.get(ctx.stopping)) return { _tag: "Skipped" } as JobOutcome
+      let from = start
       if (start._tag === "Download") {
         // A finished render recorded earlier; if the provider no longer has it, it is rendered again.
         const delivered = yield* deliverVideo(scope, start.videoId, undefined).pipe(
@@ -91,8 +92,9 @@ export const runJob = (
           )
         )
         if (delivered) return delivered
+        from = { _tag: "Submit" }
       }
-      const finished = yield* renderChain(scope, start)
+      const finished = yield* renderChain(scope, from)
       if (options.deliver === "base") {
         return { _tag: "Rendered", videoId: finished.videoId, ...(finished.speechSha256 ? { speechSha256: finished.speechSha256 } : {}) } as JobOutcome
       }
@@ -100,7 +102,7 @@ export const runJob = (
     })
     return yield* machine.pipe(
       Effect.catchTags({
-        StepFailed: (f: StepFailed) => failed(scope, f),
+        StepFailed: (f: StepFailed) => failureOutcome(scope, f),
         Detach: (d: Detach): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Detached", videoId: d.videoId }),
         OverBudget: (): Effect.Effect<JobOutcome> => Effect.succeed({ _tag: "Skipped" }),
         StateIoError: (e: StateIoError): Effect.Effect<JobOutcome> =>

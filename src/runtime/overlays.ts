@@ -19,7 +19,7 @@ import type { StateIoError } from "../state/journal.ts"
 import { recordedStart } from "../state/renderStart.ts"
 import { placeOutput, recordOutput } from "./deliver.ts"
 import { downloadToOutput } from "./download.ts"
-import { runJob } from "./jobMachine.ts"
+import { failureOutcome, runJob } from "./jobMachine.ts"
 import { makeJobScope, type JobScope } from "./jobScope.ts"
 import type { JobOutcome, MachineContext } from "./machineContext.ts"
 import { nextPollDelay } from "./pollDelay.ts"
@@ -75,13 +75,18 @@ const pollBatch = (scope: JobScope, jobs: ReadonlyArray<PlannedJob>, overlayId: 
       if (batch.status === "COMPLETE") return batch
       if (batch.status === "FAILED" || batch.status === "CANCELLED") {
         const detail = batch.error ? `: ${batch.error.message}` : ""
-        return yield* Effect.fail(new StepFailed({ step: "overlay", reason: `the overlay job ${overlayId} ended ${batch.status}${detail}`, videoId: overlayId }))
+        // The batch is of no use: recorded as gone, so the next run sends it again.
+        return yield* Effect.fail(new StepFailed({ step: "overlay", reason: `the overlay job ${overlayId} ended ${batch.status}${detail}`, videoId: overlayId, cause: "VideoFailed" }))
       }
       if (!workingStatuses.has(batch.status)) {
         yield* ctx.warnOnce(`overlay-status:${batch.status}`, `the provider answered an overlay status Clapper does not know, "${batch.status}" (first for ${overlayId}); it is taken as work in progress until the timeout`)
       }
     }
   })
+
+/** The overlay job is of no use (FAILED, or a variant missing): the next run sends the batch again. */
+const recordBatchGone = (scope: JobScope, target: { readonly job: string; readonly fp: string }, overlayId: string, reason: string) =>
+  Effect.flatMap(Clock.currentTimeMillis, (at) => scope.ctx.recorder.failed(target, { step: "overlay", reason, videoId: overlayId, videoGone: true }, at))
 
 /** Sends one batch (or picks up the one the journal knows) and answers its finished overlay job. */
 const renderBatch = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, baseFile: string, batchFp: string) =>
@@ -122,9 +127,13 @@ const renderBatch = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, baseFile
       yield* Effect.forEach(leaders, (leader) => scope.emit((at) => ({ type: "job.submitted", job: leader.id, at, videoId: overlayId, attempt: 1, step: "overlay" })), { discard: true })
     }
     const batch = yield* pollBatch(scope, leaders, overlayId, submittedAt).pipe(
-      Effect.tapErrorTag("Detach", (d: Detach) => Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached(target, d.videoId, at)))
+      Effect.tapErrorTag("Detach", (d: Detach) => Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached(target, d.videoId, at))),
+      Effect.tapErrorTag("StepFailed", (f: StepFailed) => recordBatchGone(scope, target, overlayId, f.reason))
     )
     yield* ctx.recorder.rendered(target, overlayId, yield* Clock.currentTimeMillis)
+    // A batch with a variant that did not complete is sent again next time (for those variants
+    // only: the others are then up to date, so the batch is another one).
+    if (batch.results?.some((r) => r.status !== "COMPLETE" || !r.video_url)) yield* recordBatchGone(scope, target, overlayId, "a variant did not complete")
     return batch
   })
 
@@ -155,7 +164,7 @@ const deliverVariants = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, batc
               .pipe(
                 Effect.catchAll(scope.stepFailed("download", batch.id)),
                 Effect.zipRight(recordOutput(scope.ctx, leader, batch.id, { speechSha256 })),
-                Effect.catchTag("StepFailed", (f) => Effect.succeed(failedOutcome(f)))
+                Effect.catchTag("StepFailed", (f) => failureOutcome(scope, f))
               )
         yield* report(leader, outcome)
         for (const follower of followers) {
@@ -183,7 +192,7 @@ export const runOverlayGroup = (
     const scope = yield* makeJobScope(first, ctx)
     const stateStops = (e: StateIoError) => Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome)
     const baseFile = yield* baseFileOf(scope, base.videoId).pipe(
-      Effect.catchTags({ StepFailed: (f) => Effect.as(finish(group, failedOutcome(f)), undefined), StateIoError: (e) => Effect.flatMap(stateStops(e), (o) => Effect.as(finish(group, o), undefined)) })
+      Effect.catchTags({ StepFailed: (f) => Effect.as(Effect.flatMap(failureOutcome(scope, f), (o) => finish(group, o)), undefined), StateIoError: (e) => Effect.flatMap(stateStops(e), (o) => Effect.as(finish(group, o), undefined)) })
     )
     if (baseFile === undefined) return
     const baseKey = first.stages.captions?.fingerprint ?? first.stages.video
@@ -193,7 +202,7 @@ export const runOverlayGroup = (
       yield* renderBatch(scope, chunk, baseFile, batchFp).pipe(
         Effect.flatMap((batch) => (batch ? deliverVariants(scope, chunk, batch, base.speechSha256, report) : finish(chunk, { _tag: "Skipped" }))),
         Effect.catchTags({
-          StepFailed: (f) => finish(chunk, failedOutcome(f)),
+          StepFailed: (f) => Effect.flatMap(failureOutcome(scope, f), (outcome) => finish(chunk, outcome)),
           Detach: (d) => finish(chunk, { _tag: "Detached", videoId: d.videoId }),
           StateIoError: (e) => Effect.flatMap(stateStops(e), (o) => finish(chunk, o))
         })

@@ -16,9 +16,13 @@ import { earlierSubmitWindow, reconcileStage, submitStage, type RemoteStage } fr
 
 export type { RemoteStage } from "./submitStage.ts"
 
-/** Where a stage starts: the job's own resume decision for its last stage, else what the journal says of the stage. */
+/**
+ * Where a stage starts: the job's own start for its last stage (the resume decision, made from
+ * the same journal, or "render again" when the provider lost the video it recorded), else what
+ * the journal says of the stage.
+ */
 const stageStart = (scope: JobScope, start: MachineStart, fp: string): RecordedStart | MachineStart =>
-  fp === scope.job.fingerprint && start._tag !== "Submit" && start._tag !== "Download" ? start : recordedStart(scope.ctx.stageRecord(fp))
+  fp === scope.job.fingerprint && start._tag !== "Download" ? start : recordedStart(scope.ctx.stageRecord(fp))
 
 /**
  * A FAILED rate_limit_exceeded is worth another submission: at most `retry.attempts` renders per
@@ -31,7 +35,7 @@ const afterFailedRender = (scope: JobScope, stage: RemoteStage, videoId: string,
     const policy = scope.ctx.settings.retry
     if (failedRenders >= policy.attempts) {
       const { error } = failure
-      return yield* Effect.fail(new StepFailed({ step: "poll", reason: `${error.message} (${failedRenders} renders failed)`, code: error.code, videoId }))
+      return yield* Effect.fail(new StepFailed({ step: "poll", reason: `${error.message} (${failedRenders} renders failed)`, code: error.code, videoId, cause: "VideoFailed" }))
     }
     const delayMs = backoffMillis(policy, failedRenders, yield* Random.next)
     yield* scope.onRetry({ step: stage.step, attempt: failedRenders, delayMs, reason: failure.error.message, unknownOutcome: false })
