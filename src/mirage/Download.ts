@@ -14,7 +14,7 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { Chunk, Data, Duration, Effect, Option, Stream } from "effect"
 import * as Fs from "node:fs"
 import { open, stat } from "node:fs/promises"
-import { type ApiError, type DownloadError, IncompleteDownload, LocalFileError, UnexpectedResponse } from "./MirageError.ts"
+import { type ApiError, type DownloadError, IncompleteDownload, LocalFileError, StorageRefused, UnexpectedResponse } from "./MirageError.ts"
 import { describeFsError, fsEffect } from "./LocalFile.ts"
 import { bodyPrefix, type Exchange, failForStatus, isSuccess, readText } from "./Responses.ts"
 import { fromHttpClientError, timedOut } from "./Transport.ts"
@@ -345,6 +345,11 @@ export const download = (
           return { bytesWritten: written, totalBytes: contentLength, resumed: false, fileSize: written }
         }
 
+        // A 4xx from the storage (a host without the key) is the storage's, not a verdict on the video.
+        if (response.status >= 400 && response.status < 500 && Object.keys(fetcher.credentialsFor(finalUrl)).length === 0) {
+          yield* readText(exchange, response).pipe(Effect.ignore)
+          return yield* Effect.fail(new StorageRefused({ operation, status: response.status, host: finalUrl.host }))
+        }
         return yield* failForStatus(exchange, response)
       })
 

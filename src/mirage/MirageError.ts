@@ -217,6 +217,21 @@ export class IncompleteDownload extends Schema.TaggedError<IncompleteDownload>()
   }
 }
 
+/**
+ * The file storage a download was redirected to refused or could not find the file (a 4xx from a
+ * host other than the API's: an expired link, a file not there yet). Says nothing about the video
+ * itself, which only the API can: the download is asked for again through the API.
+ */
+export class StorageRefused extends Schema.TaggedError<StorageRefused>()("StorageRefused", {
+  operation,
+  status: Schema.Number,
+  host: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation}: the file storage (${this.host}) answered HTTP ${this.status} for the video's file; it is asked for again through the API`
+  }
+}
+
 /** A local file could not be read (an upload) or written (a download). */
 export class LocalFileError extends Schema.TaggedError<LocalFileError>()("LocalFileError", {
   operation,
@@ -243,7 +258,7 @@ export type ApiError =
 export type FileApiError = ApiError | LocalFileError
 
 /** What a download can fail with. */
-export type DownloadError = FileApiError | IncompleteDownload
+export type DownloadError = FileApiError | IncompleteDownload | StorageRefused
 
 /** Every typed failure of the Mirage client. */
 export type MirageError = MissingApiKey | DownloadError | VideoFailed
@@ -260,6 +275,7 @@ export const MirageError = Schema.Union(
   RequestRefused,
   VideoFailed,
   IncompleteDownload,
+  StorageRefused,
   LocalFileError
 )
 

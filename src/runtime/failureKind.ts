@@ -38,6 +38,8 @@ export const failureKind = (error: MirageError | CorruptDownload | StateIoError,
     case "TransportError":
       return transient(creates(step) && error.bodySent)
     case "IncompleteDownload":
+    // The storage's refusal (an expired link, a file not there yet): the API is asked again.
+    case "StorageRefused":
       return transient()
     case "UnexpectedResponse":
       // A 2xx that does not decode (cut off, a gateway's HTML page) is an answer lost: for a

@@ -86,6 +86,9 @@ export const reconcileStage = (scope: JobScope, stage: RemoteStage, window: Subm
     const unsettled = !looked.read || looked.candidates.length > 0
     const orphan = unsettled ? window : undefined
     yield* ctx.ledger.settle(job.id, looked.candidates, orphan)
+    // Even a list with nothing unclaimed in the window is counted as a possible duplicate: the
+    // video of this submit may be among those another reconciliation could not tell apart (and
+    // so made nobody's). Only the orphan window depends on whether the list settled it.
     const reason = "a submit's outcome is unknown and no unclaimed video matches it: submitting again, a second video may exist"
     yield* ctx.recorder.possibleDuplicate(target, reason, orphan, at)
     yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
@@ -117,8 +120,11 @@ export const submitStage = (
       health: ctx.health,
       onRetry: (notice) =>
         Effect.gen(function* () {
-          if (notice.unknownOutcome) unknown = { from: intentAt, until: yield* Clock.currentTimeMillis }
-          else if (unknown === undefined) mayHaveCreated = false
+          if (notice.unknownOutcome) {
+            unknown = { from: intentAt, until: yield* Clock.currentTimeMillis }
+            // Interrupted during the backoff, the summary must say a video may exist.
+            yield* scope.setProgress({ _tag: "UnknownOutcome" })
+          } else if (unknown === undefined) mayHaveCreated = false
           yield* scope.onRetry(notice)
         }),
       attempt: (n) =>
