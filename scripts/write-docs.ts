@@ -1,7 +1,7 @@
 /**
- * Regenerates what is derived from the pipeline schema: schemas/pipeline.schema.json and the
- * README's field reference and NDJSON event table (between their `…:start`/`…:end` markers).
- * `npm run docs:write`; tests fail when either is stale.
+ * Regenerates what is derived from the schemas: schemas/pipeline.schema.json and the README's
+ * field reference (from the pipeline schema) and NDJSON event table (from the `RunEvent` schema),
+ * between their `…:start`/`…:end` markers. `npm run docs:write`; tests fail when either is stale.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"

@@ -5,8 +5,8 @@
  *
  * The events are Effect Schemas, and their types are derived from them. Every event and every
  * field carries a description: the NDJSON reference (`ndjsonDocs`, in the README) is generated
- * from them, so an event or a field cannot be added without being documented. The descriptions
- * are written as that reference reads: short, lower case, about the value.
+ * from them, so an event or a field cannot be added without being documented. They are written
+ * as that reference reads: an event's as a sentence, a field's as a short lower-case note.
  */
 import { Schema } from "effect"
 

@@ -8,10 +8,10 @@
  * mid-write) is reported and cut off, never fatal; a long journal is compacted on open into a
  * snapshot line.
  */
-import { Data, Deferred, Effect, Queue, type Scope } from "effect"
+import { Data, Deferred, Effect, ParseResult, Queue, Schema, type Scope } from "effect"
 import { type FileHandle, mkdir, open, readFile, rename, statfs, truncate } from "node:fs/promises"
 import { dirname, join } from "node:path"
-import { applyEntry, emptyJournalState, journalVersion, toSnapshot, type JournalEntry, type JournalState } from "./journalEntry.ts"
+import { applyEntry, emptyJournalState, JournalEntry, journalVersion, toSnapshot, type JournalState } from "./journalEntry.ts"
 
 export const journalFile = (stateDir: string) => join(stateDir, "journal.jsonl")
 
@@ -25,6 +25,33 @@ export class StateCorrupt extends Data.TaggedError("StateCorrupt")<{
     return `${this.file}:${this.line}: ${this.reason}. Nothing was sent. Move the file aside, or run with --rebuild-state to rebuild the state from the lock file and the outputs on disk.`
   }
 }
+
+/**
+ * The first thing wrong with a value a schema refused, in a few words: `` `code`: expected string,
+ * actual 3 ``, `` `job` is missing ``. `skip` leaves out the first segments of the path (a caller
+ * that names them itself, like the lock entry's output).
+ */
+export const schemaProblem = (error: ParseResult.ParseError, skip = 0): string => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const first = issues[0]
+  if (first === undefined) return "it does not have the expected shape"
+  const path = first.path.slice(skip).map(String).join(".")
+  // A union (`"submitting" | "submitted" | …`) reports each member it tried: one message for all.
+  const tried = issues
+    .filter((i) => i.path.length === first.path.length && i.path.every((key, n) => key === first.path[n]))
+    .map((i) => /^Expected (.*), actual (.*)$/s.exec(i.message))
+  const actual = tried[0]?.[2]
+  const message =
+    tried.length > 1 && tried.every((m) => m !== null && m[2] === actual)
+      ? `expected ${tried.map((m) => m![1]).join(" | ")}, actual ${actual}`
+      : first.message.replace(/^Expected\b/, "expected")
+  if (path === "") return message
+  return first._tag === "Missing" ? `\`${path}\` is missing` : `\`${path}\`: ${message}`
+}
+
+/** Where the first thing wrong with a refused value is: its path of keys (empty: the value itself). */
+export const schemaIssuePath = (error: ParseResult.ParseError): ReadonlyArray<PropertyKey> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.path ?? []
 
 export interface LoadedJournal {
   readonly state: JournalState
@@ -83,6 +110,7 @@ export const stateIo = <A>(file: string, operation: "read" | "write", f: () => P
   Effect.tryPromise({ try: f, catch: (e) => e }).pipe(
     Effect.catchAll((e) =>
       Effect.flatMap(
+        // Cannot reject: `freeBytesAt` answers `undefined` when the free space cannot be read.
         Effect.promise(() => (operation === "write" ? freeBytesAt(dirname(file)) : Promise.resolve(undefined))),
         (freeBytes) => Effect.fail(new StateIoError({ file, operation, reason: describe(e), freeBytes }))
       )
@@ -102,7 +130,14 @@ export const writeFully = async (handle: FileHandle, bytes: Uint8Array): Promise
   }
 }
 
-/** Reads and folds a journal; a missing file is an empty journal. */
+const decodeEntry = Schema.decodeUnknownEither(JournalEntry)
+
+/**
+ * Reads and folds a journal; a missing file is an empty journal. Each line is decoded with the
+ * `JournalEntry` schema: one that is not JSON is a torn write when it is the last (a warning,
+ * cut off by `openJournal`) and damage anywhere else; one that is JSON but not an entry is damage,
+ * reported with its line and the field at fault.
+ */
 export const readJournal = (stateDir: string): Effect.Effect<LoadedJournal, StateCorrupt | StateIoError> =>
   Effect.gen(function* () {
     const file = journalFile(stateDir)
@@ -127,9 +162,9 @@ export const readJournal = (stateDir: string): Effect.Effect<LoadedJournal, Stat
         if (!isLast) intactBytes = offset
         continue
       }
-      let entry: JournalEntry
+      let json: unknown
       try {
-        entry = JSON.parse(line) as JournalEntry
+        json = JSON.parse(line)
       } catch {
         // Only the very end can be torn by a crash (no newline after it yet); anything else is damage.
         if (isLast) {
@@ -139,13 +174,29 @@ export const readJournal = (stateDir: string): Effect.Effect<LoadedJournal, Stat
         return yield* Effect.fail(new StateCorrupt({ file, line: index + 1, reason: "this line is not valid JSON" }))
       }
       if (entries === 0) {
-        if (entry.t !== "header") return yield* Effect.fail(new StateCorrupt({ file, line: index + 1, reason: "the journal does not start with its header" }))
-        if (entry.version !== journalVersion) {
+        // Checked before the entry is decoded: a journal of another version may hold other entries.
+        const head = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : undefined
+        if (head?.["t"] !== "header") {
+          return yield* Effect.fail(new StateCorrupt({ file, line: index + 1, reason: "the journal does not start with its header" }))
+        }
+        if (head["version"] !== journalVersion) {
           return yield* Effect.fail(
-            new StateCorrupt({ file, line: index + 1, reason: `journal version ${entry.version} is not one this Clapper reads (${journalVersion})` })
+            new StateCorrupt({
+              file,
+              line: index + 1,
+              reason: `journal version ${String(head["version"])} is not one this Clapper reads (${journalVersion})`
+            })
           )
         }
       }
+      // A line that parses is whole (a torn one never does): one that is not an entry is damage.
+      const decoded = decodeEntry(json)
+      if (decoded._tag === "Left") {
+        return yield* Effect.fail(
+          new StateCorrupt({ file, line: index + 1, reason: `this line is not a journal entry (${schemaProblem(decoded.left)})` })
+        )
+      }
+      const entry = decoded.right
       applyEntry(state, entry)
       entries++
       offset += lineBytes
@@ -201,7 +252,10 @@ export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<J
     }
     const handle = yield* Effect.acquireRelease(
       stateIo(file, "write", () => open(file, "a")),
-      (h) => Effect.promise(() => h.close())
+      // Ignored: every durable entry was synced before its append returned, and the writes since
+      // (`complete` entries) reached the file before the close; losing them costs a status check
+      // at the next run, never a render. A finalizer has nowhere to send the error anyway.
+      (h) => Effect.ignore(Effect.tryPromise(() => h.close()))
     )
     const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
     /** Set by the first failed write or sync: nothing is appended after a hole. */

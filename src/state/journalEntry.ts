@@ -2,99 +2,130 @@
  * The journal's vocabulary: one entry per transition of a render (keyed by fingerprint) or an
  * output (keyed by job id), and the state they fold into. Plain JSON, explicit and serialisable,
  * so another store (SQL, a workflow engine) can hold the same transitions later.
+ *
+ * The entries are Effect Schemas: the journal is decoded with them when it is read, so a line
+ * that is not an entry this Clapper wrote is refused with the field at fault, never folded in as
+ * if it were one. Their types are derived from the schemas.
  */
+import { Schema } from "effect"
 
 export const journalVersion = 1
 
-export type JournalEntry =
-  | { readonly t: "header"; readonly version: number; readonly pipeline: string }
-  /** Written (and synced) before a submit is sent: if no `submitted` follows, the outcome is unknown. */
-  | { readonly t: "intent"; readonly fp: string; readonly job: string; readonly at: number }
-  | { readonly t: "submitted"; readonly fp: string; readonly job: string; readonly videoId: string; readonly at: number }
-  /** The submit certainly created nothing (refused before or by the provider): the intent is void. */
-  | { readonly t: "notSubmitted"; readonly fp: string; readonly at: number }
-  /** An unknown outcome resolved by finding the video in `GET /v1/videos`. */
-  | { readonly t: "adopted"; readonly fp: string; readonly job: string; readonly videoId: string; readonly at: number }
-  /**
-   * An unknown outcome that could not be matched: submitted again, and a second video may exist.
-   * `from`–`until`, when the lost submit could not be settled (the list unread, or videos that
-   * could not be told apart), is its window: a video created in it may be that second video, so
-   * no other job may adopt it, in this run or a later one.
-   */
-  | {
-      readonly t: "possibleDuplicate"
-      readonly fp: string
-      readonly job: string
-      readonly at: number
-      readonly reason: string
-      readonly from?: number
-      readonly until?: number
-    }
-  | { readonly t: "complete"; readonly fp: string; readonly videoId: string; readonly at: number }
-  | {
-      readonly t: "failed"
-      readonly fp: string
-      readonly step: string
-      readonly reason: string
-      readonly code?: string
-      readonly videoId?: string
-      /**
-       * The provider said `videoId` is of no use (it FAILED, was cancelled, or no longer exists):
-       * the next run renders again. Otherwise a known video is polled and downloaded again,
-       * never paid for twice. (Entries written before this field: a `code` meant FAILED.)
-       */
-      readonly videoGone?: boolean
-      readonly at: number
-    }
-  | { readonly t: "detached"; readonly fp: string; readonly videoId: string; readonly at: number }
-  | {
-      readonly t: "downloaded"
-      readonly job: string
-      readonly fp: string
-      readonly videoId: string
-      readonly sha256: string
-      readonly size: number
-      readonly mtimeMs: number
-      readonly at: number
-    }
-  | { readonly t: "snapshot"; readonly state: JournalSnapshot }
+const described = <S extends Schema.Schema.Any>(schema: S, description: string) => schema.annotations({ description }) as S
 
-export type RenderStatus = "submitting" | "submitted" | "complete" | "failed" | "detached"
+/** An optional field: absent or of its type (never `undefined`: the journal is JSON). */
+const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
-export interface RenderRecord {
-  readonly status: RenderStatus
-  readonly videoId?: string
-  /** When the last submit was announced (epoch ms): the start of the reconciliation window. */
-  readonly intentAt?: number
-  readonly submittedAt?: number
-  readonly job: string
-  readonly error?: {
-    readonly step: string
-    readonly reason: string
-    readonly code?: string
-    /** The provider said the video is of no use: render again. */
-    readonly videoGone?: boolean
-    /** The last submit's outcome was never settled: its video may exist, reconcile before submitting. */
-    readonly unsettledSubmit?: boolean
-  }
-  readonly possibleDuplicates: number
-  /** Videos accepted for this render so far (a resubmission after FAILED is another): what was paid for. */
-  readonly renders?: number
-}
+const fp = described(Schema.String, "The render's fingerprint (sha256 of what it is rendered from).")
+const job = described(Schema.String, "The job's id: its output path relative to the project root.")
+const videoId = described(Schema.String, "The provider's id of the video.")
+const at = described(Schema.Number, "When it happened (epoch ms).")
+
+/** An entry: a struct whose `t` names it. */
+const entry = <T extends string, F extends Schema.Struct.Fields>(t: T, fields: F, description: string) =>
+  Schema.Struct({ t: Schema.Literal(t), ...fields }).annotations({ identifier: `JournalEntry(${t})`, description })
+
+export const RenderStatus = Schema.Literal("submitting", "submitted", "complete", "failed", "detached")
+export type RenderStatus = typeof RenderStatus.Type
+
+/** What the journal knows of one render (by fingerprint). */
+export const RenderRecord = Schema.Struct({
+  status: RenderStatus,
+  videoId: optional(videoId),
+  intentAt: optional(described(Schema.Number, "When the last submit was announced (epoch ms): the start of the reconciliation window.")),
+  submittedAt: optional(Schema.Number),
+  job: Schema.String,
+  error: optional(
+    Schema.Struct({
+      step: Schema.String,
+      reason: Schema.String,
+      code: optional(Schema.String),
+      videoGone: optional(described(Schema.Boolean, "The provider said the video is of no use: render again.")),
+      unsettledSubmit: optional(
+        described(Schema.Boolean, "The last submit's outcome was never settled: its video may exist, reconcile before submitting.")
+      )
+    })
+  ),
+  possibleDuplicates: Schema.Number,
+  renders: optional(
+    described(Schema.Number, "Videos accepted for this render so far (a resubmission after FAILED is another): what was paid for.")
+  )
+}).annotations({ identifier: "RenderRecord" })
+export type RenderRecord = typeof RenderRecord.Type
 
 /** When a submit whose answer was lost may have created its video (epoch ms). */
-export interface SubmitWindow {
-  readonly from: number
-  readonly until: number
-}
+export const SubmitWindow = Schema.Struct({ from: Schema.Number, until: Schema.Number }).annotations({
+  identifier: "SubmitWindow",
+  description: "When a submit whose answer was lost may have created its video (epoch ms)."
+})
+export type SubmitWindow = typeof SubmitWindow.Type
 
-export interface OutputRecord {
-  readonly fp: string
-  readonly videoId: string
-  readonly sha256: string
-  readonly size: number
-  readonly mtimeMs: number
-}
+/** What the journal knows of one output on disk (by job id). */
+export const OutputRecord = Schema.Struct({
+  fp,
+  videoId,
+  sha256: Schema.String,
+  size: Schema.Number,
+  mtimeMs: Schema.Number
+}).annotations({ identifier: "OutputRecord" })
+export type OutputRecord = typeof OutputRecord.Type
+
+/** The state as plain JSON, for a compaction snapshot. */
+export const JournalSnapshot = Schema.Struct({
+  renders: Schema.Record({ key: Schema.String, value: RenderRecord }),
+  outputs: Schema.Record({ key: Schema.String, value: OutputRecord }),
+  /** Absent in snapshots written before they were kept. */
+  orphanWindows: optional(Schema.Array(SubmitWindow)),
+  retiredVideos: optional(Schema.Array(Schema.String))
+}).annotations({ identifier: "JournalSnapshot" })
+export type JournalSnapshot = typeof JournalSnapshot.Type
+
+export const JournalEntry = Schema.Union(
+  entry("header", { version: Schema.Number, pipeline: Schema.String }, "The first line: the journal's format version and its pipeline."),
+  entry("intent", { fp, job, at }, "Written (and synced) before a submit is sent: if no `submitted` follows, the outcome is unknown."),
+  entry("submitted", { fp, job, videoId, at }, "The provider accepted the submit and answered with its video."),
+  entry("notSubmitted", { fp, at }, "The submit certainly created nothing (refused before or by the provider): the intent is void."),
+  entry("adopted", { fp, job, videoId, at }, "An unknown outcome resolved by finding the video in `GET /v1/videos`."),
+  entry(
+    "possibleDuplicate",
+    {
+      fp,
+      job,
+      at,
+      reason: Schema.String,
+      from: optional(Schema.Number),
+      until: optional(Schema.Number)
+    },
+    "An unknown outcome that could not be matched: submitted again, and a second video may exist. `from`–`until`, when the lost submit could not be settled (the list unread, or videos that could not be told apart), is its window: a video created in it may be that second video, so no other job may adopt it, in this run or a later one."
+  ),
+  entry("complete", { fp, videoId, at }, "The provider finished rendering the video."),
+  entry(
+    "failed",
+    {
+      fp,
+      step: Schema.String,
+      reason: Schema.String,
+      code: optional(Schema.String),
+      videoId: optional(videoId),
+      videoGone: optional(
+        described(
+          Schema.Boolean,
+          "The provider said `videoId` is of no use (it FAILED, was cancelled, or no longer exists): the next run renders again. Otherwise a known video is polled and downloaded again, never paid for twice. (Entries written before this field: a `code` meant FAILED.)"
+        )
+      ),
+      at
+    },
+    "The render failed at `step`."
+  ),
+  entry("detached", { fp, videoId, at }, "Still rendering when the job's timeout passed: the next run picks it up."),
+  entry(
+    "downloaded",
+    { job, fp, videoId, sha256: Schema.String, size: Schema.Number, mtimeMs: Schema.Number, at },
+    "The output is on disk, with these digest, size and modification time."
+  ),
+  entry("snapshot", { state: JournalSnapshot }, "A compaction: the whole state folded so far, in place of the entries before it.")
+).annotations({ identifier: "JournalEntry" })
+export type JournalEntry = typeof JournalEntry.Type
 
 /**
  * The folded journal. Mutable maps on purpose: a 10,000-job campaign's journal holds tens of
@@ -112,15 +143,6 @@ export interface JournalState {
 }
 
 export const emptyJournalState = (): JournalState => ({ renders: new Map(), outputs: new Map(), orphanWindows: [], retiredVideos: new Set() })
-
-/** The state as plain JSON, for a compaction snapshot. */
-export interface JournalSnapshot {
-  readonly renders: Readonly<Record<string, RenderRecord>>
-  readonly outputs: Readonly<Record<string, OutputRecord>>
-  /** Absent in snapshots written before they were kept. */
-  readonly orphanWindows?: ReadonlyArray<SubmitWindow>
-  readonly retiredVideos?: ReadonlyArray<string>
-}
 
 export const toSnapshot = (state: JournalState): JournalSnapshot => ({
   renders: Object.fromEntries(state.renders),

@@ -4,39 +4,48 @@
  * secrets, so a run that changed nothing leaves its bytes alone and a diff shows only what changed.
  * Written atomically (temporary file, sync, rename): a crash leaves the old or the new lock, whole.
  */
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { open, readFile, rename } from "node:fs/promises"
 import { basename, dirname, extname, join } from "node:path"
-import { StateCorrupt, stateIo, type StateIoError, writeFully } from "./journal.ts"
+import { schemaIssuePath, schemaProblem, StateCorrupt, stateIo, type StateIoError, writeFully } from "./journal.ts"
 
 export const lockVersion = 1
 
-export interface LockInput {
-  /** Relative to the pipeline's folder. */
-  readonly path: string
-  readonly sha256: string
-}
+const described = <S extends Schema.Schema.Any>(schema: S, description: string) => schema.annotations({ description }) as S
 
-export interface LockEntry {
-  readonly fingerprint: string
-  readonly model: string
-  /** The input files (no audio when the voice is spoken from a script: see `parameters.speech`). */
-  readonly inputs: { readonly image: LockInput; readonly audio?: LockInput }
-  /** Stage parameters (speech, captions, overlays) when the job has them. */
-  readonly parameters: Readonly<Record<string, unknown>>
-  readonly videoId: string
-  readonly output: { readonly sha256: string; readonly size: number }
-  /** The audio's duration, which is what the render is billed on. */
-  readonly durationSeconds: number
-  readonly costUsd: number
-}
+export const LockInput = Schema.Struct({
+  path: described(Schema.String, "Relative to the pipeline's folder."),
+  sha256: Schema.String
+}).annotations({ identifier: "LockInput" })
+export type LockInput = typeof LockInput.Type
 
-export interface LockFile {
-  readonly version: number
-  readonly pipeline: string
-  /** By job id: the output path relative to the project root. */
-  readonly outputs: Readonly<Record<string, LockEntry>>
-}
+export const LockEntry = Schema.Struct({
+  fingerprint: Schema.String,
+  model: Schema.String,
+  inputs: described(
+    Schema.Struct({ image: LockInput, audio: Schema.optionalWith(LockInput, { exact: true }) }),
+    "The input files (no audio when the voice is spoken from a script: see `parameters.speech`)."
+  ),
+  parameters: described(
+    Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    "Stage parameters (speech, captions, overlays) when the job has them."
+  ),
+  videoId: Schema.String,
+  output: Schema.Struct({ sha256: Schema.String, size: Schema.Number }),
+  durationSeconds: described(Schema.Number, "The audio's duration, which is what the render is billed on."),
+  costUsd: Schema.Number
+}).annotations({ identifier: "LockEntry", description: "What one output was rendered from, and what it cost." })
+export type LockEntry = typeof LockEntry.Type
+
+export const LockFile = Schema.Struct({
+  version: Schema.Number,
+  pipeline: Schema.String,
+  outputs: described(
+    Schema.Record({ key: Schema.String, value: LockEntry }),
+    "By job id: the output path relative to the project root."
+  )
+}).annotations({ identifier: "LockFile" })
+export type LockFile = typeof LockFile.Type
 
 export const lockFilePath = (pipelinePath: string) =>
   join(dirname(pipelinePath), `${basename(pipelinePath, extname(pipelinePath))}.lock.json`)
@@ -69,29 +78,50 @@ export const serializeLock = (lock: LockFile): string =>
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
-/** Reads the lock (a missing one is empty). One that is not valid, or belongs to another pipeline, is refused. */
-export const readLockFile = (path: string, pipeline: string): Effect.Effect<LockFile, StateCorrupt> =>
+const decodeLock = Schema.decodeUnknownEither(LockFile)
+
+/** The line of `text` where the key `job` is written (the lock's own layout), else 1. */
+const lineOfKey = (text: string, job: string): number => {
+  const at = text.indexOf(`${JSON.stringify(job)}:`)
+  return at < 0 ? 1 : text.slice(0, at).split("\n").length
+}
+
+/**
+ * Reads the lock (a missing one is empty) and decodes it with the `LockFile` schema. One that is
+ * not valid, or belongs to another pipeline, is refused, naming the entry and the field at fault;
+ * one that cannot be read is a `StateIoError` (never taken for a missing one: that would render
+ * everything again).
+ */
+export const readLockFile = (path: string, pipeline: string): Effect.Effect<LockFile, StateCorrupt | StateIoError> =>
   Effect.gen(function* () {
-    const text = yield* Effect.tryPromise(() => readFile(path, "utf8")).pipe(Effect.option)
-    if (text._tag === "None") return { version: lockVersion, pipeline, outputs: {} }
-    const fail = (reason: string) => Effect.fail(new StateCorrupt({ file: path, line: 1, reason }))
+    const text = yield* stateIo(path, "read", () =>
+      readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return undefined
+        throw e
+      })
+    )
+    if (text === undefined) return { version: lockVersion, pipeline, outputs: {} }
+    const fail = (reason: string, line = 1) => Effect.fail(new StateCorrupt({ file: path, line, reason }))
     let parsed: unknown
     try {
-      parsed = JSON.parse(text.value)
+      parsed = JSON.parse(text)
     } catch (e) {
       return yield* fail(`the lock file is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
     }
+    // Version and pipeline first: a lock of another version or pipeline says so, whatever it holds.
     if (!isRecord(parsed) || !isRecord(parsed["outputs"])) return yield* fail("the lock file has no outputs")
     if (parsed["version"] !== lockVersion) return yield* fail(`lock file version ${String(parsed["version"])} is not one this Clapper reads (${lockVersion})`)
     if (parsed["pipeline"] !== pipeline) {
       return yield* fail(`the lock file is for pipeline "${String(parsed["pipeline"])}", not "${pipeline}"`)
     }
-    for (const [job, entry] of Object.entries(parsed["outputs"])) {
-      if (!isRecord(entry) || typeof entry["fingerprint"] !== "string" || typeof entry["videoId"] !== "string" || !isRecord(entry["output"])) {
-        return yield* fail(`the lock entry for "${job}" is incomplete`)
-      }
+    const decoded = decodeLock(parsed)
+    if (decoded._tag === "Right") return decoded.right
+    const where = schemaIssuePath(decoded.left)
+    if (where[0] === "outputs" && where.length >= 2) {
+      const job = String(where[1])
+      return yield* fail(`the lock entry for "${job}" is not valid (${schemaProblem(decoded.left, 2)})`, lineOfKey(text, job))
     }
-    return parsed as unknown as LockFile
+    return yield* fail(`the lock file is not valid (${schemaProblem(decoded.left)})`)
   })
 
 /** Writes the lock's text atomically, and only when it changed (`previous`: what the file holds, when known). */
