@@ -1,2 +1,0 @@
-// Temporary: moved to src/app/runPipeline.ts (removed once the test folders in progress import the new place).
-export * from "../app/runPipeline.ts"
