@@ -70,7 +70,7 @@ export const deliverVideo = (
         return yield* downloadToOutput({
           videoId,
           output: job.output,
-          retry: (attempt) => scope.retry("download", "content", () => attempt({ resumeFrom: 0 }))
+          retry: (attempt) => scope.retry("download", "content", attempt)
         })
       })
     ).pipe(Effect.catchAll(scope.stepFailed("download", videoId)))

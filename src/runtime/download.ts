@@ -25,11 +25,6 @@ const readHead = (fs: FileSystem.FileSystem, path: string) =>
     Effect.orElseSucceed(() => new Uint8Array())
   )
 
-export interface DownloadAttempt {
-  /** Bytes already in the temporary file, kept by this attempt. */
-  readonly resumeFrom: number
-}
-
 /**
  * Downloads `videoId` to `output`. `attempt` wraps each try (the caller adds the shared gate and
  * retries); every try resumes from what the temporary file already holds.
@@ -40,7 +35,7 @@ export const downloadToOutput = <E>(options: {
   /** Where the bytes come from; default the video's content endpoint (an overlay's result has a URL of its own). */
   readonly source?: (into: DownloadOptions) => Effect.Effect<DownloadResult, DownloadError>
   readonly retry: <A>(
-    attempt: (info: DownloadAttempt) => Effect.Effect<A, DownloadError | CorruptDownload>
+    attempt: () => Effect.Effect<A, DownloadError | CorruptDownload>
   ) => Effect.Effect<A, DownloadError | CorruptDownload | E>
 }): Effect.Effect<{ readonly bytes: number }, DownloadError | CorruptDownload | E, MirageClient | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {

@@ -49,7 +49,7 @@ const baseFileOf = (scope: JobScope, videoId: string) =>
     const file = path.join(scope.ctx.cacheDir, "base", `${key.replace(/^sha256:/, "")}.mp4`)
     if (yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))) return file
     yield* scope.ctx.downloads.withPermits(1)(
-      downloadToOutput({ videoId, output: file, retry: (attempt) => scope.retry("download", "content", () => attempt({ resumeFrom: 0 })) })
+      downloadToOutput({ videoId, output: file, retry: (attempt) => scope.retry("download", "content", attempt) })
     ).pipe(Effect.catchAll(scope.stepFailed("download", videoId)))
     return file
   })
@@ -157,7 +157,7 @@ const deliverVariants = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, batc
                     videoId: batch.id,
                     output: leader.output,
                     source: (into) => scope.client.downloadUrl(url, into),
-                    retry: (attempt) => scope.retry("download", "content", () => attempt({ resumeFrom: 0 }))
+                    retry: (attempt) => scope.retry("download", "content", attempt)
                   })
                 )
               )

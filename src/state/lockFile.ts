@@ -140,4 +140,4 @@ export const writeLockText = (path: string, text: string, previous?: string): Ef
     await rename(temp, path)
   })
 
-export const writeLockFile = (path: string, lock: LockFile): Effect.Effect<void, StateIoError> => writeLockText(path, serializeLock(lock))
+
