@@ -63,7 +63,7 @@ const jobs = JSON.parse(readFileSync(options.jobs, "utf8")) as Array<{ image: st
 
 interface Video {
   id: string
-  status: "PROCESSING" | "COMPLETE" | "FAILED" | "CANCELLED"
+  status: "QUEUED" | "PROCESSING" | "COMPLETE" | "FAILED" | "CANCELLED"
   progress: number | null
   error: { code: string; message: string } | null
 }
@@ -153,7 +153,7 @@ const render = async (job: { image: string; audio: string; output: string }, log
     const sentAt = Date.now()
     let video = await withRetry(() => submit(job))
     log.submits.push({ sentAt, answeredAt: Date.now(), videoId: video.id })
-    while (video.status === "PROCESSING") {
+    while (video.status === "QUEUED" || video.status === "PROCESSING") {
       await sleep(pollMs)
       log.statusRequests++
       video = await withRetry(() => getVideo(video.id))

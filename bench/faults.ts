@@ -10,6 +10,7 @@ import { checkOutputs, runBaseline, runClapper, warmUp } from "./support/contend
 import { makeRenderCampaign, scaledClapperRun } from "./support/campaign.ts"
 import { integerEnv, numberEnv } from "./support/env.ts"
 import { fmt, percent, seconds } from "./support/numbers.ts"
+import { roomySim } from "./support/quotas.ts"
 import { markdownTable, publish } from "./support/report.ts"
 import { apiRequests, submissions, withSimulator } from "./support/simulator.ts"
 import { startTimingProxy, type TimingProxy } from "./support/timingProxy.ts"
@@ -31,6 +32,7 @@ const contenders = (process.env["BENCH_CONTENDERS"] ?? "clapper,baseline")
 const rate = 0.1
 const renderFactor = 4 * scale
 const simOptions = {
+  ...roomySim,
   renderFactor,
   seed,
   throttleRps,
@@ -177,7 +179,7 @@ publish(
     name: "faults",
     script: "bench:faults",
     body: `
-${fmt(jobs)} jobs at concurrency ${concurrency}; simulator (seed ${seed}) with \`errorRate ${rate}\` (500/502/503 on any API request, before it has any effect), \`resetRate ${rate}\` (a submit's connection dropped after the video was created), \`failRate ${rate}\` with \`failCodes [rate_limit_exceeded]\` (the video ends FAILED partway), \`truncateRate ${rate}\` (a download cut short after its headers promised the full length) and \`throttleRps ${throttleRps}\` (429 + Retry-After beyond ${throttleRps} requests in any second: the simulator's only source of 429s, so their share depends on each client's request rate). Render times 20–120 s compressed ×${scale} (render factor ${fmt(renderFactor, 2)}). Clapper's pipeline: \`run: ${JSON.stringify(clapperRun)}\` (polls scaled, retries at their defaults: 5 attempts, 1 s doubling to 60 s, Retry-After honoured); the baseline polls every ${baselinePollMs} ms and retries 429/5xx/errors after a fixed 1 s, 5 attempts, and resubmits a FAILED video up to 5 times. Answers counted by a pass-through proxy in front of the simulator's API.
+${fmt(jobs)} jobs at concurrency ${concurrency}; simulator (seed ${seed}) with \`errorRate ${rate}\` (500/502/503 on any API request, before it has any effect), \`resetRate ${rate}\` (a submit's connection dropped after the video was created), \`failRate ${rate}\` with \`failCodes [rate_limit_exceeded]\` (the video ends FAILED partway), \`truncateRate ${rate}\` (a download cut short after its headers promised the full length) and \`throttleRps ${throttleRps}\` (429 + Retry-After beyond ${throttleRps} requests in any second: the simulator's only source of 429s, so their share depends on each client's request rate; its per-key quotas are 10,000,000 requests a minute of every kind, Clapper's \`provider.limits\` the same, and there is no queue before a render). Render times 20–120 s compressed ×${scale} (render factor ${fmt(renderFactor, 2)}). Clapper's pipeline: \`run: ${JSON.stringify(clapperRun)}\` (polls scaled, retries at their defaults: 5 attempts, 1 s doubling to 60 s, Retry-After honoured); the baseline polls every ${baselinePollMs} ms and retries 429/5xx/errors after a fixed 1 s, 5 attempts, and resubmits a FAILED video up to 5 times. Answers counted by a pass-through proxy in front of the simulator's API.
 
 ${markdownTable({
   header: ["", "completed", "corrupt files", "files left behind", "outputs rendered from another job's inputs", "submissions", "resubmitted after FAILED", "duplicate submissions", "… recorded as possible duplicates", "429 answers", "5xx answers", "dropped connections", "API requests per job", "wall time"],

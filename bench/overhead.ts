@@ -10,6 +10,7 @@ import { checkOutputs, runBaseline, runClapper, warmUp } from "./support/contend
 import { integerEnv } from "./support/env.ts"
 import { fmt, median, seconds } from "./support/numbers.ts"
 import type { ProcessRun } from "./support/processes.ts"
+import { roomySim } from "./support/quotas.ts"
 import { markdownTable, publish, verdictAtMost } from "./support/report.ts"
 import { allRequests, apiRequests, requestsTo, withSimulator } from "./support/simulator.ts"
 
@@ -41,7 +42,7 @@ for (let round = 1; round <= repeat; round++) {
   for (const contender of contenders) {
     const campaign = makeCampaign(spec)
     try {
-      const { result, stats } = await withSimulator({ renderFactor: 0 }, async (sim) => {
+      const { result, stats } = await withSimulator({ ...roomySim, renderFactor: 0 }, async (sim) => {
         if (contender === "baseline") {
           const run = await runBaseline(campaign, sim.baseUrl, { concurrency, pollMs: 0 })
           return { process: run.process, completed: run.log.done, runMs: undefined }
@@ -89,7 +90,7 @@ publish(
     name: "overhead",
     script: "bench:overhead",
     body: `
-${fmt(jobs)} jobs (${spec.images} images × ${spec.audioSeconds.length} audios, every pair distinct, inputs of a few hundred bytes to 16 KB) at concurrency ${concurrency}; simulator at render factor 0, placeholder MP4 (${fmt(1)} file per job); ${repeat === 1 ? "one run of each" : `median of ${repeat} runs of each`}. Both poll at once (interval 0: every job is COMPLETE at its first check); Clapper's \`run.requestsPerSecond\` is 100000 so its rate limiter does not pace the run. Wall time is from process start to exit (startup, and for Clapper loading, planning and its state, included); CPU time and peak RSS are the contender process's own (getrusage), the simulator runs in the benchmark's process.
+${fmt(jobs)} jobs (${spec.images} images × ${spec.audioSeconds.length} audios, every pair distinct, inputs of a few hundred bytes to 16 KB) at concurrency ${concurrency}; simulator at render factor 0, placeholder MP4 (${fmt(1)} file per job); ${repeat === 1 ? "one run of each" : `median of ${repeat} runs of each`}. Both poll at once (every job is COMPLETE at its first check; the baseline's interval is 0, Clapper's 1 ms, the least a pipeline accepts); Clapper's \`run.requestsPerSecond\` is 100000 and the simulator's quotas are 10,000,000 requests a minute of every kind (Clapper's \`provider.limits\` the same), so neither its rate limiter nor a quota paces the run. Wall time is from process start to exit (startup, and for Clapper loading, planning and its state, included); CPU time and peak RSS are the contender process's own (getrusage), the simulator runs in the benchmark's process.
 
 ${markdownTable({
   header: ["", "wall time", "CPU time per job", "peak RSS", "API requests per job", "completed", "valid outputs"],

@@ -10,6 +10,7 @@ import { makeRenderCampaign, scaledClapperRun, simRenderMs, type Campaign } from
 import { runBaseline, runClapper, warmUp } from "./support/contenders.ts"
 import { integerEnv, numberEnv } from "./support/env.ts"
 import { fmt, mean, median, percent, quantile } from "./support/numbers.ts"
+import { roomySim } from "./support/quotas.ts"
 import { markdownTable, publish, verdictAtMost } from "./support/report.ts"
 import { requestsTo, withSimulator } from "./support/simulator.ts"
 import { startTimingProxy, type VideoTimes } from "./support/timingProxy.ts"
@@ -65,7 +66,7 @@ const results: Array<Result> = []
 for (const contender of contenders) {
   const campaign = makeRenderCampaign(campaignSpec)
   try {
-    const { result, stats } = await withSimulator({ renderFactor }, async (sim) => {
+    const { result, stats } = await withSimulator({ ...roomySim, renderFactor }, async (sim) => {
       const proxy = await startTimingProxy(sim.baseUrl)
       try {
         const videosOf = new Map<string, Array<string>>()
@@ -123,7 +124,7 @@ publish(
     name: "polling",
     script: "bench:polling",
     body: `
-${jobs} jobs at concurrency ${concurrency}, render times seeded (seed ${seed}) uniform in 20–120 s (mean ${fmt(mean(makeRenderCampaignDurations()), 1)} s), time compressed ×${scale}: the simulator runs at render factor ${fmt(renderFactor, 2)} (renders of ${fmt(20 * scale, 1)}–${fmt(120 * scale, 1)} s) and every interval is scaled alike — Clapper's pipeline has \`run: ${JSON.stringify(clapperRun)}\` (its defaults × ${scale}), the baseline sleeps ${fmt(1000 * scale)} ms / ${fmt(5000 * scale)} ms between checks. Times below are converted back to real time (÷ ${scale}). Detection delay = when the download was first asked for (GET …/content) − when the job became COMPLETE (its creation, as seen on the simulator's side of a pass-through proxy, + its render time); status requests = GET /v1/videos/{id}. ${measured < jobs ? `(${jobs - measured} jobs without a download are left out.)` : ""}
+${jobs} jobs at concurrency ${concurrency}, render times seeded (seed ${seed}) uniform in 20–120 s (mean ${fmt(mean(makeRenderCampaignDurations()), 1)} s), time compressed ×${scale}: the simulator runs at render factor ${fmt(renderFactor, 2)} (renders of ${fmt(20 * scale, 1)}–${fmt(120 * scale, 1)} s, no queue before a render, quotas of 10,000,000 requests a minute of every kind, repeated in Clapper's \`provider.limits\`) and every interval is scaled alike — Clapper's pipeline has \`run: ${JSON.stringify(clapperRun)}\` (its defaults × ${scale}), the baseline sleeps ${fmt(1000 * scale)} ms / ${fmt(5000 * scale)} ms between checks. Times below are converted back to real time (÷ ${scale}). Detection delay = when the download was first asked for (GET …/content) − when the job became COMPLETE (its creation, as seen on the simulator's side of a pass-through proxy, + its render time); status requests = GET /v1/videos/{id}. ${measured < jobs ? `(${jobs - measured} jobs without a download are left out.)` : ""}
 
 ${markdownTable({
   header: ["", "status requests per job (mean)", "… p90 / max", "detection delay, median", "… p90", "median delay ÷ render time", "p90 delay ÷ render time", "API requests per job (all)", "completed"],

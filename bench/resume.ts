@@ -11,6 +11,7 @@ import { runBaseline, runClapper, warmUp } from "./support/contenders.ts"
 import { integerEnv } from "./support/env.ts"
 import { fmt, median, seconds } from "./support/numbers.ts"
 import type { ProcessRun } from "./support/processes.ts"
+import { roomySim } from "./support/quotas.ts"
 import { markdownTable, publish, verdictAtMost } from "./support/report.ts"
 import { allRequests, submissions, withSimulator } from "./support/simulator.ts"
 
@@ -20,7 +21,7 @@ const jobs = integerEnv("BENCH_JOBS", 10_000)
 const concurrency = integerEnv("BENCH_CONCURRENCY", 64)
 const repeat = integerEnv("BENCH_REPEAT", 3)
 const spec = orchestrationCampaignSpec("resume", jobs, concurrency)
-const simOptions = { renderFactor: 0 }
+const simOptions = { ...roomySim, renderFactor: 0 }
 
 interface Measured {
   readonly label: string

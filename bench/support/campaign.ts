@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { flagEnv } from "./env.ts"
 import { makePng, makeWav, wavSeconds } from "./media.ts"
+import { limitsOf, roomyQuotas } from "./quotas.ts"
 import { seededRandom } from "./random.ts"
 
 export interface CampaignJob {
@@ -35,6 +36,11 @@ export interface CampaignSpec {
   readonly pairs: ReadonlyArray<readonly [number, number]>
   /** The pipeline's `run:` block. */
   readonly run: Readonly<Record<string, unknown>>
+  /**
+   * The pipeline's `provider.limits` (rates as text, every kind): what Clapper paces to, which
+   * must be what the simulator enforces. Default: `roomyQuotas` (give the simulator `roomySim`).
+   */
+  readonly limits?: Readonly<Record<string, string>>
 }
 
 export interface Campaign {
@@ -88,6 +94,7 @@ export const makeCampaign = (spec: CampaignSpec): Campaign => {
     `${spec.name}.yaml`,
     `version: 1
 name: ${spec.name}
+provider: ${flow({ limits: spec.limits ?? limitsOf(roomyQuotas) })}
 run: ${flow(spec.run)}
 sets:
   all:
@@ -118,7 +125,8 @@ export const gridPairs = (n: number): { images: number; audios: number; pairs: R
 /**
  * Benchmark 1's campaign (benchmark 4 resumes the same one): `jobs` distinct image × audio pairs
  * of tiny files. Render factor 0 makes every job COMPLETE at its first status check, so the poll
- * interval is 0 and the rate limit is out of the way: only orchestration is left to measure.
+ * interval is the least a pipeline accepts (1 ms; 0 is refused) and the rate limit and the quotas
+ * are out of the way: only orchestration is left to measure.
  */
 export const orchestrationCampaignSpec = (name: string, jobs: number, concurrency: number): CampaignSpec => {
   const grid = gridPairs(jobs)
@@ -127,7 +135,7 @@ export const orchestrationCampaignSpec = (name: string, jobs: number, concurrenc
     images: grid.images,
     audioSeconds: Array.from({ length: grid.audios }, (_, a) => 1 + (a % 10) * 0.1),
     pairs: grid.pairs,
-    run: { concurrency, requestsPerSecond: 100000, poll: { interval: "0ms", maxInterval: "0ms" } }
+    run: { concurrency, requestsPerSecond: 100000, poll: { interval: "1ms", maxInterval: "1ms" } }
   }
 }
 
@@ -143,6 +151,8 @@ export interface RenderCampaignSpec {
   readonly minRenderSeconds: number
   readonly maxRenderSeconds: number
   readonly run: Readonly<Record<string, unknown>>
+  /** `provider.limits`, as in `CampaignSpec`. */
+  readonly limits?: Readonly<Record<string, string>>
 }
 
 /**
@@ -160,7 +170,8 @@ export const makeRenderCampaign = (spec: RenderCampaignSpec): Campaign => {
     audioSeconds: renderSeconds.map((r) => r / realRenderFactor),
     audioRate: 2000,
     pairs: renderSeconds.map((_, i) => [0, i] as const),
-    run: spec.run
+    run: spec.run,
+    ...(spec.limits ? { limits: spec.limits } : {})
   })
 }
 

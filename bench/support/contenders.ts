@@ -2,11 +2,12 @@
  * The two contenders, each run as its own process against a simulator: the Clapper CLI
  * (`clapper run FILE --base-url URL --json`, NDJSON events to a file) and the baseline script.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
 import { placeholderMp4Bytes } from "../../src/sim/placeholderMp4.ts"
-import type { Campaign } from "./campaign.ts"
+import { benchTmp, type Campaign } from "./campaign.ts"
+import { flagEnv } from "./env.ts"
 import { baselineScript, clapperCli, type ProcessRun, runProcess } from "./processes.ts"
 import { benchApiKey } from "./simulator.ts"
 
@@ -19,22 +20,38 @@ export interface ClapperRun {
 
 let runs = 0
 
-/** `clapper run|plan FILE …` in the campaign's folder, as a user would type it. */
+/**
+ * `clapper run|plan FILE …` in the campaign's folder, as a user would type it. Clapper shares a
+ * key's quota with the other Clapper processes of the machine through slot files under
+ * `CLAPPER_QUOTA_DIR`: each run gets a fresh folder of its own (removed after it, kept with
+ * `BENCH_KEEP`), never the user's, unless `env` names one (runs meant to share a key).
+ */
 export const runClapper = async (
   campaign: Campaign,
   command: "run" | "plan",
   baseUrl: string,
-  /** Extra environment, e.g. `NODE_OPTIONS`. */
+  /** Extra environment, e.g. `NODE_OPTIONS`, `CLAPPER_QUOTA_DIR`. */
   env: Readonly<Record<string, string>> = {}
 ): Promise<ClapperRun> => {
   const stdoutFile = join(campaign.root, `clapper-${command}-${++runs}.ndjson`)
   const args = command === "run" ? ["run", campaign.pipelineFile, "--base-url", baseUrl, "--json"] : ["plan", campaign.pipelineFile, "--json"]
-  const process = await runProcess({ script: clapperCli, args, env: { MIRAGE_API_KEY: benchApiKey, ...env }, cwd: campaign.root, stdoutFile })
+  const ownQuotaDir = env["CLAPPER_QUOTA_DIR"] === undefined ? mkdtempSync(join(benchTmp(), "clapper-bench-quota-")) : undefined
+  const process = await runProcess({
+    script: clapperCli,
+    args,
+    env: { MIRAGE_API_KEY: benchApiKey, ...(ownQuotaDir === undefined ? {} : { CLAPPER_QUOTA_DIR: ownQuotaDir }), ...env },
+    cwd: campaign.root,
+    stdoutFile
+  }).finally(() => {
+    if (ownQuotaDir !== undefined && !flagEnv("BENCH_KEEP")) rmSync(ownQuotaDir, { recursive: true, force: true })
+  })
   if (process.exitCode !== 0 && process.exitCode !== 1) throw new Error(`clapper ${command} exited with ${process.exitCode}:\n${process.stderrTail}`)
   const text = readFileSync(stdoutFile, "utf8")
   if (command === "plan") return { process, events: [], summary: undefined }
   const events = text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as RunEvent)
   const finished = events.find((e) => e.type === "run.finished")
+  // Exit 1 is a run with failed jobs; without run.finished it is a run that never got going.
+  if (finished === undefined) throw new Error(`clapper run exited with ${process.exitCode} without run.finished:\n${process.stderrTail}`)
   return { process, events, summary: finished?.type === "run.finished" ? finished.summary : undefined }
 }
 

@@ -25,10 +25,13 @@ export const flagEnv = (name: string): boolean => {
   return value !== undefined && value !== "0" && value.toLowerCase() !== "false"
 }
 
-/** The environment variables of this run that change a benchmark, as they would be typed before the command. */
+/**
+ * The environment variables of this run that change a benchmark, as they would be typed before the
+ * command (`BENCH_REPORT` only says where the tables go).
+ */
 export const benchOverrides = (): string =>
   Object.entries(process.env)
-    .filter(([name, value]) => name.startsWith("BENCH_") && name !== "BENCH_RUSAGE_FILE" && value !== undefined && value !== "")
+    .filter(([name, value]) => name.startsWith("BENCH_") && name !== "BENCH_RUSAGE_FILE" && name !== "BENCH_REPORT" && value !== undefined && value !== "")
     .map(([name, value]) => `${name}=${value}`)
     .sort()
     .join(" ")

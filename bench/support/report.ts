@@ -33,15 +33,17 @@ const cpuModel = (): string => {
 }
 
 /**
- * The code measured: the last commit that changed src/ or bin/, and whether src/ had uncommitted
- * changes (read-only git commands).
+ * The code measured: the last commit that changed src/ or bin/ (and HEAD when a later commit
+ * changed something else), and whether src/ or bin/ had uncommitted changes (read-only git commands).
  */
 export const revision = (): string => {
   try {
     const git = (...args: Array<string>) => execFileSync("git", args, { cwd: repoRoot, encoding: "utf8" }).trim()
     const commit = git("log", "-1", "--format=%h", "--", "src", "bin")
+    const head = git("rev-parse", "--short", "HEAD")
+    const named = head === commit ? `commit ${commit}` : `commit ${commit} (HEAD ${head})`
     const dirty = git("status", "--porcelain", "--", "src", "bin").split("\n").filter((l) => l.trim() !== "").length
-    return dirty === 0 ? `commit ${commit}` : `commit ${commit} with ${dirty} uncommitted file${dirty === 1 ? "" : "s"} in src/ or bin/`
+    return dirty === 0 ? named : `${named} with ${dirty} uncommitted file${dirty === 1 ? "" : "s"} in src/ or bin/`
   } catch {
     return "unknown commit"
   }
