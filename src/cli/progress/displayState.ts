@@ -1,6 +1,7 @@
 /**
  * What the live display knows about a run, folded from its events by a pure reducer: each job's
- * step, progress and attempt, the counts, and the estimated spend.
+ * step (speech, the render, its captioning, its overlay), progress and attempt, the counts, the
+ * jobs picked up from an earlier run, and the estimated spend.
  */
 import { HashMap, Option } from "effect"
 import type { JobStep, RunEvent, RunSummary } from "../../runtime/events.ts"
@@ -10,7 +11,10 @@ import { parseInstant } from "./timeText.ts"
 export type JobPhase =
   | "queued"
   | "submitting"
+  /** At the provider (queued there, or working): the render, its captioning or its overlay, as `stage` says. */
   | "rendering"
+  /** A remote step finished; the next one (its captioning, the download) has not started yet. */
+  | "rendered"
   | "downloading"
   | "retrying"
   | "done"
@@ -19,7 +23,14 @@ export type JobPhase =
   | "detached"
 
 /** The phases of a job being worked on now ("in flight" in the counts). */
-export const activePhases: ReadonlySet<JobPhase> = new Set(["submitting", "rendering", "downloading", "retrying"])
+export const activePhases: ReadonlySet<JobPhase> = new Set(["submitting", "rendering", "rendered", "downloading", "retrying"])
+
+/**
+ * Which part of the job's work it is at: its speech (text to speech), its video, the video's
+ * captioning, or its text overlay. The events say it (`job.submitted`'s and `job.retrying`'s
+ * `step`), or it follows: a submit after the job's video rendered is its captioning's.
+ */
+export type JobStage = "speech" | "video" | "captions" | "overlay"
 
 export interface JobRetry {
   readonly step: JobStep
@@ -27,6 +38,8 @@ export interface JobRetry {
   readonly reason: string
   /** When the next attempt starts (epoch millis). */
   readonly untilMs: number
+  /** The provider's quota (a 429), not a failure. */
+  readonly throttled: boolean
 }
 
 export interface JobView {
@@ -34,6 +47,11 @@ export interface JobView {
   /** Order of first appearance: in-flight lines are listed in it. */
   readonly seq: number
   readonly phase: JobPhase
+  readonly stage: JobStage
+  /** The job's video finished rendering in this run: a submit after it is the captioning's. */
+  readonly videoRendered: boolean
+  /** Picked up from an earlier run (its first event here was a poll, a download or an adopted video): not sent again. */
+  readonly resumed: boolean
   /** The submit attempt, from 1 (0 before the first). */
   readonly attempt: number
   readonly estimatedCostUsd: number
@@ -57,12 +75,20 @@ export interface DisplayState {
   readonly renders: number
   readonly concurrency: number
   readonly estimatedCostUsd: number
-  /** Estimated spend of the renders submitted so far (each accepted submit counts the job's estimate). */
+  /**
+   * Estimated spend of the renders submitted so far: each accepted render submit counts the job's
+   * estimate, which covers its captioning too (a captioning or an overlay adds nothing).
+   */
   readonly spentUsd: number
   readonly jobs: HashMap.HashMap<string, JobView>
   readonly nextSeq: number
   /** Submits retried after an unknown outcome. */
   readonly possibleDuplicates: number
+  /** The most those could cost: the estimate of the job of each (`pricedDuplicates` of them, the ones seen as events). */
+  readonly duplicateCostUsd: number
+  readonly pricedDuplicates: number
+  /** Jobs picked up from an earlier run (polled or downloaded, never sent again). */
+  readonly resumedJobs: number
   /** The provider asked us to wait until then (epoch millis). */
   readonly throttledUntilMs?: number
   /** The least time the quota allows the run's renders (from `run.started`), and the quota in words. */
@@ -89,6 +115,9 @@ export const initialDisplayState: DisplayState = {
   jobs: HashMap.empty(),
   nextSeq: 0,
   possibleDuplicates: 0,
+  duplicateCostUsd: 0,
+  pricedDuplicates: 0,
+  resumedJobs: 0,
   minimumDurationMs: 0,
   submittedRenders: 0,
   finishedJobMs: { total: 0, count: 0 }
@@ -119,6 +148,13 @@ export const countsOf = (state: DisplayState): DisplayCounts => {
   return { total, done, failed, detached, inFlight, queued: Math.max(0, total - done - failed - detached - inFlight) }
 }
 
+/** The run has begun and has no job to do: every job was up to date. */
+export const nothingToDo = (state: DisplayState): boolean => {
+  if (countsOf(state).total > 0) return false
+  const summary = state.finished?.summary
+  return summary === undefined ? state.startedAtMs !== undefined : summary.jobs === summary.upToDate.length
+}
+
 /** The jobs in flight, in the order they first appeared. */
 export const jobsInFlight = (state: DisplayState): ReadonlyArray<JobView> =>
   Array.from(HashMap.values(state.jobs))
@@ -135,6 +171,9 @@ const updateJob = (state: DisplayState, job: string, change: (view: JobView) => 
     job,
     seq: state.nextSeq,
     phase: "queued",
+    stage: "video",
+    videoRendered: false,
+    resumed: false,
     attempt: 0,
     estimatedCostUsd: 0,
     progress: null
@@ -155,6 +194,49 @@ const withoutRetry = (view: JobView): JobView => {
   if (view.retry === undefined) return view
   const { retry: _retry, ...rest } = view
   return rest
+}
+
+/** Drops the provider's status of the previous video. */
+const withoutStatus = (view: JobView): JobView => {
+  if (view.status === undefined) return view
+  const { status: _status, ...rest } = view
+  return rest
+}
+
+/** The stage after the job's video: a submit once it rendered is its captioning's. */
+const videoOrCaptions = (view: JobView): JobStage => (view.videoRendered || view.stage === "captions" ? "captions" : "video")
+
+/** The stage a retry of `step` is at. */
+const stageOfRetry = (view: JobView, step: JobStep): JobStage => {
+  switch (step) {
+    case "speech":
+      return "speech"
+    case "submit":
+      return "video"
+    case "captions":
+      return "captions"
+    case "overlay":
+      return "overlay"
+    case "reconcile":
+      return videoOrCaptions(view)
+    case "poll":
+    case "download":
+      return view.stage === "speech" ? "video" : view.stage
+  }
+}
+
+/** The stage of an accepted submit: the event's `step`, else (an adopted video) what follows. */
+const stageOfSubmitted = (view: JobView, step: JobStep | undefined): JobStage =>
+  step === "captions" ? "captions" : step === "overlay" ? "overlay" : step === "submit" ? "video" : videoOrCaptions(view)
+
+/**
+ * Marks a job picked up from an earlier run: its first event in this run is a poll, a download or
+ * an adopted video (a submit of this run would have come first). Counted once.
+ */
+const resumedBy = (state: DisplayState, job: string): DisplayState => {
+  const view = jobView(state, job)
+  if (view !== undefined && view.phase !== "queued") return state
+  return { ...updateJob(state, job, (v) => ({ ...v, resumed: true })), resumedJobs: state.resumedJobs + 1 }
 }
 
 /** The display state after `event`. Pure. */
@@ -179,25 +261,33 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
       return updateJob(state, event.job, (view) => ({
         ...withoutRetry(started(view, atMs)),
         phase: "submitting",
+        stage: videoOrCaptions(view),
         attempt: event.attempt
       }))
     case "job.submitted": {
-      // Every accepted submit is a render to pay for (a resubmit after FAILED too), as the run counts it.
-      const next = updateJob(state, event.job, (view) => ({
-        ...withoutRetry(started(view, atMs)),
+      const render = event.step === undefined || event.step === "submit"
+      // Attempt 0: a video of an earlier run's submit, found at the provider (paid for then).
+      const adopted = event.attempt === 0
+      const before = adopted ? resumedBy(state, event.job) : state
+      const next = updateJob(before, event.job, (view) => ({
+        ...withoutStatus(withoutRetry(started(view, atMs))),
         phase: "rendering",
+        stage: stageOfSubmitted(view, event.step),
         attempt: event.attempt,
         videoId: event.videoId,
         progress: null
       }))
+      // Every accepted render submit is a render to pay for (a resubmit after FAILED too), as the
+      // run counts it. The job's estimate already covers its captioning: a captioning adds nothing.
+      const paid = render && !adopted
       return {
         ...next,
-        spentUsd: next.spentUsd + (jobView(next, event.job)?.estimatedCostUsd ?? 0),
-        submittedRenders: next.submittedRenders + (event.step === undefined || event.step === "submit" ? 1 : 0)
+        spentUsd: next.spentUsd + (paid ? (jobView(next, event.job)?.estimatedCostUsd ?? 0) : 0),
+        submittedRenders: next.submittedRenders + (render ? 1 : 0)
       }
     }
     case "job.progress":
-      return updateJob(state, event.job, (view) => ({
+      return updateJob(resumedBy(state, event.job), event.job, (view) => ({
         ...withoutRetry(started(view, atMs)),
         phase: "rendering",
         videoId: event.videoId,
@@ -205,8 +295,15 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
         status: event.status
       }))
     case "job.rendered":
+      return updateJob(resumedBy(state, event.job), event.job, (view) => ({
+        ...withoutRetry(started(view, atMs)),
+        phase: "rendered",
+        videoRendered: view.videoRendered || view.stage === "video",
+        videoId: event.videoId,
+        progress: 100
+      }))
     case "job.downloading":
-      return updateJob(state, event.job, (view) => ({
+      return updateJob(resumedBy(state, event.job), event.job, (view) => ({
         ...withoutRetry(started(view, atMs)),
         phase: "downloading",
         videoId: event.videoId,
@@ -227,15 +324,23 @@ export const reduceDisplayState = (state: DisplayState, event: RunEvent): Displa
       return updateJob(state, event.job, (view) => ({
         ...started(view, atMs),
         phase: "retrying",
+        stage: stageOfRetry(view, event.step),
         retry: {
           step: event.step,
           attempt: event.attempt,
           reason: event.reason,
-          untilMs: (atMs ?? 0) + event.delayMs
+          untilMs: (atMs ?? 0) + event.delayMs,
+          throttled: event.throttled === true
         }
       }))
     case "job.duplicateRisk":
-      return { ...state, possibleDuplicates: state.possibleDuplicates + 1 }
+      // At most a second render of the job: its whole estimate (a captioning's costs less).
+      return {
+        ...state,
+        possibleDuplicates: state.possibleDuplicates + 1,
+        duplicateCostUsd: state.duplicateCostUsd + (jobView(state, event.job)?.estimatedCostUsd ?? 0),
+        pricedDuplicates: state.pricedDuplicates + 1
+      }
     case "job.failed":
       return updateJob(state, event.job, (view) => ({
         ...withoutRetry(view),

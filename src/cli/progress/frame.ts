@@ -4,13 +4,23 @@
  *
  *     spring-launch  [#######!............]  8/20 jobs  ETA 2m10s  elapsed 1m27s
  *     7 done, 1 failed, 4 in flight, 8 queued  spent ~$3.60 of ~$9.00
- *       renders/hero.mp4               rendering 42%   1m03s
- *       renders/locales/alice--fr.mp4  retrying in 4s    12s
+ *     picked up 3 jobs from the last run (not sent again)
+ *       renders/hero.mp4               rendering 42%           1m03s
+ *       renders/locales/alice--fr.mp4  retrying submit in 4s     12s
+ *       renders/locales/bob--fr.mp4    captioning 10%            48s
  *       … and 2 more in flight
+ *
+ * A run with nothing to do (every job up to date) draws one line instead of an empty bar:
+ *
+ *     spring-launch  nothing to do: 20 jobs up to date
+ *
+ * Widths are terminal columns (`visibleWidth`), not code points: a CJK character or an emoji
+ * takes two, so a job named in Japanese is cut and padded as the terminal draws it.
  */
+import type { JobStep } from "../../runtime/events.ts"
 import { usd } from "../table.ts"
-import { countsOf, type DisplayState, type JobView, jobsInFlight } from "./displayState.ts"
-import { colourPalette, padEnd, type Palette, plainPalette, truncateEnd, truncateStart, visibleWidth } from "./terminalText.ts"
+import { countsOf, type DisplayState, type JobView, jobsInFlight, nothingToDo } from "./displayState.ts"
+import { colourPalette, padEnd, padStart, type Palette, plainPalette, truncateEnd, truncateStart, visibleWidth } from "./terminalText.ts"
 import { formatDuration, formatWait } from "./timeText.ts"
 
 export interface FrameOptions {
@@ -64,18 +74,59 @@ const formatBar = (state: DisplayState, columns: number, palette: Palette, color
   return `[${palette.green(doneChar.repeat(doneCells))}${palette.red(badChar.repeat(badCells))}${palette.dim(restChar.repeat(restCells))}]`
 }
 
+/** A job at the provider, in its stage's words: queued there, or working (with its progress). */
+const atProvider = (view: JobView): string => {
+  const percent = view.progress === null ? "" : ` ${Math.round(view.progress)}%`
+  switch (view.stage) {
+    case "captions":
+      return view.status === "QUEUED" ? "captions queued at the provider" : `captioning${percent}`
+    case "overlay":
+      return view.status === "QUEUED" ? "overlay queued at the provider" : `adding overlay${percent}`
+    default:
+      return view.status === "QUEUED" ? "queued at the provider" : `rendering${percent}`
+  }
+}
+
+const withAttempt = (text: string, attempt: number): string => (attempt > 1 ? `${text} (attempt ${attempt})` : text)
+
+/** What a step being tried again is doing once its wait is over (the next event says more). */
+const retryingNow = (view: JobView, step: JobStep): string => {
+  switch (step) {
+    case "speech":
+      return "generating speech"
+    case "submit":
+      return "submitting"
+    case "captions":
+      return "submitting captions"
+    case "reconcile":
+      return "looking for a lost submit"
+    case "overlay":
+      return "submitting overlay"
+    case "download":
+      return "downloading"
+    case "poll":
+      return atProvider(view)
+  }
+}
+
 /** The step a job in flight is at, as the job line shows it. */
 export const formatJobStep = (view: JobView, now: number): string => {
   switch (view.phase) {
     case "submitting":
-      return view.attempt > 1 ? `submitting (attempt ${view.attempt})` : "submitting"
+      return withAttempt(view.stage === "captions" ? "submitting captions" : "submitting", view.attempt)
     case "rendering":
-      if (view.status === "QUEUED") return "queued at the provider"
-      return view.progress === null ? "rendering" : `rendering ${Math.round(view.progress)}%`
+      return atProvider(view)
+    case "rendered":
+      return view.stage === "captions" ? "captioned" : "rendered"
     case "downloading":
       return "downloading"
-    case "retrying":
-      return `retrying in ${formatWait((view.retry?.untilMs ?? now) - now)}`
+    case "retrying": {
+      const retry = view.retry
+      if (retry === undefined) return "retrying"
+      const waitMs = retry.untilMs - now
+      if (waitMs <= 0) return retryingNow(view, retry.step)
+      return retry.throttled ? `rate limited: ${retry.step} in ${formatWait(waitMs)}` : `retrying ${retry.step} in ${formatWait(waitMs)}`
+    }
     default:
       return view.phase
   }
@@ -107,31 +158,49 @@ const formatJobLines = (state: DisplayState, options: FrameOptions, palette: Pal
     step: formatJobStep(view, options.now),
     elapsed: formatDuration(view.startedAtMs === undefined ? 0 : options.now - view.startedAtMs)
   }))
-  const stepWidth = Math.max(0, ...rows.map((row) => row.step.length))
-  const elapsedWidth = Math.max(0, ...rows.map((row) => row.elapsed.length))
+  const stepWidth = Math.max(0, ...rows.map((row) => visibleWidth(row.step)))
+  const elapsedWidth = Math.max(0, ...rows.map((row) => visibleWidth(row.elapsed)))
   const longestJob = Math.max(0, ...rows.map((row) => visibleWidth(row.view.job)))
   // The job's path gives way first (keeping its file name); a very narrow terminal cuts the end too.
   const jobWidth = Math.min(longestJob, Math.max(12, options.columns - (2 + 2 + stepWidth + 2 + elapsedWidth)))
   const lines = rows.map((row) => {
     const step = row.view.phase === "retrying" ? palette.yellow(padEnd(row.step, stepWidth)) : padEnd(row.step, stepWidth)
-    return `  ${padEnd(truncateStart(row.view.job, jobWidth), jobWidth)}  ${step}  ${row.elapsed.padStart(elapsedWidth)}`
+    return `  ${padEnd(truncateStart(row.view.job, jobWidth), jobWidth)}  ${step}  ${padStart(row.elapsed, elapsedWidth)}`
   })
   const hidden = inFlight.length - shown.length
   return hidden > 0 ? [...lines, `  … and ${hidden} more in flight`] : lines
 }
 
+/** The header of a run with nothing to do: how many jobs are up to date, once the run says. */
+const formatNothingToDo = (state: DisplayState, columns: number): string => {
+  const upToDate = state.finished?.summary.upToDate.length
+  const what =
+    upToDate === undefined
+      ? "nothing to do: every job is up to date"
+      : upToDate === 0
+        ? "nothing to do: no jobs"
+        : `nothing to do: ${upToDate} ${upToDate === 1 ? "job" : "jobs"} up to date`
+  return firstFitting([...(state.pipeline === "" ? [] : [`${state.pipeline}  ${what}`]), what], columns)
+}
+
+/** How the run ended, in the header's place for the ETA. */
+const endText = (state: DisplayState): string | undefined => {
+  const summary = state.finished?.summary
+  if (summary === undefined) return undefined
+  if (summary.stopped !== undefined) return "stopped"
+  return summary.interrupted ? "interrupted" : "finished"
+}
+
 /** The frame's lines, none wider than `options.columns`. */
 export const formatFrame = (state: DisplayState, options: FrameOptions): ReadonlyArray<string> => {
   const palette = options.color ? colourPalette : plainPalette
+  const columns = Math.max(1, options.columns)
+  if (nothingToDo(state)) return [truncateEnd(formatNothingToDo(state, columns), columns)]
   const counts = countsOf(state)
   const ended = counts.done + counts.failed + counts.detached
   const eta = estimateRemainingMs(state, options.now)
-  const bar = `${formatBar(state, options.columns, palette, options.color)}  ${ended}/${counts.total} ${counts.total === 1 ? "job" : "jobs"}`
-  const etaText = state.finished
-    ? state.finished.summary.interrupted
-      ? "interrupted"
-      : "finished"
-    : `ETA ${eta === undefined ? "—" : formatDuration(eta)}`
+  const bar = `${formatBar(state, columns, palette, options.color)}  ${ended}/${counts.total} ${counts.total === 1 ? "job" : "jobs"}`
+  const etaText = endText(state) ?? `ETA ${eta === undefined ? "—" : formatDuration(eta)}`
   const elapsed = `elapsed ${formatDuration(runElapsedMs(state, options.now))}`
   // A narrow terminal loses the pipeline's name first, then the elapsed time.
   const header = firstFitting(
@@ -140,9 +209,13 @@ export const formatFrame = (state: DisplayState, options: FrameOptions): Readonl
       `${bar}  ${etaText}  ${elapsed}`,
       `${bar}  ${etaText}`
     ],
-    options.columns
+    columns
   )
   const notes: Array<string> = []
+  if (state.resumedJobs > 0) {
+    const n = state.resumedJobs
+    notes.push(palette.dim(firstFitting([`picked up ${n} ${n === 1 ? "job" : "jobs"} from the last run (not sent again)`, `resumed ${n} from the last run`], columns)))
+  }
   if (state.throttledUntilMs !== undefined && state.throttledUntilMs > options.now && state.finished === undefined) {
     notes.push(palette.yellow(`rate limited by the provider: requests resume in ${formatWait(state.throttledUntilMs - options.now)}`))
   }
@@ -153,6 +226,6 @@ export const formatFrame = (state: DisplayState, options: FrameOptions): Readonl
   if (state.stopping !== undefined && state.finished === undefined) {
     notes.push(palette.yellow(`stopping: ${state.stopping}`))
   }
-  const lines = [header, formatCounts(state, palette, options.columns), ...notes, ...formatJobLines(state, options, palette)]
-  return lines.map((line) => truncateEnd(line, Math.max(1, options.columns)))
+  const lines = [header, formatCounts(state, palette, columns), ...notes, ...formatJobLines(state, { ...options, columns }, palette)]
+  return lines.map((line) => truncateEnd(line, columns))
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import type { RunEvent } from "../../../src/runtime/events.ts"
-import { countsOf, displayStateOf, jobsInFlight, jobView } from "../../../src/cli/progress/displayState.ts"
-import { at, sampleRun } from "./fixtures.ts"
+import { countsOf, displayStateOf, jobsInFlight, jobView, nothingToDo } from "../../../src/cli/progress/displayState.ts"
+import { at, captionedRun, overlayEvents, rerun, sampleRun, upToDateRun } from "./fixtures.ts"
 
 /** The events up to and including the first one matching `predicate`. */
 const until = (predicate: (event: RunEvent) => boolean): ReadonlyArray<RunEvent> =>
@@ -59,6 +59,66 @@ describe("the display state reducer", () => {
     const end = displayStateOf(sampleRun)
     expect(end.finished).toMatchObject({ atMs: 95_000, summary: { spentUsd: 2.7 } })
     expect(end.spentUsd).toBe(2.7)
+  })
+
+  it("follows a job's stage: its speech, its video, then the video's captioning", () => {
+    const upTo = (count: number) => jobView(displayStateOf(captionedRun.slice(0, count)), "out/ada.mp4")
+    expect(upTo(3)).toMatchObject({ phase: "retrying", stage: "speech", retry: { step: "speech", untilMs: 4000, throttled: false } })
+    expect(upTo(4)).toMatchObject({ phase: "submitting", stage: "video", attempt: 1 })
+    expect(upTo(6)).toMatchObject({ phase: "rendering", stage: "video", status: "QUEUED" })
+    expect(upTo(8)).toMatchObject({ phase: "rendered", stage: "video", videoRendered: true })
+    // A submit after the video rendered is its captioning's, before the event says so.
+    expect(upTo(9)).toMatchObject({ phase: "submitting", stage: "captions" })
+    const captioning = upTo(10)
+    expect(captioning).toMatchObject({ phase: "rendering", stage: "captions", videoId: "video_2", progress: null })
+    expect(captioning?.status).toBeUndefined()
+    expect(upTo(12)).toMatchObject({ phase: "rendering", stage: "captions", progress: 60, status: "PROCESSING" })
+    expect(upTo(13)).toMatchObject({ phase: "rendered", stage: "captions" })
+    expect(upTo(14)).toMatchObject({ phase: "downloading" })
+    expect(upTo(15)).toMatchObject({ phase: "done", resumed: false })
+    const overlay = jobView(displayStateOf(overlayEvents), "promo/b.mp4")
+    expect(overlay).toMatchObject({ phase: "rendering", stage: "overlay", status: "PROCESSING", resumed: false })
+  })
+
+  it("counts a job's estimate once for its render: its captioning, an overlay and an adopted video add nothing", () => {
+    // The outreach pipeline showed `spent ~$6.30 of ~$3.15`: the captioning counted as a second render.
+    const captioned = displayStateOf(captionedRun)
+    expect(captioned.estimatedCostUsd).toBe(3.15)
+    expect(captioned.spentUsd).toBeCloseTo(3.15)
+    expect(captioned.submittedRenders).toBe(1)
+    expect(displayStateOf(overlayEvents).spentUsd).toBe(0)
+    // Attempt 0: the video of an earlier run's unanswered submit, found at the provider (paid for then).
+    const adopted = displayStateOf([
+      { type: "job.queued", at: at(0), job: "x.mp4", set: "s", estimatedCostUsd: 1.2 },
+      { type: "job.submitted", at: at(1), job: "x.mp4", videoId: "v1", attempt: 0 }
+    ])
+    expect(adopted.spentUsd).toBe(0)
+    expect(jobView(adopted, "x.mp4")).toMatchObject({ phase: "rendering", resumed: true })
+  })
+
+  it("marks the jobs a rerun picks up from the last run (first seen polled or downloaded), once each", () => {
+    const state = displayStateOf(rerun.slice(0, -1))
+    expect(state.resumedJobs).toBe(2)
+    expect(jobView(state, "renders/a.mp4")).toMatchObject({ resumed: true, phase: "rendering", progress: 70 })
+    expect(jobView(state, "renders/b.mp4")).toMatchObject({ resumed: true, phase: "done" })
+    expect(jobView(state, "renders/c.mp4")).toMatchObject({ resumed: false, phase: "rendering" })
+    expect(state.spentUsd).toBeCloseTo(0.9)
+    // A fresh run picks nothing up.
+    expect(displayStateOf(sampleRun).resumedJobs).toBe(0)
+  })
+
+  it("keeps the most the possible duplicates could cost: the estimate of the job of each", () => {
+    const state = displayStateOf(sampleRun)
+    expect(state.possibleDuplicates).toBe(1)
+    expect(state.duplicateCostUsd).toBeCloseTo(0.9)
+  })
+
+  it("knows a run with nothing to do, before and after it ends", () => {
+    expect(nothingToDo(displayStateOf(upToDateRun.slice(0, 1)))).toBe(true)
+    expect(nothingToDo(displayStateOf(upToDateRun))).toBe(true)
+    expect(nothingToDo(displayStateOf([]))).toBe(false)
+    expect(nothingToDo(displayStateOf(sampleRun.slice(0, 1)))).toBe(false)
+    expect(nothingToDo(displayStateOf(sampleRun))).toBe(false)
   })
 
   it("copes with job events for a job it was never told about", () => {
