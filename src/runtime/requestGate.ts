@@ -12,7 +12,7 @@
  * paused from outside; being clock-driven, it runs under `TestClock` in tests.
  */
 import { Clock, Effect, Ref } from "effect"
-import { type Quotas, type RequestKind, spacingMs } from "../mirage/quotas.ts"
+import type { Quotas, Rate, RequestKind } from "../mirage/quotas.ts"
 import { spacingMargin, type QuotaLedger, unsharedQuotaLedger } from "../state/quotaLedger.ts"
 
 export interface RequestGate {
@@ -31,6 +31,17 @@ export interface RequestGate {
   /** Epoch millis until which the whole gate is paused (0 when it is not). */
   readonly pausedUntil: Effect.Effect<number>
 }
+
+/**
+ * The margin a quota's window gets: 2 % of it, and never less than this many milliseconds. A
+ * request leaves the gate, is built (files stat'ed) and travels before the server counts it; that
+ * lateness is absolute (tens of ms, more on a busy machine), so a short window (`5/s`) needs more
+ * than its 2 %.
+ */
+export const minWindowMarginMs = 250
+
+/** Milliseconds between two requests at `rate`: the window, plus its margin, shared by its requests. */
+export const paddedSpacingMs = (rate: Rate): number => (rate.perMs + Math.max(rate.perMs * spacingMargin, minWindowMarginMs)) / rate.count
 
 /** The longest a run of 429s holds a kind back at once. */
 export const maxRefusalWaitMs = 5 * 60_000
@@ -64,7 +75,7 @@ export const makeRequestGate = (options: GateOptions): Effect.Effect<RequestGate
         kinds.set(kind, made)
         return made
       })
-    const quotaSpacing = (kind: RequestKind) => spacingMs(options.quotas[kind]) * (1 + spacingMargin)
+    const quotaSpacing = (kind: RequestKind) => paddedSpacingMs(options.quotas[kind])
 
     const sleepUntil = (at: number) => Effect.flatMap(Clock.currentTimeMillis, (now) => (at > now ? Effect.sleep(at - now) : Effect.void))
 

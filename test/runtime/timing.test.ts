@@ -4,7 +4,7 @@ import { Duration, Effect, Either, Fiber, Ref, TestClock } from "effect"
 import fc from "fast-check"
 import { RateLimited, ServerError, TransportError, ValidationFailed, type MirageError } from "../../src/mirage/MirageError.ts"
 import { nextPollDelay } from "../../src/runtime/pollDelay.ts"
-import { makeRequestGate } from "../../src/runtime/requestGate.ts"
+import { makeRequestGate, paddedSpacingMs } from "../../src/runtime/requestGate.ts"
 import { backoffMillis, retrying, type RetryNotice } from "../../src/runtime/retry.ts"
 import { perMinute, publishedQuotas, uniformQuotas } from "../../src/mirage/quotas.ts"
 
@@ -171,6 +171,13 @@ describe("retrying a step", () => {
 })
 
 describe("quota pacing", () => {
+  it("each window gets 2 % more, and at least 250 ms: a short window must absorb a request's absolute lateness", () => {
+    expect(paddedSpacingMs(perMinute(2))).toBe(30_600)
+    expect(paddedSpacingMs(perMinute(100))).toBe(612)
+    // 5 a second: 2 % would be 4 ms a request, less than a busy machine's lateness.
+    expect(paddedSpacingMs({ count: 5, perMs: 1000 })).toBe(250)
+  })
+
   it.effect("generation requests start a quota spacing apart (2 a minute: 30.6 s with the margin)", () =>
     Effect.gen(function* () {
       const gate = yield* gateAt(100, publishedQuotas)
