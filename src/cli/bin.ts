@@ -2,7 +2,8 @@ import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Option } from "effect"
 import { CliExit, exitCodeOf } from "./exitCode.ts"
-import { cli } from "./main.ts"
+import { helpStyleFor } from "./help.ts"
+import { main } from "./main.ts"
 
 /** What the user sees when a command fails: its own explanation, or the defect for a bug report. */
 const report = (cause: Cause.Cause<unknown>) => {
@@ -17,7 +18,7 @@ const report = (cause: Cause.Cause<unknown>) => {
   return Console.error(`clapper: internal error (please report it):\n${Cause.pretty(cause)}`)
 }
 
-const program = cli(process.argv).pipe(
+const program = main(process.argv, helpStyleFor(process.stdout, process.env)).pipe(
   Effect.tapErrorCause(report),
   Effect.provide(NodeContext.layer)
 )

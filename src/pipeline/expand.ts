@@ -3,12 +3,17 @@
  * their listed order (a glob's matches sorted), rows in file order.
  *
  * Every problem is collected and reported together: template errors at the placeholder, glob
- * misses at the pattern, unsafe data at the data row, clashing outputs naming both jobs.
+ * misses at the pattern, unsafe data at the data row, clashing outputs naming both jobs. A part
+ * that cannot be expanded does not hide the rest: a rows set whose data file is missing still
+ * has its templates checked, and the inputs of jobs a broken template kept from being made are
+ * still listed, to be read with the others.
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { glob, isDynamicPattern } from "tinyglobby"
 import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
+import type { WantedInput } from "./inspectInputs.ts"
+import { closeExistingFile } from "./missingFile.ts"
 import { limits } from "../mirage/limits.ts"
 import { lockFilePath } from "../state/lockFile.ts"
 import { stateDir } from "../state/stateDir.ts"
@@ -16,8 +21,8 @@ import { outputNameProblem, shorten } from "./fileNameLength.ts"
 import type { InputFile, Job, Origin, OverlaySpec, SpeechSpec } from "./job.ts"
 import type { LoadedPipeline } from "./load.ts"
 import { makeOutputGuard, type GuardedFile } from "./outputGuard.ts"
-import { isInside, realLocation } from "./projectRoot.ts"
-import { readDataRows, type DataRow } from "./rows.ts"
+import { describeProjectRoot, isInside, realLocation } from "./projectRoot.ts"
+import { readDataRows, type DataRow, type DataRows } from "./rows.ts"
 import { defaultOutputTemplate, defaultSpeechOutputTemplate, type MatrixSet, type PairsSet, type RowsSet, type SetSpec } from "./schema.ts"
 import { checkVariables, parseTemplate, renderTemplate, type Template, type TemplateScope } from "./template.ts"
 import { locate, locateInString, type PathSegment } from "./yamlSource.ts"
@@ -58,9 +63,28 @@ const audioVarNames = fileVarNames("audio")
 const varsScope = (vars: Readonly<Record<string, string | number>> | undefined): TemplateScope =>
   Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, String(v)]))
 
+/** What the expansion made, and every problem it found. */
+export interface ExpandedPipeline {
+  /** The jobs it could make. */
+  readonly jobs: ReadonlyArray<Job>
+  /**
+   * The input files of every job it could resolve the inputs of, including jobs left out
+   * because another of their templates is broken: they are read with the others.
+   */
+  readonly inputs: ReadonlyArray<WantedInput>
+  readonly diagnostics: ReadonlyArray<Diagnostic>
+}
+
+/** Sets → jobs; fails with every problem found. */
 export const expandPipeline = (
   pipeline: LoadedPipeline
 ): Effect.Effect<ReadonlyArray<Job>, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(expandPipelineAll(pipeline), ({ jobs, diagnostics }) =>
+    diagnostics.length > 0 ? Effect.fail(new PipelineInvalid({ diagnostics })) : Effect.succeed(jobs)
+  )
+
+/** Sets → jobs, the inputs to read and every problem found; never fails. */
+export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<ExpandedPipeline, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -123,6 +147,12 @@ export const expandPipeline = (
       })
 
     const input = (absolute: string, origin: Origin): InputFile => ({ path: absolute, relative: relative(absolute), origin })
+    /** The inputs of every would-be job, made or not: all are read, so a broken template hides no bad input. */
+    const wanted: Array<WantedInput> = []
+    const wants = (image: InputFile | undefined, audio: InputFile | undefined) => {
+      if (image) wanted.push({ file: image, role: "image" })
+      if (audio) wanted.push({ file: audio, role: "audio" })
+    }
 
     const speaks = (set: SetSpec | undefined) => set !== undefined && "speech" in set && set.speech !== undefined
     const outputAllowed = (setName: string, withRow: ReadonlyArray<string>) => {
@@ -229,14 +259,16 @@ export const expandPipeline = (
           // for that alone, its script left unrendered.
           if (imagePath === undefined) return
           const imageFile = input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"]))
+          const audioFile = audioPath !== undefined ? input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])) : undefined
+          wants(imageFile, audioFile)
           const spoken =
             pair.audio === undefined && speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined, imageFile) : undefined
-          if (!output || (audioPath === undefined && spoken === undefined)) return
+          if (!output || (audioFile === undefined && spoken === undefined)) return
           drafts.push({
             set: name,
             index: i,
             image: imageFile,
-            ...(audioPath !== undefined ? { audio: input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])) } : {}),
+            ...(audioFile !== undefined ? { audio: audioFile } : {}),
             ...(spoken ? { speech: spoken } : {}),
             origin: originOf(at),
             outputTemplate: output,
@@ -301,7 +333,9 @@ export const expandPipeline = (
                 (e.audio === undefined || (audio !== undefined && e.audio.has(audio.path)))
             )
             excluded.forEach((e) => (e.used = true))
-            if (excluded.length > 0 || !output || speech === null) continue
+            if (excluded.length > 0) continue
+            wants(image, audio)
+            if (!output || speech === null) continue
             const scope: TemplateScope = { set: name, index, vars }
             const voice = speech ? renderSpeech(speech, { ...scope, image: fileVars(image, path) }, undefined, image) : undefined
             if (audio === undefined && voice === undefined) continue
@@ -328,41 +362,43 @@ export const expandPipeline = (
     const expandRows = (name: string, set: RowsSet) =>
       Effect.gen(function* () {
         const at = ["sets", name]
+        const rowsAt = originOf([...at, "rows"])
         const dataFile = path.resolve(pipeline.dir, set.rows)
         const type = yield* fs.stat(dataFile).pipe(
           Effect.map((info) => info.type),
           Effect.orElseSucceed(() => undefined)
         )
+        let data: DataRows | undefined
         if (type === "Directory") {
-          return void report(originOf([...at, "rows"]), `data file "${set.rows}" is a folder, not a file: name the CSV, JSON or YAML file`)
+          report(rowsAt, `data file "${set.rows}" is a folder, not a file: name the CSV, JSON or YAML file`)
+        } else if (type !== "File") {
+          const close = yield* closeExistingFile(dataFile, set.rows)
+          const hint = close === undefined ? "" : `; did you mean "${close}"?`
+          report(rowsAt, `data file "${set.rows}" not found (relative to ${pipeline.file}'s folder${hint})`)
+        } else {
+          dataFiles.push({ path: dataFile, what: `the data file of set "${name}" (${rowsAt.file}:${rowsAt.line}:${rowsAt.column})` })
+          // Named like the pipeline file is: relative to where clapper runs, when it is below it.
+          const fromCwd = path.relative(process.cwd(), dataFile)
+          const shownAs = fromCwd.startsWith("..") || path.isAbsolute(fromCwd) ? dataFile : fromCwd
+          data = yield* readDataRows(dataFile, shownAs).pipe(
+            Effect.catchAll((errors) => {
+              diagnostics.push(...errors)
+              return Effect.succeed(undefined)
+            })
+          )
+          if (data && data.rows.length === 0) report(rowsAt, `data file "${set.rows}" has no rows`)
         }
-        if (type !== "File") {
-          report(originOf([...at, "rows"]), `data file "${set.rows}" not found (relative to ${pipeline.file}'s folder)`)
-          return
-        }
-        const rowsAt = originOf([...at, "rows"])
-        dataFiles.push({ path: dataFile, what: `the data file of set "${name}" (${rowsAt.file}:${rowsAt.line}:${rowsAt.column})` })
-        // Named like the pipeline file is: relative to where clapper runs, when it is below it.
-        const fromCwd = path.relative(process.cwd(), dataFile)
-        const shownAs = fromCwd.startsWith("..") || path.isAbsolute(fromCwd) ? dataFile : fromCwd
-        const data = yield* readDataRows(dataFile, shownAs).pipe(
-          Effect.catchAll((errors) => {
-            diagnostics.push(...errors)
-            return Effect.succeed(undefined)
-          })
-        )
-        if (!data) return
-        if (data.rows.length === 0) report(originOf([...at, "rows"]), `data file "${set.rows}" has no rows`)
-        const rowNames = data.columns.map((column) => `row.${column}`)
+        // Without the data's columns the templates are still checked, any row.<column> taken on trust.
+        const rowNames = data ? data.columns.map((column) => `row.${column}`) : ["row.*"]
         const inputAllowed = ["set", "index", ...varNames, ...rowNames]
+        const image = compile([...at, "image"], set.image, inputAllowed)
+        const audio = set.audio !== undefined ? compile([...at, "audio"], set.audio, inputAllowed) : undefined
+        const output = outputTemplateFor(name, undefined, rowNames)
         if ((set.audio === undefined) === (set.speech === undefined)) {
           return void report(originOf(at), `set "${name}" needs exactly one of audio (a file per row) or speech (a script per row)`)
         }
-        const image = compile([...at, "image"], set.image, inputAllowed)
-        const audio = set.audio !== undefined ? compile([...at, "audio"], set.audio, inputAllowed) : undefined
         const speech = speechOf(name, rowNames)
-        const output = outputTemplateFor(name, undefined, rowNames)
-        if (!image || (!audio && !speech) || !output) return
+        if (!data || !image) return
         data.rows.forEach((row, index) => {
           const scope: TemplateScope = { set: name, index, vars, row: row.values }
           const imagePath = renderPath(image, scope, row)
@@ -372,13 +408,17 @@ export const expandPipeline = (
           if (imagePath === undefined) return
           const origin = { file: row.file, ...row.position }
           const imageFile = input(path.resolve(pipeline.dir, imagePath), origin)
+          const audioFile = audioPath !== undefined ? input(path.resolve(pipeline.dir, audioPath), origin) : undefined
+          wants(imageFile, audioFile)
+          // Made only when every template of the set is sound (the inputs are read either way).
+          if (!output || (set.audio !== undefined ? audioFile === undefined : !speech)) return
           const spoken = speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, row) : undefined
-          if (audioPath === undefined && spoken === undefined) return
+          if (audioFile === undefined && spoken === undefined) return
           drafts.push({
             set: name,
             index,
             image: imageFile,
-            ...(audioPath !== undefined ? { audio: input(path.resolve(pipeline.dir, audioPath), origin) } : {}),
+            ...(audioFile !== undefined ? { audio: audioFile } : {}),
             ...(spoken ? { speech: spoken } : {}),
             origin,
             outputTemplate: output,
@@ -452,7 +492,8 @@ export const expandPipeline = (
         const output = path.resolve(pipeline.dir, rendered)
         const real = path.join(yield* realFolder(path.dirname(output)), path.basename(output))
         if (!isInside(realRoot, real, path)) {
-          report(template.origin, `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it`)
+          const root = describeProjectRoot({ root: pipeline.projectRoot, marker: pipeline.projectRootMarker })
+          report(template.origin, `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it. ${root}`)
           return
         }
         const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
@@ -538,6 +579,5 @@ export const expandPipeline = (
       const { rendered, template, draft } = placed[i] as (typeof placed)[number]
       if (problem !== undefined) report(template.origin, `output "${rendered}" ${problem}${fromRow(draft)}`)
     })
-    if (diagnostics.length > 0) return yield* Effect.fail(new PipelineInvalid({ diagnostics }))
-    return jobs
+    return { jobs, inputs: wanted, diagnostics }
   })

@@ -1,9 +1,18 @@
-/** Pipeline file on disk → decoded pipeline with its source positions. Sends and writes nothing. */
+/**
+ * Pipeline file on disk → decoded pipeline with its source positions. Sends and writes nothing.
+ *
+ * A file that does not decode fails with every problem of the file, not only the decoding's: the
+ * parts that do decode are still expanded and their inputs read (see `decodePipelineAll`), so a
+ * user fixes all of them after one run.
+ */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either } from "effect"
-import { PipelineInvalid } from "./diagnostic.ts"
-import { decodePipeline } from "./decode.ts"
-import { findProjectRoot } from "./projectRoot.ts"
+import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
+import { decodePipelineAll } from "./decode.ts"
+import { expandPipelineAll } from "./expand.ts"
+import { inputsOf, inspectInputFiles } from "./inspectInputs.ts"
+import { didYouMeanFile } from "./missingFile.ts"
+import { locateProjectRoot, type ProjectRootMarker } from "./projectRoot.ts"
 import type { Pipeline } from "./schema.ts"
 import { decodeUtf8 } from "./utf8.ts"
 import { parseYamlSource, type YamlSource } from "./yamlSource.ts"
@@ -17,6 +26,8 @@ export interface LoadedPipeline {
   readonly dir: string
   /** Outputs must stay inside this folder. */
   readonly projectRoot: string
+  /** What marks the project root (`.git` or `package.json`); absent when none does and it is the pipeline's own folder. */
+  readonly projectRootMarker?: ProjectRootMarker
   readonly spec: Pipeline
   readonly source: YamlSource
 }
@@ -30,9 +41,12 @@ export const loadPipeline = (
     const absolute = path.resolve(file)
     const invalid = (message: string) => new PipelineInvalid({ diagnostics: [{ file, line: 1, column: 1, message }] })
     // Reading a folder would fail with a system error; say what it is instead.
-    const info = yield* fs.stat(absolute).pipe(Effect.option)
-    if (info._tag === "Some" && info.value.type === "Directory") {
+    const info = yield* fs.stat(absolute).pipe(Effect.either)
+    if (info._tag === "Right" && info.right.type === "Directory") {
       return yield* Effect.fail(invalid("is a folder, not a file: name the pipeline file itself (like pipelines/spring-launch.yaml)"))
+    }
+    if (info._tag === "Left" && info.left._tag === "SystemError" && info.left.reason === "NotFound") {
+      return yield* Effect.fail(invalid(`no such pipeline file${yield* didYouMeanFile(absolute, file)}`))
     }
     const bytes = yield* fs.readFile(absolute).pipe(
       Effect.mapError((e) =>
@@ -41,8 +55,27 @@ export const loadPipeline = (
     )
     const text = yield* decodeUtf8(file, bytes).pipe(Either.mapLeft((d) => new PipelineInvalid({ diagnostics: [d] })))
     const source = yield* parseYamlSource(file, text).pipe(Either.mapLeft((diagnostics) => new PipelineInvalid({ diagnostics })))
-    const spec = yield* decodePipeline(source).pipe(Either.mapLeft((diagnostics) => new PipelineInvalid({ diagnostics })))
+    const decoded = decodePipelineAll(source)
     const dir = path.dirname(absolute)
-    const projectRoot = yield* findProjectRoot(dir)
-    return { file, path: absolute, dir, projectRoot, spec, source }
+    const root = yield* locateProjectRoot(dir)
+    const loaded = (spec: Pipeline): LoadedPipeline => ({
+      file,
+      path: absolute,
+      dir,
+      projectRoot: root.root,
+      ...(root.marker !== undefined ? { projectRootMarker: root.marker } : {}),
+      spec,
+      source
+    })
+    if (decoded.diagnostics.length === 0 && decoded.checkable) return loaded(decoded.checkable)
+    const later = decoded.checkable ? yield* laterProblems(loaded(decoded.checkable)) : []
+    return yield* Effect.fail(new PipelineInvalid({ diagnostics: [...decoded.diagnostics, ...later] }))
+  })
+
+/** What expanding the decodable part and reading its inputs finds: reported with the decoding's problems. */
+const laterProblems = (pipeline: LoadedPipeline): Effect.Effect<ReadonlyArray<Diagnostic>, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const expanded = yield* expandPipelineAll(pipeline)
+    const inspected = yield* inspectInputFiles([...inputsOf(expanded.jobs), ...expanded.inputs])
+    return [...expanded.diagnostics, ...inspected.diagnostics]
   })

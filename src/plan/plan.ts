@@ -6,12 +6,12 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import type { MediaKind } from "../media/mediaKind.ts"
 import { estimateCaptionsCostUsd, estimateSpeechSeconds, estimateVideoCostUsd } from "../mirage/limits.ts"
-import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
-import { expandPipeline } from "../pipeline/expand.ts"
+import { PipelineInvalid } from "../pipeline/diagnostic.ts"
+import { expandPipelineAll } from "../pipeline/expand.ts"
 import type { Job, OverlaySpec, SpeechSpec } from "../pipeline/job.ts"
 import type { LoadedPipeline } from "../pipeline/load.ts"
 import { fingerprint, speechFingerprint } from "./fingerprint.ts"
-import { factsKey, inspectInputs, type InputFacts } from "./inspectInputs.ts"
+import { factsKey, inputsOf, inspectInputFiles, inspectInputs, type InputFacts } from "../pipeline/inspectInputs.ts"
 
 export const defaultModel = "mirage-video-1-latest"
 
@@ -90,7 +90,7 @@ const planned = (file: Job["image"], facts: InputFacts): PlannedInput => ({
 const cents = (usd: number) => Math.round(usd * 100) / 100
 
 const planJob = (job: Job, model: string, facts: ReadonlyMap<string, InputFacts>): PlannedJob => {
-  // inspectInputs fails unless it has facts for every input file of every job.
+  // A plan is built only when every input of every job was read without a problem.
   const image = facts.get(factsKey("image", job.image.path)) as InputFacts
   const audio = job.audio ? (facts.get(factsKey("audio", job.audio.path)) as InputFacts) : undefined
   const speech = job.speech ? { ...job.speech, fingerprint: speechFingerprint(job.speech) } : undefined
@@ -126,37 +126,49 @@ const planJob = (job: Job, model: string, facts: ReadonlyMap<string, InputFacts>
   }
 }
 
+const buildPlan = (pipeline: LoadedPipeline, jobs: ReadonlyArray<Job>, facts: ReadonlyMap<string, InputFacts>): Plan => {
+  const model = pipeline.spec.provider?.model ?? defaultModel
+  const plannedJobs = jobs.map((job) => planJob(job, model, facts))
+  const videos = new Map(plannedJobs.map((j) => [j.stages.video, j.costUsd.video]))
+  const captions = new Map(plannedJobs.flatMap((j) => (j.stages.captions ? [[j.stages.captions.fingerprint, j.costUsd.captions ?? 0] as const] : [])))
+  const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
+  return {
+    pipeline: {
+      name: pipeline.spec.name,
+      ...(pipeline.spec.description !== undefined ? { description: pipeline.spec.description } : {}),
+      file: pipeline.file,
+      projectRoot: pipeline.projectRoot
+    },
+    jobs: plannedJobs,
+    totals: {
+      jobs: plannedJobs.length,
+      renders: new Set(plannedJobs.map((j) => j.fingerprint)).size,
+      estimatedCostUsd: cents(sum(videos) + sum(captions)),
+      unpricedStages: [...new Set(plannedJobs.flatMap((j) => j.unpricedStages))]
+    }
+  }
+}
+
 /** Builds the plan for jobs already expanded; every input is read and checked. */
 export const planJobs = (
   pipeline: LoadedPipeline,
   jobs: ReadonlyArray<Job>
-): Effect.Effect<Plan, PipelineInvalid, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const facts = yield* inspectInputs(jobs)
-    const model = pipeline.spec.provider?.model ?? defaultModel
-    const plannedJobs = jobs.map((job) => planJob(job, model, facts))
-    const videos = new Map(plannedJobs.map((j) => [j.stages.video, j.costUsd.video]))
-    const captions = new Map(plannedJobs.flatMap((j) => (j.stages.captions ? [[j.stages.captions.fingerprint, j.costUsd.captions ?? 0] as const] : [])))
-    const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
-    return {
-      pipeline: {
-        name: pipeline.spec.name,
-        ...(pipeline.spec.description !== undefined ? { description: pipeline.spec.description } : {}),
-        file: pipeline.file,
-        projectRoot: pipeline.projectRoot
-      },
-      jobs: plannedJobs,
-      totals: {
-        jobs: plannedJobs.length,
-        renders: new Set(plannedJobs.map((j) => j.fingerprint)).size,
-        estimatedCostUsd: cents(sum(videos) + sum(captions)),
-        unpricedStages: [...new Set(plannedJobs.flatMap((j) => j.unpricedStages))]
-      }
-    }
-  })
+): Effect.Effect<Plan, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
+  Effect.map(inspectInputs(jobs), (facts) => buildPlan(pipeline, jobs, facts))
 
-/** Expand and plan a loaded pipeline. */
+/**
+ * Expand and plan a loaded pipeline in one pass: the inputs of every job the expansion could
+ * make (and of those a broken template kept from being made) are read even when the expansion
+ * found problems, and all the problems are reported together.
+ */
 export const planPipeline = (
   pipeline: LoadedPipeline
 ): Effect.Effect<Plan, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
-  Effect.flatMap(expandPipeline(pipeline), (jobs) => planJobs(pipeline, jobs))
+  Effect.gen(function* () {
+    const expanded = yield* expandPipelineAll(pipeline)
+    // Every job's inputs are among them; listed again, each is still read once.
+    const inspected = yield* inspectInputFiles([...inputsOf(expanded.jobs), ...expanded.inputs])
+    const diagnostics = [...expanded.diagnostics, ...inspected.diagnostics]
+    if (diagnostics.length > 0) return yield* Effect.fail(new PipelineInvalid({ diagnostics }))
+    return buildPlan(pipeline, expanded.jobs, inspected.facts)
+  })
