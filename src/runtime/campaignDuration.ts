@@ -3,7 +3,6 @@
  * renders at Q generations a minute take N ÷ Q minutes however fast everything else is (10,000
  * renders at 2 a minute: about 3.5 days).
  */
-import { Duration } from "effect"
 import type { Quotas } from "../mirage/quotas.ts"
 
 export interface CampaignRequests {
@@ -28,6 +27,3 @@ export const formatLongDuration = (ms: number): string => {
   const days = Math.floor(hours / 24)
   return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`
 }
-
-export const minimumDuration = (requests: CampaignRequests, quotas: Quotas): Duration.Duration =>
-  Duration.millis(minimumDurationMs(requests, quotas))
