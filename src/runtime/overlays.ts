@@ -11,7 +11,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Clock, Duration, Effect, Random, Ref } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import { limits } from "../mirage/limits.ts"
-import type { TextOverlay } from "../mirage/Schemas.ts"
+import type { TextOverlay } from "../mirage/schemas.ts"
 import { fingerprint } from "../plan/fingerprint.ts"
 import type { PlannedJob } from "../plan/plan.ts"
 import type { RenderPlan } from "../plan/resume.ts"
@@ -25,12 +25,10 @@ import type { JobOutcome, MachineContext } from "./machineContext.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { settleOnInterrupt } from "./settle.ts"
 import { Detach, StepFailed } from "./stepErrors.ts"
+import { noteWorkingStatus } from "./workingStatus.ts"
 
 /** How the scheduler is told each job's outcome. */
 export type Report = (job: PlannedJob, outcome: JobOutcome) => Effect.Effect<void>
-
-/** Statuses of an overlay job that are work in progress. */
-const workingStatuses: ReadonlySet<string> = new Set(["QUEUED", "PROCESSING"])
 
 const failedOutcome = (f: StepFailed): JobOutcome => ({
   _tag: "Failed",
@@ -78,9 +76,7 @@ const pollBatch = (scope: JobScope, jobs: ReadonlyArray<PlannedJob>, overlayId: 
         // The batch is of no use: recorded as gone, so the next run sends it again.
         return yield* Effect.fail(new StepFailed({ step: "overlay", reason: `the overlay job ${overlayId} ended ${batch.status}${detail}`, videoId: overlayId, cause: "VideoFailed" }))
       }
-      if (!workingStatuses.has(batch.status)) {
-        yield* ctx.warnOnce(`overlay-status:${batch.status}`, `the provider answered an overlay status Clapper does not know, "${batch.status}" (first for ${overlayId}); it is taken as work in progress until the timeout`)
-      }
+      yield* noteWorkingStatus(ctx, "overlay status", batch.status, overlayId)
     }
   })
 

@@ -11,9 +11,7 @@ import type { StateIoError } from "../state/journal.ts"
 import type { JobScope } from "./jobScope.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { Detach, Resubmit, StepFailed } from "./stepErrors.ts"
-
-/** Statuses the provider documents for work not finished yet. */
-const workingStatuses: ReadonlySet<string> = new Set(["QUEUED", "PROCESSING"])
+import { noteWorkingStatus } from "./workingStatus.ts"
 
 /** Polls until COMPLETE; FAILED → resubmit (rate limit) or fail; past the deadline → detach. */
 export const pollVideo = (scope: JobScope, videoId: string, submittedAt: number): Effect.Effect<void, Detach | Resubmit | StepFailed | StateIoError> =>
@@ -44,12 +42,7 @@ export const pollVideo = (scope: JobScope, videoId: string, submittedAt: number)
         case "CANCELLED":
           return yield* Effect.fail(new StepFailed({ step: "poll", reason: "the video was cancelled at the provider", code: "cancelled", videoId }))
         default:
-          if (!workingStatuses.has(video.status)) {
-            yield* ctx.warnOnce(
-              `status:${video.status}`,
-              `the provider answered a status Clapper does not know, "${video.status}" (first for ${videoId}); it is taken as work in progress until the job's timeout`
-            )
-          }
+          yield* noteWorkingStatus(ctx, "status", video.status, videoId)
       }
     }
   })
