@@ -69,7 +69,10 @@ interface Video {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
     super(message)
   }
 }
@@ -139,7 +142,8 @@ const download = async (id: string, output: string): Promise<void> => {
   const redirect = await api(`/v1/videos/${id}/content`, { redirect: "manual" })
   const location = redirect.headers.get("location")
   await redirect.body?.cancel()
-  if (redirect.status < 300 || redirect.status >= 400 || !location) throw new HttpError(redirect.status, `content of ${id}: HTTP ${redirect.status}`)
+  if (redirect.status < 300 || redirect.status >= 400 || !location)
+    throw new HttpError(redirect.status, `content of ${id}: HTTP ${redirect.status}`)
   const file = await fetch(new URL(location, baseUrl))
   if (!file.ok || !file.body) return failFor(`download of ${id}`, file)
   await mkdir(dirname(output), { recursive: true })

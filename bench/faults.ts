@@ -86,7 +86,9 @@ const provenance = (campaign: Campaign, proxy: TimingProxy, finalVideo: Readonly
   const report = (job: Campaign["jobs"][number], videoId: string, why: string) => {
     wrongInputs++
     const own = proxy.submits.filter((s) => s.audio === job.audio.slice("wav/".length))
-    console.error(`  ${job.output}: ${videoId} ${why}; its own submits: ${own.map((s) => `${s.outcome}${s.videoId ? ` ${s.videoId}` : ""} at ${Math.round(s.arrivedAt)}`).join(", ") || "none"}`)
+    console.error(
+      `  ${job.output}: ${videoId} ${why}; its own submits: ${own.map((s) => `${s.outcome}${s.videoId ? ` ${s.videoId}` : ""} at ${Math.round(s.arrivedAt)}`).join(", ") || "none"}`
+    )
   }
   for (const job of campaign.jobs) {
     const videoId = finalVideo.get(job.output)
@@ -128,7 +130,9 @@ for (const kind of contenders) {
         }
         const run = await runBaseline(campaign, proxy.baseUrl, { concurrency, pollMs: baselinePollMs, retryMs: 1000, attempts: 5 })
         const finalVideo = new Map(
-          run.log.jobs.flatMap((j) => (j.doneAt !== undefined && j.submits.length > 0 ? [[j.output, j.submits[j.submits.length - 1]?.videoId ?? ""] as const] : []))
+          run.log.jobs.flatMap((j) =>
+            j.doneAt !== undefined && j.submits.length > 0 ? [[j.output, j.submits[j.submits.length - 1]?.videoId ?? ""] as const] : []
+          )
         )
         return {
           ...provenance(campaign, proxy, finalVideo),
@@ -157,7 +161,9 @@ for (const kind of contenders) {
       failedVideos: stats.jobs["FAILED"] ?? 0,
       apiRequests: apiRequests(stats)
     })
-    console.error(`${result.label}: ${result.completed}/${jobs} completed, ${check.corrupt} corrupt, ${subs.total} submissions in ${seconds(result.wallMs)}`)
+    console.error(
+      `${result.label}: ${result.completed}/${jobs} completed, ${check.corrupt} corrupt, ${subs.total} submissions in ${seconds(result.wallMs)}`
+    )
     for (const failure of result.failures.slice(0, 5)) console.error(`  ${failure}`)
   } finally {
     campaign.remove()
@@ -182,7 +188,22 @@ publish(
 ${fmt(jobs)} jobs at concurrency ${concurrency}; simulator (seed ${seed}) with \`errorRate ${rate}\` (500/502/503 on any API request, before it has any effect), \`resetRate ${rate}\` (a submit's connection dropped after the video was created), \`failRate ${rate}\` with \`failCodes [rate_limit_exceeded]\` (the video ends FAILED partway), \`truncateRate ${rate}\` (a download cut short after its headers promised the full length) and \`throttleRps ${throttleRps}\` (429 + Retry-After beyond ${throttleRps} requests in any second: the simulator's only source of 429s, so their share depends on each client's request rate; its per-key quotas are 10,000,000 requests a minute of every kind, Clapper's \`provider.limits\` the same, and there is no queue before a render). Render times 20–120 s compressed ×${scale} (render factor ${fmt(renderFactor, 2)}). Clapper's pipeline: \`run: ${JSON.stringify(clapperRun)}\` (polls scaled, retries at their defaults: 5 attempts, 1 s doubling to 60 s, Retry-After honoured); the baseline polls every ${baselinePollMs} ms and retries 429/5xx/errors after a fixed 1 s, 5 attempts, and resubmits a FAILED video up to 5 times. Answers counted by a pass-through proxy in front of the simulator's API.
 
 ${markdownTable({
-  header: ["", "completed", "corrupt files", "files left behind", "outputs rendered from another job's inputs", "submissions", "resubmitted after FAILED", "duplicate submissions", "… recorded as possible duplicates", "429 answers", "5xx answers", "dropped connections", "API requests per job", "wall time"],
+  header: [
+    "",
+    "completed",
+    "corrupt files",
+    "files left behind",
+    "outputs rendered from another job's inputs",
+    "submissions",
+    "resubmitted after FAILED",
+    "duplicate submissions",
+    "… recorded as possible duplicates",
+    "429 answers",
+    "5xx answers",
+    "dropped connections",
+    "API requests per job",
+    "wall time"
+  ],
   rows: results.map((r) => [
     r.label,
     `${fmt(r.valid)} / ${fmt(jobs)}`,

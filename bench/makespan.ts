@@ -25,7 +25,9 @@ const renderFactor = 4 * scale
 const clapperRun = scaledClapperRun(scale, concurrency)
 const campaignSpec = { name: "makespan", jobs, seed, minRenderSeconds: 20, maxRenderSeconds: 120, run: clapperRun }
 
-type Contender = { readonly label: string; readonly kind: "clapper" } | { readonly label: string; readonly kind: "baseline"; readonly pollSeconds: number }
+type Contender =
+  | { readonly label: string; readonly kind: "clapper" }
+  | { readonly label: string; readonly kind: "baseline"; readonly pollSeconds: number }
 const contenders: ReadonlyArray<Contender> = [
   { label: "Clapper (adaptive polling)", kind: "clapper" },
   { label: "baseline, fixed 5 s polling", kind: "baseline", pollSeconds: 5 },
@@ -81,7 +83,14 @@ ${jobs} jobs at concurrency ${concurrency}, render times seeded (seed ${seed}) u
 
 ${markdownTable({
   header: ["", "makespan", "÷ ideal", "process wall time", "API requests per job", "completed"],
-  rows: results.map((r) => [r.label, seconds(r.makespanMs), `${fmt(r.makespanMs / ideal, 3)}`, seconds(r.wallMs), fmt(r.apiRequests / jobs, 2), `${r.completed} / ${jobs}`])
+  rows: results.map((r) => [
+    r.label,
+    seconds(r.makespanMs),
+    `${fmt(r.makespanMs / ideal, 3)}`,
+    seconds(r.wallMs),
+    fmt(r.apiRequests / jobs, 2),
+    `${r.completed} / ${jobs}`
+  ])
 })}
 
 - Clapper, makespan ÷ ideal: ${verdictAtMost(clapperRatio, 1.05, (x) => fmt(x, 3))} (target ≤ 1.05).

@@ -61,7 +61,9 @@ for (let round = 1; round <= repeat; round++) {
         allRequests: allRequests(stats),
         ...(result.runMs !== undefined ? { runMs: result.runMs } : {})
       })
-      console.error(`round ${round} ${contender}: ${seconds(result.process.wallMs)} wall, ${fmt(result.process.cpuMs)} ms CPU, ${fmt(result.process.maxRssMB)} MB peak RSS, ${result.completed}/${jobs} completed`)
+      console.error(
+        `round ${round} ${contender}: ${seconds(result.process.wallMs)} wall, ${fmt(result.process.cpuMs)} ms CPU, ${fmt(result.process.maxRssMB)} MB peak RSS, ${result.completed}/${jobs} completed`
+      )
     } finally {
       campaign.remove()
     }

@@ -25,7 +25,9 @@ const renderFactor = 4 * scale
 const clapperRun = scaledClapperRun(scale, concurrency)
 const campaignSpec = { name: "polling", jobs, seed, minRenderSeconds: 20, maxRenderSeconds: 120, run: clapperRun }
 
-type Contender = { readonly label: string; readonly kind: "clapper" } | { readonly label: string; readonly kind: "baseline"; readonly pollSeconds: number }
+type Contender =
+  | { readonly label: string; readonly kind: "clapper" }
+  | { readonly label: string; readonly kind: "baseline"; readonly pollSeconds: number }
 const contenders: ReadonlyArray<Contender> = [
   { label: "Clapper, adaptive (5 s – 30 s)", kind: "clapper" },
   { label: "baseline, fixed 1 s", kind: "baseline", pollSeconds: 1 },
@@ -55,11 +57,13 @@ const measure = (campaign: Campaign, videosOf: ReadonlyMap<string, ReadonlyArray
     const last = times.get(ids[ids.length - 1] ?? "")
     if (last?.createdAt === undefined || last.contentAskedAt === undefined) return []
     const renderMs = simRenderMs(job, renderFactor)
-    return [{
-      statusRequests: ids.reduce((n, id) => n + (times.get(id)?.statusRequests ?? 0), 0),
-      delayMs: last.contentAskedAt - (last.createdAt + renderMs),
-      renderMs
-    }]
+    return [
+      {
+        statusRequests: ids.reduce((n, id) => n + (times.get(id)?.statusRequests ?? 0), 0),
+        delayMs: last.contentAskedAt - (last.createdAt + renderMs),
+        renderMs
+      }
+    ]
   })
 
 const results: Array<Result> = []
@@ -75,10 +79,18 @@ for (const contender of contenders) {
           for (const event of run.events) {
             if (event.type === "job.submitted") videosOf.set(event.job, [...(videosOf.get(event.job) ?? []), event.videoId])
           }
-          return { measures: measure(campaign, videosOf, proxy.videos), completed: run.summary?.completed.length ?? 0, wallMs: run.process.wallMs }
+          return {
+            measures: measure(campaign, videosOf, proxy.videos),
+            completed: run.summary?.completed.length ?? 0,
+            wallMs: run.process.wallMs
+          }
         }
         const run = await runBaseline(campaign, proxy.baseUrl, { concurrency, pollMs: Math.round(contender.pollSeconds * 1000 * scale) })
-        for (const job of run.log.jobs) videosOf.set(job.output, job.submits.map((s) => s.videoId))
+        for (const job of run.log.jobs)
+          videosOf.set(
+            job.output,
+            job.submits.map((s) => s.videoId)
+          )
         return { measures: measure(campaign, videosOf, proxy.videos), completed: run.log.done, wallMs: run.process.wallMs }
       } finally {
         await proxy.close()
@@ -88,7 +100,9 @@ for (const contender of contenders) {
       label: contender.label,
       ...result,
       statusRequests: requestsTo(stats, "GET /v1/videos/{video_id}"),
-      apiRequests: Object.entries(stats.requests).filter(([route]) => route.includes(" /v1/")).reduce((a, [, n]) => a + n, 0)
+      apiRequests: Object.entries(stats.requests)
+        .filter(([route]) => route.includes(" /v1/"))
+        .reduce((a, [, n]) => a + n, 0)
     })
     console.error(`${contender.label}: ${result.completed}/${jobs} completed, ${fmt(result.wallMs / 1000, 1)} s`)
   } finally {
@@ -127,7 +141,17 @@ publish(
 ${jobs} jobs at concurrency ${concurrency}, render times seeded (seed ${seed}) uniform in 20–120 s (mean ${fmt(mean(makeRenderCampaignDurations()), 1)} s), time compressed ×${scale}: the simulator runs at render factor ${fmt(renderFactor, 2)} (renders of ${fmt(20 * scale, 1)}–${fmt(120 * scale, 1)} s, no queue before a render, quotas of 10,000,000 requests a minute of every kind, repeated in Clapper's \`provider.limits\`) and every interval is scaled alike — Clapper's pipeline has \`run: ${JSON.stringify(clapperRun)}\` (its defaults × ${scale}), the baseline sleeps ${fmt(1000 * scale)} ms / ${fmt(5000 * scale)} ms between checks. Times below are converted back to real time (÷ ${scale}). Detection delay = when the download was first asked for (GET …/content) − when the job became COMPLETE (its creation, as seen on the simulator's side of a pass-through proxy, + its render time); status requests = GET /v1/videos/{id}. ${measured < jobs ? `(${jobs - measured} jobs without a download are left out.)` : ""}
 
 ${markdownTable({
-  header: ["", "status requests per job (mean)", "… p90 / max", "detection delay, median", "… p90", "median delay ÷ render time", "p90 delay ÷ render time", "API requests per job (all)", "completed"],
+  header: [
+    "",
+    "status requests per job (mean)",
+    "… p90 / max",
+    "detection delay, median",
+    "… p90",
+    "median delay ÷ render time",
+    "p90 delay ÷ render time",
+    "API requests per job (all)",
+    "completed"
+  ],
   rows
 })}
 

@@ -98,7 +98,8 @@ interface Result {
   readonly notes: ReadonlyArray<string>
 }
 
-const times = (events: ReadonlyArray<RunEvent>, type: RunEvent["type"]) => events.filter((e) => e.type === type).map((e) => Date.parse(e.at))
+const times = (events: ReadonlyArray<RunEvent>, type: RunEvent["type"]) =>
+  events.filter((e) => e.type === type).map((e) => Date.parse(e.at))
 
 /** What a Clapper run says of itself: its own count of 429s, failures, and how far apart its submits went. */
 const clapperNotes = (label: string, run: ClapperRun): Array<string> => {
@@ -107,7 +108,10 @@ const clapperNotes = (label: string, run: ClapperRun): Array<string> => {
   const submitted = times(run.events, "job.submitted").sort((a, b) => a - b)
   const gaps = submitted.slice(1).map((t, i) => t - (submitted[i] ?? t))
   const started = run.events.find((e) => e.type === "run.started")
-  const minimum = started?.type === "run.started" ? ` (its own estimate of the least time: ${seconds(started.minimumDurationMs)} at ${started.generationQuota})` : ""
+  const minimum =
+    started?.type === "run.started"
+      ? ` (its own estimate of the least time: ${seconds(started.minimumDurationMs)} at ${started.generationQuota})`
+      : ""
   return [
     `${label}: exit ${run.process.exitCode}, ${run.summary?.completed.length ?? 0} completed, ${failed.length} failed, ${throttled} submits or requests retried after a 429${minimum}; ` +
       `submits ${gaps.length === 0 ? "—" : `${fmt(Math.min(...gaps))}–${fmt(Math.max(...gaps))} ms apart (mean ${fmt(gaps.reduce((a, b) => a + b, 0) / gaps.length)} ms; quota spacing ${fmt(spacingMs(quotas.generation))} ms)`}`,
@@ -117,7 +121,9 @@ const clapperNotes = (label: string, run: ClapperRun): Array<string> => {
 }
 
 const otherRefusals = (refused: Readonly<Record<string, number>>) =>
-  Object.entries(refused).filter(([route]) => route !== submitRoute).reduce((a, [, n]) => a + n, 0)
+  Object.entries(refused)
+    .filter(([route]) => route !== submitRoute)
+    .reduce((a, [, n]) => a + n, 0)
 
 /**
  * `BENCH_TRACE=1`: a pass-through proxy in front of the simulator notes when each submit arrived
@@ -127,9 +133,14 @@ const otherRefusals = (refused: Readonly<Record<string, number>>) =>
 const trace = flagEnv("BENCH_TRACE")
 /** Which Clapper run made each video, and when each run was refused (epoch ms), for the trace. */
 const clapperTrail = (runs: ReadonlyArray<readonly [string, ClapperRun]>) => ({
-  owners: new Map(runs.flatMap(([label, run]) => run.events.flatMap((e) => (e.type === "job.submitted" ? [[e.videoId, label] as const] : [])))),
+  owners: new Map(
+    runs.flatMap(([label, run]) => run.events.flatMap((e) => (e.type === "job.submitted" ? [[e.videoId, label] as const] : [])))
+  ),
   refusals: runs.flatMap(([label, run]) =>
-    run.events.flatMap((e) => (e.type === "job.retrying" && e.throttled === true ? [{ label, at: Date.parse(e.at), job: e.job, step: e.step }] : [])))
+    run.events.flatMap((e) =>
+      e.type === "job.retrying" && e.throttled === true ? [{ label, at: Date.parse(e.at), job: e.job, step: e.step }] : []
+    )
+  )
 })
 const traced = async <A>(
   baseUrl: string,
@@ -143,7 +154,9 @@ const traced = async <A>(
     const { owners, refusals } = trail(result)
     const first = proxy.submits[0]?.arrivedAt ?? 0
     const window = quotas.generation.perMs
-    console.error(`  trace (arrivals at the proxy, ms from the first; quota ${quotas.generation.count} per ${window} ms, spacing ${fmt(spacingMs(quotas.generation))} ms):`)
+    console.error(
+      `  trace (arrivals at the proxy, ms from the first; quota ${quotas.generation.count} per ${window} ms, spacing ${fmt(spacingMs(quotas.generation))} ms):`
+    )
     const admitted: Array<number> = []
     for (const [i, s] of proxy.submits.entries()) {
       const previous = proxy.submits[i - 1]?.arrivedAt
@@ -162,7 +175,9 @@ const traced = async <A>(
     const slot = spacingMs(quotas.generation) * 1.02
     const late = proxy.submits.map((s) => s.arrivedAt % slot).sort((x, y) => x - y)
     const at = (q: number) => fmt(late[Math.min(late.length - 1, Math.floor(q * late.length))] ?? Number.NaN)
-    console.error(`    arrivals after the start of their ledger slot (${fmt(slot)} ms): median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (the margin: ${fmt(slot - spacingMs(quotas.generation))} ms a slot)`)
+    console.error(
+      `    arrivals after the start of their ledger slot (${fmt(slot)} ms): median ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms (the margin: ${fmt(slot - spacingMs(quotas.generation))} ms a slot)`
+    )
     return result
   } finally {
     await proxy.close()
@@ -175,7 +190,13 @@ const results: Array<Result> = []
 if (contenders.has("alone")) {
   const campaign = quotaCampaign("quota", renders, 0)
   try {
-    const { result: run, stats } = await withSimulator(simOptions, (sim) => traced(sim.baseUrl, (url) => runClapper(campaign, "run", url), (run) => clapperTrail([["alone", run]])))
+    const { result: run, stats } = await withSimulator(simOptions, (sim) =>
+      traced(
+        sim.baseUrl,
+        (url) => runClapper(campaign, "run", url),
+        (run) => clapperTrail([["alone", run]])
+      )
+    )
     const start = Math.min(...times(run.events, "run.started"))
     const end = Math.max(...times(run.events, "job.completed"))
     results.push({
@@ -191,7 +212,10 @@ if (contenders.has("alone")) {
       accepted: submissions(stats).total,
       otherRefused: otherRefusals(stats.refused),
       failed: run.summary?.failed.length ?? 0,
-      notes: [...clapperNotes("Clapper alone", run), `simulator: requests ${JSON.stringify(stats.requests)}, refused ${JSON.stringify(stats.refused)}`]
+      notes: [
+        ...clapperNotes("Clapper alone", run),
+        `simulator: requests ${JSON.stringify(stats.requests)}, refused ${JSON.stringify(stats.refused)}`
+      ]
     })
   } finally {
     campaign.remove()
@@ -203,7 +227,10 @@ if (contenders.has("baseline")) {
   const campaign = quotaCampaign("quota", renders, 0)
   try {
     const { result: run, stats } = await withSimulator(simOptions, (sim) =>
-      traced(sim.baseUrl, (url) => runBaseline(campaign, url, { concurrency, pollMs: baselinePollMs, retryMs: baselineRetryMs, attempts: 5 })))
+      traced(sim.baseUrl, (url) =>
+        runBaseline(campaign, url, { concurrency, pollMs: baselinePollMs, retryMs: baselineRetryMs, attempts: 5 })
+      )
+    )
     const done = run.log.jobs.flatMap((j) => (j.doneAt === undefined ? [] : [j.doneAt]))
     const errors = run.log.jobs.flatMap((j) => (j.error === undefined ? [] : [j.error]))
     results.push({
@@ -240,7 +267,8 @@ if (contenders.has("shared")) {
         sim.baseUrl,
         (url) => Promise.all(campaigns.map((campaign) => runClapper(campaign, "run", url, { CLAPPER_QUOTA_DIR: quotaDir }))),
         (runs) => clapperTrail(runs.map((run, i) => [i === 0 ? "a" : "b", run] as const))
-      ))
+      )
+    )
     const all = runs.flatMap((run) => run.events)
     const start = Math.min(...times(all, "run.started"))
     const end = Math.max(...times(all, "job.completed"))
@@ -270,7 +298,9 @@ if (contenders.has("shared")) {
 }
 
 for (const result of results) {
-  console.error(`${result.label}: makespan ${seconds(result.makespanMs)} (bound ${seconds(result.boundMs)}), ${result.completed}/${result.renders}, ${result.refused} of ${result.submitsSent} submits refused`)
+  console.error(
+    `${result.label}: makespan ${seconds(result.makespanMs)} (bound ${seconds(result.boundMs)}), ${result.completed}/${result.renders}, ${result.refused} of ${result.submitsSent} submits refused`
+  )
   for (const note of result.notes) console.error(`  ${note}`)
 }
 
@@ -308,7 +338,20 @@ publish(
 ${fmt(renders)} renders of ${fmt(renderSeconds)} s each (every image+audio pair distinct) under a generation quota of ${fmt(quotaPerMinute)} a minute per API key, time compressed ×${scale}: the simulator enforces \`provider.limits\` ${JSON.stringify(limits)} (${quotaPerMinute === 2 ? "the published quotas" : `the published quotas but ${fmt(quotaPerMinute)} generations a minute`}, each window × ${scale}: a sliding window per key and kind, 429 with the documented body and no \`Retry-After\` beyond it), keeps each video QUEUED ${fmt(queuedMs)} ms (2 s × ${scale}) and renders it in ${fmt(renderSeconds * scale, 2)} s (render factor ${fmt(renderFactor, 2)}); Clapper's pipeline names the same limits and has \`run: ${JSON.stringify(clapperRun)}\` (its defaults × ${scale}); the baseline runs ${concurrency} jobs at once, polls every ${fmt(baselinePollMs)} ms and retries a 429 after ${fmt(baselineRetryMs)} ms (5 s and 1 s × ${scale}), 5 attempts per request, then gives the job up (it does not pace its requests). The quota's bound for n renders = n ÷ rate + one render (queue + render): **${seconds(boundFor(renders, oneRender))}** for ${fmt(renders)} (${real(boundFor(renders, oneRender))} unscaled: ${fmt(renders)} × ${seconds(spacing)} + ${seconds(oneRender)}). Makespan: Clapper from its first \`run.started\` to its last \`job.completed\` (the two runs of the shared key: the earlier start to the later end), the baseline from its start to its last file written. Refused = the simulator's \`stats.refused["POST /v1/videos"]\`; submits = every POST /v1/videos it received.
 
 ${markdownTable({
-  header: ["", "completed", "makespan", "÷ bound", "… unscaled", "submits sent", "refused (429)", "refused ÷ submits", "paid renders", "other requests refused", "jobs failed", "wall time"],
+  header: [
+    "",
+    "completed",
+    "makespan",
+    "÷ bound",
+    "… unscaled",
+    "submits sent",
+    "refused (429)",
+    "refused ÷ submits",
+    "paid renders",
+    "other requests refused",
+    "jobs failed",
+    "wall time"
+  ],
   rows: results.map((r) => [
     r.label,
     `${fmt(r.valid)} / ${fmt(r.renders)}`,

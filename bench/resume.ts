@@ -60,7 +60,13 @@ const setups: Array<string> = []
       lockUnchanged &&= readFileSync(campaign.pipelineFile.replace(/\.yaml$/, ".lock.json")).equals(lock)
       console.error(`clapper plan ${seconds(plans[i]?.wallMs ?? 0)}, run ${seconds(again.result.process.wallMs)}, ${requests[i]} requests`)
     }
-    rows.push({ label: "`clapper plan` (all up to date)", runs: plans, requests: undefined, rendersAgain: 0, note: "sends nothing (needs no key)" })
+    rows.push({
+      label: "`clapper plan` (all up to date)",
+      runs: plans,
+      requests: undefined,
+      rendersAgain: 0,
+      note: "sends nothing (needs no key)"
+    })
     rows.push({
       label: "`clapper run` (all up to date)",
       runs,
@@ -90,7 +96,9 @@ const setups: Array<string> = []
     const skips: Array<ProcessRun> = []
     const skipRequests: Array<number> = []
     for (let i = 0; i < repeat; i++) {
-      const skip = await withSimulator(simOptions, (sim) => runBaseline(campaign, sim.baseUrl, { concurrency, pollMs: 0, skipExisting: true }))
+      const skip = await withSimulator(simOptions, (sim) =>
+        runBaseline(campaign, sim.baseUrl, { concurrency, pollMs: 0, skipExisting: true })
+      )
       skips.push(skip.result.process)
       skipRequests.push(allRequests(skip.stats))
     }

@@ -18,13 +18,19 @@ const runs: ReadonlyArray<{ readonly script: string; readonly env: Readonly<Reco
 const failed: Array<string> = []
 for (const run of runs) {
   const started = Date.now()
-  console.log(`\n=== ${run.script} ${Object.entries(run.env).map(([k, v]) => `${k}=${v}`).join(" ")}`)
+  console.log(
+    `\n=== ${run.script} ${Object.entries(run.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}`
+  )
   const result = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), join(repoRoot, "bench", run.script)], {
     cwd: repoRoot,
     env: { ...process.env, ...run.env, BENCH_REPORT: "-", BENCH_REPEAT: run.env["BENCH_REPEAT"] ?? "1" },
     stdio: "inherit"
   })
-  console.log(`=== ${run.script}: ${result.status === 0 ? "ok" : `FAILED (exit ${result.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(
+    `=== ${run.script}: ${result.status === 0 ? "ok" : `FAILED (exit ${result.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`
+  )
   if (result.status !== 0) failed.push(run.script)
 }
 if (failed.length > 0) {

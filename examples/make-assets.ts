@@ -15,8 +15,7 @@ const run = (args: ReadonlyArray<string>, out: string) => {
 }
 
 // Portrait (9:16) presenters: a coloured backdrop and a face-coloured square.
-const presenter = (background: string, face: string) =>
-  `color=c=${background}:s=180x320,drawbox=x=50:y=60:w=80:h=80:color=${face}:t=fill`
+const presenter = (background: string, face: string) => `color=c=${background}:s=180x320,drawbox=x=50:y=60:w=80:h=80:color=${face}:t=fill`
 run(["-f", "lavfi", "-i", presenter("0x3366cc", "0xf0c8a0"), "-frames:v", "1"], "presenters/alice.png")
 run(["-f", "lavfi", "-i", presenter("0xcc6633", "0xe0b090"), "-frames:v", "1", "-q:v", "5"], "presenters/bob.jpg")
 run(["-f", "lavfi", "-i", presenter("0x339966", "0x8d5524"), "-frames:v", "1"], "presenters/carol.png")

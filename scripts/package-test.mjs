@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url"
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const work = mkdtempSync(join(tmpdir(), "clapper-package-"))
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
-const run = (command, args, cwd, env = {}) => execFileSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
+const run = (command, args, cwd, env = {}) =>
+  execFileSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
 const check = (ok, message) => {
   if (!ok) throw new Error(`package test: ${message}`)
   console.log(`ok - ${message}`)
@@ -22,9 +23,15 @@ try {
   const packed = JSON.parse(run(npm, ["pack", "--json", "--pack-destination", work], root))[0]
   const tarball = join(work, packed.filename)
   const files = packed.files.map((f) => f.path)
-  check(files.includes("dist/index.js") && files.includes("dist/index.d.ts") && files.includes("dist/clapper.mjs"), "the tarball has the compiled library and the CLI bundle")
+  check(
+    files.includes("dist/index.js") && files.includes("dist/index.d.ts") && files.includes("dist/clapper.mjs"),
+    "the tarball has the compiled library and the CLI bundle"
+  )
   const strays = files.filter((f) => /^(src|test|bench|examples|scripts|pipelines)\//.test(f))
-  check(strays.length === 0, `the tarball holds no sources, tests or benchmarks (${files.length} files, ${Math.round(packed.size / 1024)} kB packed)`)
+  check(
+    strays.length === 0,
+    `the tarball holds no sources, tests or benchmarks (${files.length} files, ${Math.round(packed.size / 1024)} kB packed)`
+  )
 
   // A project to validate: the quickstart pipeline with its assets.
   const project = join(work, "project")
@@ -52,12 +59,18 @@ try {
   run(npm, ["install", "--no-audit", "--no-fund", tarball], consumer)
   // A TypeScript project for Node has Node's types; nothing else is added.
   run(npm, ["install", "--no-audit", "--no-fund", "--save-dev", "@types/node@20"], consumer)
-  check(run(join(consumer, "node_modules", ".bin", "clapper"), ["validate", pipeline], consumer).includes("ok, 2 jobs"), "npx-style clapper validate (local dependency)")
+  check(
+    run(join(consumer, "node_modules", ".bin", "clapper"), ["validate", pipeline], consumer).includes("ok, 2 jobs"),
+    "npx-style clapper validate (local dependency)"
+  )
   writeFileSync(
     join(consumer, "plain.mjs"),
     `import { validatePipelinePromise } from "clapper"\nconst plan = await validatePipelinePromise(${JSON.stringify(pipeline)})\nconsole.log(plan.pipeline.name, plan.totals.jobs)\n`
   )
-  check(run(process.execPath, ["plain.mjs"], consumer).trim() === "quickstart 2", "a plain .mjs imports the library and validates a pipeline")
+  check(
+    run(process.execPath, ["plain.mjs"], consumer).trim() === "quickstart 2",
+    "a plain .mjs imports the library and validates a pipeline"
+  )
   writeFileSync(
     join(consumer, "typed.ts"),
     [
@@ -71,7 +84,14 @@ try {
   )
   writeFileSync(
     join(consumer, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true }, files: ["typed.ts"] }, null, 2)
+    JSON.stringify(
+      {
+        compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true },
+        files: ["typed.ts"]
+      },
+      null,
+      2
+    )
   )
   run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", consumer], consumer)
   check(true, "a TypeScript consumer type-checks under default NodeNext settings")

@@ -33,7 +33,7 @@ export type { RunPipelineOptions } from "./app/runPipeline.ts"
 export { defaultRunSettings, resolveRunSettings, type RunOverrides, type RunSettings } from "./runtime/runSettings.ts"
 export { MirageClient } from "./mirage/MirageClient.ts"
 export * as Mirage from "./mirage/MirageClient.ts"
-export { makeMirageConfig, type MirageConfig } from "./mirage/MirageConfig.ts"
+export { makeMirageConfig, type MirageConfig } from "./mirage/mirageConfig.ts"
 export * as Simulator from "./sim/Simulator.ts"
 export {
   currentStateStore,

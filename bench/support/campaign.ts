@@ -58,7 +58,9 @@ const pad = (n: number, width: number) => String(n).padStart(width, "0")
 /** `{ a: 1, b: { c: "5s" } }` → `{ a: 1, b: { c: 5s } }` (YAML flow style; values are plain scalars). */
 const flow = (value: unknown): string =>
   value !== null && typeof value === "object"
-    ? `{ ${Object.entries(value).map(([k, v]) => `${k}: ${flow(v)}`).join(", ")} }`
+    ? `{ ${Object.entries(value)
+        .map(([k, v]) => `${k}: ${flow(v)}`)
+        .join(", ")} }`
     : String(value)
 
 export const benchTmp = (): string => process.env["BENCH_TMPDIR"] ?? tmpdir()
@@ -162,8 +164,10 @@ export interface RenderCampaignSpec {
  */
 export const makeRenderCampaign = (spec: RenderCampaignSpec): Campaign => {
   const random = seededRandom(spec.seed)
-  const renderSeconds = Array.from({ length: spec.jobs }, () =>
-    Math.round(10 * (spec.minRenderSeconds + (spec.maxRenderSeconds - spec.minRenderSeconds) * random())) / 10)
+  const renderSeconds = Array.from(
+    { length: spec.jobs },
+    () => Math.round(10 * (spec.minRenderSeconds + (spec.maxRenderSeconds - spec.minRenderSeconds) * random())) / 10
+  )
   return makeCampaign({
     name: spec.name,
     images: 1,

@@ -34,7 +34,8 @@ export const runClapper = async (
   env: Readonly<Record<string, string>> = {}
 ): Promise<ClapperRun> => {
   const stdoutFile = join(campaign.root, `clapper-${command}-${++runs}.ndjson`)
-  const args = command === "run" ? ["run", campaign.pipelineFile, "--base-url", baseUrl, "--json"] : ["plan", campaign.pipelineFile, "--json"]
+  const args =
+    command === "run" ? ["run", campaign.pipelineFile, "--base-url", baseUrl, "--json"] : ["plan", campaign.pipelineFile, "--json"]
   const ownQuotaDir = env["CLAPPER_QUOTA_DIR"] === undefined ? mkdtempSync(join(benchTmp(), "clapper-bench-quota-")) : undefined
   const process = await runProcess({
     script: clapperCli,
@@ -45,10 +46,14 @@ export const runClapper = async (
   }).finally(() => {
     if (ownQuotaDir !== undefined && !flagEnv("BENCH_KEEP")) rmSync(ownQuotaDir, { recursive: true, force: true })
   })
-  if (process.exitCode !== 0 && process.exitCode !== 1) throw new Error(`clapper ${command} exited with ${process.exitCode}:\n${process.stderrTail}`)
+  if (process.exitCode !== 0 && process.exitCode !== 1)
+    throw new Error(`clapper ${command} exited with ${process.exitCode}:\n${process.stderrTail}`)
   const text = readFileSync(stdoutFile, "utf8")
   if (command === "plan") return { process, events: [], summary: undefined }
-  const events = text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as RunEvent)
+  const events = text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as RunEvent)
   const finished = events.find((e) => e.type === "run.finished")
   // Exit 1 is a run with failed jobs; without run.finished it is a run that never got going.
   if (finished === undefined) throw new Error(`clapper run exited with ${process.exitCode} without run.finished:\n${process.stderrTail}`)
@@ -89,17 +94,25 @@ export interface BaselineRun {
 export const runBaseline = async (campaign: Campaign, baseUrl: string, options: BaselineOptions): Promise<BaselineRun> => {
   const logFile = join(campaign.root, `baseline-${++runs}.json`)
   const args = [
-    "--jobs", campaign.jobsFile,
-    "--base-url", baseUrl,
-    "--concurrency", String(options.concurrency),
-    "--poll-ms", String(options.pollMs),
-    "--retry-ms", String(options.retryMs ?? 1000),
-    "--attempts", String(options.attempts ?? 5),
-    "--log", logFile,
+    "--jobs",
+    campaign.jobsFile,
+    "--base-url",
+    baseUrl,
+    "--concurrency",
+    String(options.concurrency),
+    "--poll-ms",
+    String(options.pollMs),
+    "--retry-ms",
+    String(options.retryMs ?? 1000),
+    "--attempts",
+    String(options.attempts ?? 5),
+    "--log",
+    logFile,
     ...(options.skipExisting ? ["--skip-existing"] : [])
   ]
   const process = await runProcess({ script: baselineScript, args, env: { MIRAGE_API_KEY: benchApiKey }, cwd: campaign.root })
-  if (process.exitCode !== 0 && process.exitCode !== 1) throw new Error(`the baseline exited with ${process.exitCode}:\n${process.stderrTail}`)
+  if (process.exitCode !== 0 && process.exitCode !== 1)
+    throw new Error(`the baseline exited with ${process.exitCode}:\n${process.stderrTail}`)
   return { process, log: JSON.parse(readFileSync(logFile, "utf8")) as BaselineLog }
 }
 

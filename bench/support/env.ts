@@ -31,7 +31,10 @@ export const flagEnv = (name: string): boolean => {
  */
 export const benchOverrides = (): string =>
   Object.entries(process.env)
-    .filter(([name, value]) => name.startsWith("BENCH_") && name !== "BENCH_RUSAGE_FILE" && name !== "BENCH_REPORT" && value !== undefined && value !== "")
+    .filter(
+      ([name, value]) =>
+        name.startsWith("BENCH_") && name !== "BENCH_RUSAGE_FILE" && name !== "BENCH_REPORT" && value !== undefined && value !== ""
+    )
     .map(([name, value]) => `${name}=${value}`)
     .sort()
     .join(" ")

@@ -42,7 +42,9 @@ export const revision = (): string => {
     const commit = git("log", "-1", "--format=%h", "--", "src", "bin")
     const head = git("rev-parse", "--short", "HEAD")
     const named = head === commit ? `commit ${commit}` : `commit ${commit} (HEAD ${head})`
-    const dirty = git("status", "--porcelain", "--", "src", "bin").split("\n").filter((l) => l.trim() !== "").length
+    const dirty = git("status", "--porcelain", "--", "src", "bin")
+      .split("\n")
+      .filter((l) => l.trim() !== "").length
     return dirty === 0 ? named : `${named} with ${dirty} uncommitted file${dirty === 1 ? "" : "s"} in src/ or bin/`
   } catch {
     return "unknown commit"
@@ -125,11 +127,14 @@ export const publish = (section: Section, startedAt: Date, durationMs: number): 
   const from = current.indexOf(start)
   const to = current.indexOf(end)
   const block = `${start}\n${text}\n${end}`
-  const next = from >= 0 && to > from ? `${current.slice(0, from)}${block}${current.slice(to + end.length)}` : `${current.trimEnd()}\n\n${block}\n`
+  const next =
+    from >= 0 && to > from ? `${current.slice(0, from)}${block}${current.slice(to + end.length)}` : `${current.trimEnd()}\n\n${block}\n`
   writeFileSync(file, next)
   console.log(`written to ${file}`)
 }
 
 /** "met" / "missed by …" for a bound that must not be exceeded. */
 export const verdictAtMost = (value: number, bound: number, show: (x: number) => string): string =>
-  value <= bound ? `**met** (${show(value)} ≤ ${show(bound)})` : `**missed** by ${show(value - bound)} (${show(value)} > ${show(bound)}, ${((value / bound - 1) * 100).toFixed(0)} % over)`
+  value <= bound
+    ? `**met** (${show(value)} ≤ ${show(bound)})`
+    : `**missed** by ${show(value - bound)} (${show(value)} > ${show(bound)}, ${((value / bound - 1) * 100).toFixed(0)} % over)`

@@ -6,7 +6,7 @@
  */
 import { Effect, Layer, Random, Redacted, type Scope } from "effect"
 import * as Client from "../mirage/MirageClient.ts"
-import { defaultApiKeyEnv, loadMirageConfig, makeMirageConfig, type MirageConfig } from "../mirage/MirageConfig.ts"
+import { defaultApiKeyEnv, loadMirageConfig, makeMirageConfig, type MirageConfig } from "../mirage/mirageConfig.ts"
 import type { MissingApiKey } from "../mirage/MirageError.ts"
 import { perMinute, publishedQuotas, type Quotas } from "../mirage/quotas.ts"
 import type { Pipeline } from "../pipeline/schema.ts"

@@ -48,7 +48,8 @@ export const runPipeline = (
   Effect.scoped(
     Effect.gen(function* () {
       const emit = options.emit ?? (() => Effect.void)
-      const warn = (message: string) => Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
+      const warn = (message: string) =>
+        Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
       const pipeline = yield* loadPipeline(file)
       // The key is checked before any input is read or anything sent.
       const backend = yield* connectBackend(options.backend, pipeline.spec)
@@ -61,10 +62,16 @@ export const runPipeline = (
       const store = yield* currentStateStore
       const state = yield* store.openForRun(
         { name: pipeline.spec.name, file: pipeline.path },
-        { command: `clapper run ${file}`, pipeline: file, rebuild: options.rebuildState === true, jobIds: new Set(plan.jobs.map((j) => j.id)) }
+        {
+          command: `clapper run ${file}`,
+          pipeline: file,
+          rebuild: options.rebuildState === true,
+          jobIds: new Set(plan.jobs.map((j) => j.id))
+        }
       )
       if (state.tookOverFrom) yield* warn(`took over the runner lock of ${describeHolder(state.tookOverFrom)}, which is gone`)
-      for (const moved of state.setAside) yield* warn(`set ${moved.from} aside as ${moved.to}; the state is rebuilt from the lock file and the outputs on disk`)
+      for (const moved of state.setAside)
+        yield* warn(`set ${moved.from} aside as ${moved.to}; the state is rebuilt from the lock file and the outputs on disk`)
       for (const warning of state.warnings) yield* warn(warning)
       const { journal, lock, recorder } = state
       const resumption = yield* resumeState(plan, journal, lock)
@@ -72,7 +79,8 @@ export const runPipeline = (
       const stageRecord = (fp: string) => journal.renders.get(fp)
       if (settings.budgetUsd !== undefined) {
         const estimateUsd = remainingEstimateUsd(resumption.renders, stageRecord)
-        if (estimateUsd > settings.budgetUsd + 1e-9) return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
+        if (estimateUsd > settings.budgetUsd + 1e-9)
+          return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
       }
       // What plan checks at the provider is checked before the first paid request too.
       yield* checkTemplatesBeforePaying(pipeline, plan).pipe(Effect.provide(backend.layer))

@@ -22,7 +22,8 @@ export const campaignTime = (plan: Plan, state: PipelineState, quotas: Quotas): 
   for (const job of plan.jobs) {
     const known = state.jobs.get(job.id)
     // In flight, up to date, or failed with its video known: nothing more to submit for it.
-    const toSubmit = known === undefined || known.name === "new" || known.name === "changed" || (known.name === "failed" && known.videoId === undefined)
+    const toSubmit =
+      known === undefined || known.name === "new" || known.name === "changed" || (known.name === "failed" && known.videoId === undefined)
     if (!toSubmit) continue
     renders.add(job.stages.video)
     if (job.stages.captions) captions.add(job.stages.captions.fingerprint)

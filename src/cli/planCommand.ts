@@ -15,7 +15,10 @@ import { exitOnInvalidPipeline, invalidInputExit } from "./userErrors.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the plan as one JSON object."))
-const quota = quotaOption("The provider's quota for your key, of one kind of request (overrides provider.limits)", "provider.limits, else the published quotas")
+const quota = quotaOption(
+  "The provider's quota for your key, of one kind of request (overrides provider.limits)",
+  "provider.limits, else the published quotas"
+)
 
 const planLines = (plan: Plan, state: PipelineState, time: CampaignTime): ReadonlyArray<string> => [
   `${plan.pipeline.name} (${plan.pipeline.file})`,
@@ -46,7 +49,8 @@ export const planCommand = Command.make("plan", { file, json, quota }, ({ file, 
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
     const templates = yield* checkCaptionTemplates(pipeline)
-    if (templates.diagnostics.length > 0) return yield* Effect.fail(invalidInputExit(new PipelineInvalid({ diagnostics: templates.diagnostics })))
+    if (templates.diagnostics.length > 0)
+      return yield* Effect.fail(invalidInputExit(new PipelineInvalid({ diagnostics: templates.diagnostics })))
     if (templates.skipped) yield* Console.error(`note: ${templates.skipped}`)
     const state = yield* readPipelineState(pipeline, plan).pipe(
       Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
@@ -55,4 +59,8 @@ export const planCommand = Command.make("plan", { file, json, quota }, ({ file, 
     if (json) yield* Console.log(JSON.stringify(planToJson(plan, process.cwd(), state, time), null, 2))
     else yield* Effect.forEach(planLines(plan, state, time), (line) => Console.log(line))
   })
-).pipe(Command.withDescription("Show the jobs a pipeline expands to: state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost."))
+).pipe(
+  Command.withDescription(
+    "Show the jobs a pipeline expands to: state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost."
+  )
+)

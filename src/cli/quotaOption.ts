@@ -39,7 +39,9 @@ const sameRate = (a: Rate, b: Rate) => a.count === b.count && a.perMs === b.perM
 /** "generation 2 per minute, captions 100 per minute, others 300 per minute": the most shared rate is "others". */
 export const describeQuotas = (quotas: Quotas): string => {
   const kindsAt = (rate: Rate) => requestKinds.filter((kind) => sameRate(quotas[kind], rate))
-  const shared = requestKinds.map((kind) => quotas[kind]).reduce((best, rate) => (kindsAt(rate).length > kindsAt(best).length ? rate : best))
+  const shared = requestKinds
+    .map((kind) => quotas[kind])
+    .reduce((best, rate) => (kindsAt(rate).length > kindsAt(best).length ? rate : best))
   const sharedBy = kindsAt(shared).length
   const each = (kinds: ReadonlyArray<RequestKind>) => kinds.map((kind) => `${kind} ${formatRate(quotas[kind])}`)
   if (sharedBy === requestKinds.length) return `every kind ${formatRate(shared)}`
@@ -58,5 +60,7 @@ export const quotaOption = (what: string, byDefault: string) =>
         (reason) => ValidationError.invalidValue(HelpDoc.p(reason))
       )
     ),
-    Options.withDescription(`${what}, repeatable, e.g. generation=60/min (kinds: ${requestKinds.join(", ")}, or all; default: ${byDefault}).`)
+    Options.withDescription(
+      `${what}, repeatable, e.g. generation=60/min (kinds: ${requestKinds.join(", ")}, or all; default: ${byDefault}).`
+    )
   )

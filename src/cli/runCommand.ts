@@ -21,7 +21,9 @@ const concurrency = Options.integer("concurrency").pipe(
 const json = Options.boolean("json").pipe(Options.withDescription("Print NDJSON events on stdout instead of progress."))
 const budget = Options.float("budget").pipe(
   Options.optional,
-  Options.withDescription("Most estimated spend in USD (overrides run.budgetUsd): refuse to start above it, stop submitting before passing it.")
+  Options.withDescription(
+    "Most estimated spend in USD (overrides run.budgetUsd): refuse to start above it, stop submitting before passing it."
+  )
 )
 const quota = quotaOption(
   "The provider's quota for your key, of one kind of request (overrides provider.limits)",
@@ -71,13 +73,16 @@ export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency,
         })
       )
       // A run-level stop (the key refused, the state folder unwritable): one message, exit 2.
-      if (summary.stopped) return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${summary.stopped.message}`] }))
+      if (summary.stopped)
+        return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${summary.stopped.message}`] }))
       if (summary.budget) {
         const { limitUsd, leftToDo } = summary.budget
         return yield* Effect.fail(
           new CliExit({
             code: ExitCodes.jobsFailed,
-            lines: [`clapper: stopped at the budget of $${limitUsd.toFixed(2)}: ${leftToDo} job${leftToDo === 1 ? "" : "s"} left to do (state saved; raise run.budgetUsd or pass --budget, then run again)`]
+            lines: [
+              `clapper: stopped at the budget of $${limitUsd.toFixed(2)}: ${leftToDo} job${leftToDo === 1 ? "" : "s"} left to do (state saved; raise run.budgetUsd or pass --budget, then run again)`
+            ]
           })
         )
       }

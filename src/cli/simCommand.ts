@@ -94,7 +94,7 @@ export const simCommand = Command.make(
   },
   (config) =>
     Effect.scoped(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const sim = yield* Simulator.make({
           port: config.port,
           filePort: config.filePort,
@@ -113,9 +113,7 @@ export const simCommand = Command.make(
           truncateRate: config.truncateRate,
           apiKey: Option.getOrUndefined(Option.map(config.apiKey, Redacted.value)),
           ffmpeg: !config.noFfmpeg
-        }).pipe(
-          Effect.mapError((error) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper sim: ${error.message}`] }))
-        )
+        }).pipe(Effect.mapError((error) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper sim: ${error.message}`] })))
         yield* Console.log(`Mirage simulator listening on ${sim.baseUrl} (files on ${sim.fileBaseUrl})`)
         yield* Console.log(`quotas per key: ${describeQuotas(sim.options.quotas)}`)
         return yield* Effect.never

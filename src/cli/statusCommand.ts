@@ -30,9 +30,18 @@ export const statusToJson = (plan: Plan, state: PipelineState) => {
     pipeline: plan.pipeline,
     runner: runnerJson(state),
     totals: { jobs: plan.jobs.length, states: state.counts, spentUsd: state.spentUsd, possibleDuplicates: state.possibleDuplicates },
-    inFlight: jobs.filter((j) => j.name === "in-flight").map(({ id, detail, videoId }) => ({ job: id, ...(videoId ? { videoId } : {}), detail })),
-    failed: jobs.filter((j) => j.name === "failed").map(({ id, detail, videoId }) => ({ job: id, ...(videoId ? { videoId } : {}), reason: detail })),
-    jobs: jobs.map(({ id, name, detail, videoId }) => ({ id, state: name, ...(detail ? { detail } : {}), ...(videoId ? { videoId } : {}) })),
+    inFlight: jobs
+      .filter((j) => j.name === "in-flight")
+      .map(({ id, detail, videoId }) => ({ job: id, ...(videoId ? { videoId } : {}), detail })),
+    failed: jobs
+      .filter((j) => j.name === "failed")
+      .map(({ id, detail, videoId }) => ({ job: id, ...(videoId ? { videoId } : {}), reason: detail })),
+    jobs: jobs.map(({ id, name, detail, videoId }) => ({
+      id,
+      state: name,
+      ...(detail ? { detail } : {}),
+      ...(videoId ? { videoId } : {})
+    })),
     warnings: state.warnings
   }
 }
@@ -64,4 +73,8 @@ export const statusCommand = Command.make("status", { file, json }, ({ file, jso
     if (json) yield* Console.log(JSON.stringify(statusToJson(plan, state), null, 2))
     else yield* Effect.forEach(statusLines(plan, state), (line) => Console.log(line))
   })
-).pipe(Command.withDescription("What the journal and the lock file say now: each job's state, renders in flight with their ids, failures, spend so far."))
+).pipe(
+  Command.withDescription(
+    "What the journal and the lock file say now: each job's state, renders in flight with their ids, failures, spend so far."
+  )
+)

@@ -32,9 +32,7 @@ export const unlockCommand = Command.make("unlock", { file, force }, (args) =>
         })
       )
     }
-    yield* store.unlock(ref).pipe(
-      Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
-    )
+    yield* store.unlock(ref).pipe(Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })))
     switch (state._tag) {
       case "Absent":
         return yield* Console.log(`${args.file} is not locked: nothing to remove`)

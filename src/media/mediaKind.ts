@@ -30,5 +30,4 @@ export const sniffMediaKind = (head: Uint8Array): Effect.Effect<Option.Option<Me
     Effect.map((result) => Option.fromNullable(result ? byExtension[result.ext] : undefined))
   )
 
-export const describeKinds = (kinds: ReadonlyArray<MediaKind>): string =>
-  kinds.map((k) => k.toUpperCase()).join(" or ")
+export const describeKinds = (kinds: ReadonlyArray<MediaKind>): string => kinds.map((k) => k.toUpperCase()).join(" or ")

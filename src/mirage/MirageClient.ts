@@ -5,13 +5,13 @@
  * - The service needs only `HttpClient.HttpClient`; `layer`/`layerConfig` provide the Node client.
  * - The key travels only in the `x-api-key` header, only to the API's own origin. Downloads follow
  *   redirects by hand and drop the key for any other host (file storage).
- * - Every request carries `User-Agent: clapper/<version>` (`UserAgent.ts`).
- * - Multipart uploads carry `Content-Length` and stream their files from disk (`Multipart.ts`).
+ * - Every request carries `User-Agent: clapper/<version>` (`userAgent.ts`).
+ * - Multipart uploads carry `Content-Length` and stream their files from disk (`multipart.ts`).
  * - Every call is bounded by `requestTimeout`; downloads use it as a first-byte and idle timeout.
  * - The client does not retry: retry policy belongs to the runtime, which gets `RateLimited`
  *   (with `retryAfter`), `ServerError`, and `TransportError` (with `bodySent`) to decide;
  *   `RequestRefused` (411/413/415) says that the same request can never succeed.
- * - Status strings are kept as they come (see `Schemas.ts`); `failedVideoError` turns a FAILED
+ * - Status strings are kept as they come (see `schemas.ts`); `failedVideoError` turns a FAILED
  *   video into a `VideoFailed` error.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -20,24 +20,16 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Chunk, Context, Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import type { Schema } from "effect"
-import { download, type DownloadOptions, type DownloadResult, type Fetcher, writeBody } from "./Download.ts"
-import { type MirageConfig, type MirageConfigOptions, loadMirageConfig } from "./MirageConfig.ts"
+import { download, type DownloadOptions, type DownloadResult, type Fetcher, writeBody } from "./fileTransfer.ts"
+import { type MirageConfig, type MirageConfigOptions, loadMirageConfig } from "./mirageConfig.ts"
 import { type ApiError, type DownloadError, type FileApiError, type MissingApiKey, TransportError } from "./MirageError.ts"
-import { buildForm, type FormPart, filePart, textPart } from "./Multipart.ts"
-import { type Exchange, failForStatus, handleJson, isSuccess } from "./Responses.ts"
-import {
-  CaptionTemplate,
-  CaptionTemplateList,
-  type ListOrder,
-  TextOverlay,
-  type TtsModel,
-  Video,
-  VideoList
-} from "./Schemas.ts"
-import { fromHttpClientError, fromUploadError, timedOut } from "./Transport.ts"
-import { userAgent } from "./UserAgent.ts"
+import { buildForm, type FormPart, filePart, textPart } from "./multipart.ts"
+import { type Exchange, failForStatus, handleJson, isSuccess } from "./responses.ts"
+import { CaptionTemplate, CaptionTemplateList, type ListOrder, TextOverlay, type TtsModel, Video, VideoList } from "./schemas.ts"
+import { fromHttpClientError, fromUploadError, timedOut } from "./transport.ts"
+import { userAgent } from "./userAgent.ts"
 
-export type { DownloadOptions, DownloadResult } from "./Download.ts"
+export type { DownloadOptions, DownloadResult } from "./fileTransfer.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -117,9 +109,7 @@ export interface MirageClientService {
   /** `POST /v1/videos/captions`: a captioning job, polled like any video. */
   readonly addCaptions: (input: AddCaptionsInput) => Effect.Effect<Video, FileApiError>
   /** `GET /v1/videos/captions/templates`: one page. */
-  readonly listCaptionTemplatesPage: (
-    params?: ListCaptionTemplatesParams
-  ) => Effect.Effect<CaptionTemplateList, ApiError>
+  readonly listCaptionTemplatesPage: (params?: ListCaptionTemplatesParams) => Effect.Effect<CaptionTemplateList, ApiError>
   /** `GET /v1/videos/captions/templates`, every page while `has_more`. */
   readonly listCaptionTemplates: (params?: ListCaptionTemplatesParams) => Stream.Stream<CaptionTemplate, ApiError>
   /** `GET /v1/videos/captions/templates/{template_id}`. */
@@ -178,17 +168,12 @@ export const textOverlayParts = (items: ReadonlyArray<TextOverlayItem>): Readonl
       const value = picks[name](item)
       return value === undefined ? [] : [textPart(name, value)]
     })
-  return [
-    ...items.map((item) => textPart("texts", item.text)),
-    ...aligned("fonts"),
-    ...aligned("sizes"),
-    ...aligned("colors")
-  ]
+  return [...items.map((item) => textPart("texts", item.text)), ...aligned("fonts"), ...aligned("sizes"), ...aligned("colors")]
 }
 
 /** The service, on any `HttpClient` (which must not follow redirects by itself). */
 export const make = (config: MirageConfig): Effect.Effect<MirageClientService, never, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // No trace headers to a third-party API or to its file storage; our name on every request.
     const client = (yield* HttpClient.HttpClient).pipe(
       HttpClient.withTracerPropagation(false),
@@ -232,7 +217,8 @@ export const make = (config: MirageConfig): Effect.Effect<MirageClientService, n
       withTimeout(
         operation,
         Effect.flatMap(send(operation, HttpClientRequest.acceptJson(request)), (response) =>
-          handleJson(exchange(operation, path), response, schema))
+          handleJson(exchange(operation, path), response, schema)
+        )
       ).pipe(Effect.withSpan(`MirageClient.${operation}`, { attributes: { path } }))
 
     const get = <A, I>(
@@ -302,7 +288,8 @@ export const make = (config: MirageConfig): Effect.Effect<MirageClientService, n
           }).pipe(
             // Speech is generated per request: a cut-short answer cannot be resumed, only asked again.
             Effect.catchTag("IncompleteDownload", (e) =>
-              Effect.fail(new TransportError({ operation, reason: `the audio was cut short: ${e.reason}`, bodySent: true })))
+              Effect.fail(new TransportError({ operation, reason: `the audio was cut short: ${e.reason}`, bodySent: true }))
+            )
           )
         }),
         Effect.withSpan(`MirageClient.${operation}`, { attributes: { path } })
@@ -365,10 +352,10 @@ export const make = (config: MirageConfig): Effect.Effect<MirageClientService, n
             const last = page.data[page.data.length - 1]
             const next = page.has_more && last !== undefined ? Option.some(last.id) : Option.none()
             return [Chunk.fromIterable(page.data), next] as const
-          })),
+          })
+        ),
 
-      getCaptionTemplate: (id) =>
-        get("getCaptionTemplate", `/v1/videos/captions/templates/${segment(id)}`, CaptionTemplate),
+      getCaptionTemplate: (id) => get("getCaptionTemplate", `/v1/videos/captions/templates/${segment(id)}`, CaptionTemplate),
 
       textToSpeech,
 
@@ -396,8 +383,7 @@ export const layerWithoutHttpClient = (config: MirageConfig): Layer.Layer<Mirage
 const nodeHttpClient = NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true })))
 
 /** The service on Node's HTTP client. */
-export const layer = (config: MirageConfig): Layer.Layer<MirageClient> =>
-  layerWithoutHttpClient(config).pipe(Layer.provide(nodeHttpClient))
+export const layer = (config: MirageConfig): Layer.Layer<MirageClient> => layerWithoutHttpClient(config).pipe(Layer.provide(nodeHttpClient))
 
 /**
  * The service configured from the environment (through Effect `Config`): the key from the variable

@@ -9,7 +9,7 @@
  * built from plain values only, so printing, logging or serialising them cannot leak the key.
  */
 import { Duration, Schema } from "effect"
-import { type Video, ValidationIssue } from "./Schemas.ts"
+import { type Video, ValidationIssue } from "./schemas.ts"
 
 const operation = Schema.String
 
@@ -29,9 +29,8 @@ export class ValidationFailed extends Schema.TaggedError<ValidationFailed>()("Va
   issues: Schema.Array(ValidationIssue)
 }) {
   override get message(): string {
-    const issues = this.issues.length === 0
-      ? "no details given"
-      : this.issues.map((i) => `${i.loc.join(".") || "request"}: ${i.msg}`).join("; ")
+    const issues =
+      this.issues.length === 0 ? "no details given" : this.issues.map((i) => `${i.loc.join(".") || "request"}: ${i.msg}`).join("; ")
     return `${this.operation}: the Mirage API rejected the request (422): ${issues}`
   }
 }
@@ -76,14 +75,14 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
     const said = this.providerMessage ?? this.type
     const details = [
       ...(this.retryAfter === undefined ? [] : [`retry after ${Duration.format(this.retryAfter)}`]),
-      ...(this.remaining === undefined ? [] : [
-        this.limit === undefined ? `${this.remaining} requests remaining` : `${this.remaining} of ${this.limit} requests remaining`
-      ]),
+      ...(this.remaining === undefined
+        ? []
+        : [this.limit === undefined ? `${this.remaining} requests remaining` : `${this.remaining} of ${this.limit} requests remaining`]),
       ...(this.resetAt === undefined ? [] : [`the limit resets at ${new Date(this.resetAt).toISOString()}`])
     ]
-    return `${this.operation}: rate limited by the Mirage API (HTTP 429)${said === undefined ? "" : `: ${said}`}${
-      details.map((d) => `; ${d}`).join("")
-    }`
+    return `${this.operation}: rate limited by the Mirage API (HTTP 429)${said === undefined ? "" : `: ${said}`}${details
+      .map((d) => `; ${d}`)
+      .join("")}`
   }
 }
 
@@ -119,24 +118,21 @@ export class RequestRefused extends Schema.TaggedError<RequestRefused>()("Reques
 }
 
 /** The `RequestRefused` for `status`, for a request that carried `files` file parts. */
-export const requestRefused = (
-  operation: string,
-  status: number,
-  files: number,
-  serverMessage: string | undefined
-): RequestRefused => {
-  const size = files === 0
-    ? "the request is larger than the server accepts"
-    : files === 1
-    ? "the file is larger than the server accepts"
-    : "the files together are larger than the server accepts"
-  const reason = status === 411
-    ? "it requires a Content-Length header"
-    : status === 413
-    ? size
-    : status === 415
-    ? "it does not accept the media type of what was sent"
-    : "the server does not accept requests of this form"
+export const requestRefused = (operation: string, status: number, files: number, serverMessage: string | undefined): RequestRefused => {
+  const size =
+    files === 0
+      ? "the request is larger than the server accepts"
+      : files === 1
+        ? "the file is larger than the server accepts"
+        : "the files together are larger than the server accepts"
+  const reason =
+    status === 411
+      ? "it requires a Content-Length header"
+      : status === 413
+        ? size
+        : status === 415
+          ? "it does not accept the media type of what was sent"
+          : "the server does not accept requests of this form"
   return new RequestRefused({
     operation,
     status,

@@ -26,7 +26,8 @@ const checkOrder = (source: YamlSource, parent: ReadonlyArray<PathSegment>, boun
   if (millisOf(low.value, low.fallback) <= millisOf(high.value, high.fallback)) return []
   const name = (key: string) => [...parent, key].join(".")
   // The value as the user wrote it, or the default it stands for.
-  const text = (side: Bounds["low"]) => (side.value !== undefined ? String(source.doc.getIn([...parent, side.key]) ?? "").trim() : side.fallback)
+  const text = (side: Bounds["low"]) =>
+    side.value !== undefined ? String(source.doc.getIn([...parent, side.key]) ?? "").trim() : side.fallback
   const shown = (side: Bounds["low"]) => (side.value !== undefined ? text(side) : `${text(side)} by default`)
   const written = (side: Bounds["low"]) => (side.value !== undefined ? "lower" : "set")
   // The upper bound is reported when it was written (the lower may be a default), else the lower.

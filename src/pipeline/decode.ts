@@ -15,10 +15,7 @@ import { locate, type PathSegment, type YamlSource } from "./yamlSource.ts"
 const parseOptions = { errors: "all", onExcessProperty: "error" } as const
 
 const describePath = (path: ReadonlyArray<PathSegment>): string =>
-  path.reduce<string>(
-    (text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment),
-    ""
-  )
+  path.reduce<string>((text, segment) => (typeof segment === "number" ? `${text}[${segment}]` : text ? `${text}.${segment}` : segment), "")
 
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1)
 
@@ -62,11 +59,12 @@ const issuesOf = <A, I>(
   excess: "error" | "ignore" = "error"
 ): Either.Either<A, ReadonlyArray<Issue>> =>
   Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: excess })(value).pipe(
-    Either.mapLeft((error) => meaningful(ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ ...i, path: [...prefix, ...i.path] }))))
+    Either.mapLeft((error) =>
+      meaningful(ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => ({ ...i, path: [...prefix, ...i.path] })))
+    )
   )
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** A set's problems, and the set as far as it can still be expanded (undefined when it cannot). */
 interface DecodedPart<A> {
@@ -78,7 +76,9 @@ const decodeSet = (source: YamlSource, name: string, raw: unknown): DecodedPart<
   const path = ["sets", name]
   const fail = (diagnostics: ReadonlyArray<Diagnostic>): DecodedPart<SetSpec> => ({ diagnostics, checkable: undefined })
   if (!isRecord(raw)) {
-    return fail([{ file: source.file, ...locate(source, path), message: `set "${name}" must be a mapping with one of pairs, matrix or rows` }])
+    return fail([
+      { file: source.file, ...locate(source, path), message: `set "${name}" must be a mapping with one of pairs, matrix or rows` }
+    ])
   }
   const kinds = (Object.keys(setKinds) as Array<SetKind>).filter((kind) => kind in raw)
   if (kinds.length !== 1) {
@@ -97,7 +97,13 @@ const decodeSet = (source: YamlSource, name: string, raw: unknown): DecodedPart<
     Array.isArray(pairs) && raw["speech"] === undefined
       ? pairs.flatMap((pair: unknown, i) =>
           isRecord(pair) && pair["audio"] === undefined
-            ? [{ file: source.file, ...locate(source, [...path, "pairs", i]), message: `sets.${name}.pairs[${i}] is missing the required key "audio" (or give the set \`speech\`)` }]
+            ? [
+                {
+                  file: source.file,
+                  ...locate(source, [...path, "pairs", i]),
+                  message: `sets.${name}.pairs[${i}] is missing the required key "audio" (or give the set \`speech\`)`
+                }
+              ]
             : []
         )
       : []
@@ -175,5 +181,7 @@ export const decodePipelineAll = (source: YamlSource): DecodedPipeline => {
 /** Decodes a parsed pipeline file; all problems come back together, each at its node. */
 export const decodePipeline = (source: YamlSource): Either.Either<Pipeline, ReadonlyArray<Diagnostic>> => {
   const decoded = decodePipelineAll(source)
-  return decoded.diagnostics.length > 0 || decoded.checkable === undefined ? Either.left(decoded.diagnostics) : Either.right(decoded.checkable)
+  return decoded.diagnostics.length > 0 || decoded.checkable === undefined
+    ? Either.left(decoded.diagnostics)
+    : Either.right(decoded.checkable)
 }

@@ -57,8 +57,7 @@ export const didYouMean = (input: string, candidates: Iterable<string>): string 
     if (
       best === undefined ||
       foldedDistance < best.folded ||
-      (foldedDistance === best.folded &&
-        (exactDistance < best.exact || (exactDistance === best.exact && candidate < best.candidate)))
+      (foldedDistance === best.folded && (exactDistance < best.exact || (exactDistance === best.exact && candidate < best.candidate)))
     ) {
       best = { candidate, folded: foldedDistance, exact: exactDistance }
     }

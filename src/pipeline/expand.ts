@@ -120,7 +120,10 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
         for (const e of rendered.left) {
           const templateAt = compiled.at(e.span.start)
           if (row) {
-            report({ file: row.file, ...row.position }, `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`)
+            report(
+              { file: row.file, ...row.position },
+              `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`
+            )
           } else {
             report(templateAt, e.message)
           }
@@ -188,7 +191,11 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       if (Either.isRight(rendered)) return rendered.right
       for (const e of rendered.left) {
         const templateAt = compiled.at(e.span.start)
-        if (row) report({ file: row.file, ...row.position }, `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`)
+        if (row)
+          report(
+            { file: row.file, ...row.position },
+            `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`
+          )
         else report(templateAt, e.message)
       }
       return undefined
@@ -224,7 +231,8 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       if (voice === undefined || text === undefined) return undefined
       const where = (template: CompiledTemplate): Origin => (row ? { file: row.file, ...row.position } : template.origin)
       const about = image ? ` for image "${image.relative}"` : ""
-      if (text.trim() === "") return void report(where(compiled.text), `the speech script renders empty${about}: the provider cannot speak it`)
+      if (text.trim() === "")
+        return void report(where(compiled.text), `the speech script renders empty${about}: the provider cannot speak it`)
       if (voice.trim() === "") return void report(where(compiled.voice), `the speech voice renders empty${about}`)
       if (text.length > limits.maxSpeechChars) {
         const at = compiled.text.origin
@@ -262,7 +270,9 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
           const audioFile = audioPath !== undefined ? input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])) : undefined
           wants(imageFile, audioFile)
           const spoken =
-            pair.audio === undefined && speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined, imageFile) : undefined
+            pair.audio === undefined && speech
+              ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined, imageFile)
+              : undefined
           if (!output || (audioFile === undefined && spoken === undefined)) return
           drafts.push({
             set: name,
@@ -314,7 +324,9 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
             }
             const files = (role: "image" | "audio") => {
               const text = entry[role]
-              return text === undefined ? Effect.succeed(undefined) : Effect.map(resolveFiles([...entryPath, role], text), (f) => new Set(f))
+              return text === undefined
+                ? Effect.succeed(undefined)
+                : Effect.map(resolveFiles([...entryPath, role], text), (f) => new Set(f))
             }
             return { origin: originOf(entryPath), image: yield* files("image"), audio: yield* files("audio"), used: false }
           })
@@ -439,7 +451,13 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
     const jobs: Array<Job> = []
     const byOutput = new Map<string, Job>()
     /** Per set: overlay variant templates and the captions output template, compiled once. */
-    const stagesBySet = new Map<string, { overlays: ReadonlyArray<{ compiled: CompiledTemplate; variant: Omit<OverlaySpec, "index" | "text"> }> | undefined; captionsOutput: CompiledTemplate | undefined }>()
+    const stagesBySet = new Map<
+      string,
+      {
+        overlays: ReadonlyArray<{ compiled: CompiledTemplate; variant: Omit<OverlaySpec, "index" | "text"> }> | undefined
+        captionsOutput: CompiledTemplate | undefined
+      }
+    >()
     const stagesOf = (setName: string, rowColumns: ReadonlyArray<string>) => {
       const known = stagesBySet.get(setName)
       if (known) return known
@@ -481,9 +499,15 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       })
 
     /** Every output placed, with the template and text it came from: checked against the disk below. */
-    const placed: Array<{ readonly output: string; readonly rendered: string; readonly template: CompiledTemplate; readonly draft: Draft }> = []
+    const placed: Array<{
+      readonly output: string
+      readonly rendered: string
+      readonly template: CompiledTemplate
+      readonly draft: Draft
+    }> = []
     /** Problems of a path rendered from data are reported at the template, naming the row. */
-    const fromRow = (draft: Draft) => (draft.row ? ` (from the row at ${draft.row.file}:${draft.row.position.line}:${draft.row.position.column})` : "")
+    const fromRow = (draft: Draft) =>
+      draft.row ? ` (from the row at ${draft.row.file}:${draft.row.position.line}:${draft.row.position.column})` : ""
 
     const place = (draft: Draft, template: CompiledTemplate, scope: TemplateScope, extra: Partial<Pick<Job, "captions" | "overlay">>) =>
       Effect.gen(function* () {
@@ -493,7 +517,10 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
         const real = path.join(yield* realFolder(path.dirname(output)), path.basename(output))
         if (!isInside(realRoot, real, path)) {
           const root = describeProjectRoot({ root: pipeline.projectRoot, marker: pipeline.projectRootMarker })
-          report(template.origin, `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it. ${root}`)
+          report(
+            template.origin,
+            `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it. ${root}`
+          )
           return
         }
         const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
@@ -516,7 +543,10 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
           const describe = (j: Job) =>
             `set "${j.set}" job ${j.index} (${j.image.relative} + ${j.audio?.relative ?? "speech"}${j.overlay ? `, overlay ${j.overlay.index}` : ""})`
           const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
-          report(draft.origin, `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`)
+          report(
+            draft.origin,
+            `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`
+          )
           return
         }
         byOutput.set(output, job)

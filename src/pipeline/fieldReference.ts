@@ -16,7 +16,11 @@ const typeOf = (node: Node, defs: Node): string => {
   if (typeof node["pattern"] === "string" && String(node["pattern"]).includes("(ms|s|m|h)")) return "duration"
   if (typeof node["pattern"] === "string" && String(node["pattern"]).includes("|minute|")) return "rate"
   const anyOf = node["anyOf"]
-  if (Array.isArray(anyOf)) return anyOf.filter(isNode).map((n) => typeOf(n, defs)).join(" or ")
+  if (Array.isArray(anyOf))
+    return anyOf
+      .filter(isNode)
+      .map((n) => typeOf(n, defs))
+      .join(" or ")
   const type = node["type"]
   if (type === "array" && isNode(node["items"])) return `list of ${typeOf(node["items"], defs)}`
   if (type === "object") return "mapping"

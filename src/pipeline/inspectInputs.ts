@@ -47,9 +47,9 @@ const inspectOne = (file: InputFile, role: InputRole) =>
     if (size > rule.maxBytes) {
       return yield* fail(`is ${megabytes(size)}, over the API's ${megabytes(rule.maxBytes)} limit for ${rule.noun} files`)
     }
-    const head = yield* Effect.scoped(
-      Effect.flatMap(fs.open(file.path), (handle) => handle.readAlloc(FileSystem.Size(sniffLength)))
-    ).pipe(Effect.map(Option.getOrElse(() => new Uint8Array())))
+    const head = yield* Effect.scoped(Effect.flatMap(fs.open(file.path), (handle) => handle.readAlloc(FileSystem.Size(sniffLength)))).pipe(
+      Effect.map(Option.getOrElse(() => new Uint8Array()))
+    )
     const kind = yield* sniffMediaKind(head)
     if (Option.isNone(kind) || !rule.kinds.includes(kind.value)) {
       const actual = Option.match(kind, { onNone: () => "not a recognised media file", onSome: (k) => `a ${k.toUpperCase()} file` })
@@ -74,7 +74,11 @@ const inspectOne = (file: InputFile, role: InputRole) =>
       ...(durationSeconds !== undefined ? { durationSeconds } : {})
     }
     return facts
-  }).pipe(Effect.catchAll((e) => Effect.fail<Diagnostic>(isDiagnostic(e) ? e : { ...file.origin, message: `${role} "${file.relative}": ${e.message}` })))
+  }).pipe(
+    Effect.catchAll((e) =>
+      Effect.fail<Diagnostic>(isDiagnostic(e) ? e : { ...file.origin, message: `${role} "${file.relative}": ${e.message}` })
+    )
+  )
 
 /** Key of `inspectInputs`' result: the same file may be checked as an image and as an audio. */
 export const factsKey = (role: InputRole, path: string) => `${role}\0${path}`
@@ -99,7 +103,11 @@ export const inputsOf = (jobs: ReadonlyArray<Job>): ReadonlyArray<WantedInput> =
 export const inspectInputFiles = (
   inputs: ReadonlyArray<WantedInput>,
   options: { readonly concurrency?: number } = {}
-): Effect.Effect<{ readonly facts: ReadonlyMap<string, InputFacts>; readonly diagnostics: ReadonlyArray<Diagnostic> }, never, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<
+  { readonly facts: ReadonlyMap<string, InputFacts>; readonly diagnostics: ReadonlyArray<Diagnostic> },
+  never,
+  FileSystem.FileSystem | Path.Path
+> =>
   Effect.gen(function* () {
     const wanted = new Map<string, WantedInput>()
     for (const input of inputs) {

@@ -32,9 +32,7 @@ export interface LoadedPipeline {
   readonly source: YamlSource
 }
 
-export const loadPipeline = (
-  file: string
-): Effect.Effect<LoadedPipeline, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
+export const loadPipeline = (file: string): Effect.Effect<LoadedPipeline, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -48,11 +46,15 @@ export const loadPipeline = (
     if (info._tag === "Left" && info.left._tag === "SystemError" && info.left.reason === "NotFound") {
       return yield* Effect.fail(invalid(`no such pipeline file${yield* didYouMeanFile(absolute, file)}`))
     }
-    const bytes = yield* fs.readFile(absolute).pipe(
-      Effect.mapError((e) =>
-        invalid(e._tag === "SystemError" && e.reason === "NotFound" ? "no such pipeline file" : `cannot read the pipeline file: ${e.message}`)
+    const bytes = yield* fs
+      .readFile(absolute)
+      .pipe(
+        Effect.mapError((e) =>
+          invalid(
+            e._tag === "SystemError" && e.reason === "NotFound" ? "no such pipeline file" : `cannot read the pipeline file: ${e.message}`
+          )
+        )
       )
-    )
     const text = yield* decodeUtf8(file, bytes).pipe(Either.mapLeft((d) => new PipelineInvalid({ diagnostics: [d] })))
     const source = yield* parseYamlSource(file, text).pipe(Either.mapLeft((diagnostics) => new PipelineInvalid({ diagnostics })))
     const decoded = decodePipelineAll(source)

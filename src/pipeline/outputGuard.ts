@@ -58,7 +58,10 @@ export const makeOutputGuard = (options: {
     const stateReal = yield* realLocation(options.stateDir)
     const stateInfo = yield* statOf(options.stateDir)
     const stateId = stateInfo ? identity(stateInfo) : undefined
-    const stateShown = `${path.relative(path.dirname(path.dirname(options.stateDir)), options.stateDir).split(path.sep).join("/")}/`
+    const stateShown = `${path
+      .relative(path.dirname(path.dirname(options.stateDir)), options.stateDir)
+      .split(path.sep)
+      .join("/")}/`
 
     /** Per folder: why nothing may be written inside it (a file on the way, the state folder), or undefined. */
     const folders = new Map<string, string | undefined>()
@@ -90,7 +93,8 @@ export const makeOutputGuard = (options: {
         const info = yield* statOf(output)
         const clash = (info ? guarded.get(identity(info) ?? "") : undefined) ?? guarded.get(`path:${entry}`)
         if (clash !== undefined) return `is ${clash.what}: ${clash.why ?? "an output may never overwrite an input"}`
-        if (info?.type === "Directory") return "is an existing folder: an output is a file; end the template with a file name, like {{ image.stem }}.mp4"
+        if (info?.type === "Directory")
+          return "is an existing folder: an output is a file; end the template with a file name, like {{ image.stem }}.mp4"
         return undefined
       })
 

@@ -89,7 +89,12 @@ const csvRows = (file: string, text: string): Either.Either<DataRows, ReadonlyAr
   try {
     const records = parseCsv(text, { columns: true, bom: true, info: true, skip_empty_lines: true, trim: true }) as Array<CsvRecord>
     const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? ""
-    const columns = records[0] ? Object.keys(records[0].record) : header.split(",").map((c) => c.trim()).filter(Boolean)
+    const columns = records[0]
+      ? Object.keys(records[0].record)
+      : header
+          .split(",")
+          .map((c) => c.trim())
+          .filter(Boolean)
     return Either.right({
       columns,
       rows: records.map(({ record, info }) => ({ values: record, file, position: { line: info.lines, column: 1 } }))

@@ -8,8 +8,7 @@
 import { Duration, ParseResult, Schema } from "effect"
 import { parseRate, publishedQuotas, rateText, requestKinds, unpublishedDefault, type RequestKind } from "../mirage/quotas.ts"
 
-const described = <S extends Schema.Schema.Any>(schema: S, description: string) =>
-  schema.annotations({ description }) as S
+const described = <S extends Schema.Schema.Any>(schema: S, description: string) => schema.annotations({ description }) as S
 
 const durationForms = "500ms, 5s, 30m or 1h"
 
@@ -144,9 +143,7 @@ export const Provider = Schema.Struct({
       "Name of the environment variable holding the API key (a key never appears in a file). Default MIRAGE_API_KEY."
     )
   ),
-  model: Schema.optional(
-    described(Schema.Literal("mirage-video-1-latest"), "Video model. Default mirage-video-1-latest.")
-  ),
+  model: Schema.optional(described(Schema.Literal("mirage-video-1-latest"), "Video model. Default mirage-video-1-latest.")),
   limits: Schema.optional(ProviderLimits)
 }).annotations({ description: "Where renders are sent. All fields optional." })
 
@@ -165,10 +162,20 @@ export const runDefaults = {
 } as const
 
 export const RetryPolicy = Schema.Struct({
-  attempts: Schema.optional(described(PositiveInt, "Attempts per step, the first included; also the most renders of one video when the provider ends them FAILED rate_limit_exceeded. Default 5.")),
-  initialDelay: Schema.optional(described(DurationText, `First backoff delay (exponential, full jitter); 0 retries at once. Default ${runDefaults.initialDelay}.`)),
+  attempts: Schema.optional(
+    described(
+      PositiveInt,
+      "Attempts per step, the first included; also the most renders of one video when the provider ends them FAILED rate_limit_exceeded. Default 5."
+    )
+  ),
+  initialDelay: Schema.optional(
+    described(DurationText, `First backoff delay (exponential, full jitter); 0 retries at once. Default ${runDefaults.initialDelay}.`)
+  ),
   maxDelay: Schema.optional(
-    described(DurationText, `Longest backoff delay, and the most a Retry-After is honoured; at least initialDelay. Default ${runDefaults.maxDelay}.`)
+    described(
+      DurationText,
+      `Longest backoff delay, and the most a Retry-After is honoured; at least initialDelay. Default ${runDefaults.maxDelay}.`
+    )
   ),
   patience: Schema.optional(
     described(
@@ -179,7 +186,9 @@ export const RetryPolicy = Schema.Struct({
 }).annotations({ description: "Retries of transient failures (429, 5xx, resets, timeouts)." })
 
 export const PollPolicy = Schema.Struct({
-  interval: Schema.optional(described(PositiveDuration, `Shortest time between two status checks of one job; above 0. Default ${runDefaults.interval}.`)),
+  interval: Schema.optional(
+    described(PositiveDuration, `Shortest time between two status checks of one job; above 0. Default ${runDefaults.interval}.`)
+  ),
   maxInterval: Schema.optional(
     described(PositiveDuration, `Longest time between two status checks of one job; at least interval. Default ${runDefaults.maxInterval}.`)
   )
@@ -196,7 +205,10 @@ export const RunPolicy = Schema.Struct({
   retry: Schema.optional(RetryPolicy),
   poll: Schema.optional(PollPolicy),
   timeout: Schema.optional(
-    described(PositiveDuration, `Per job, from submission to COMPLETE; a late job is detached, not failed. Above 0. Default ${runDefaults.timeout}.`)
+    described(
+      PositiveDuration,
+      `Per job, from submission to COMPLETE; a late job is detached, not failed. Above 0. Default ${runDefaults.timeout}.`
+    )
   ),
   budgetUsd: Schema.optional(
     described(
@@ -225,7 +237,6 @@ const InputPath = (role: "image" | "audio") =>
       ? "Presenter image (PNG or JPEG), relative to the pipeline file's folder."
       : "Voice track (WAV or MP3), relative to the pipeline file's folder."
   )
-
 
 /** The speech fields, with examples of the variables the set offers to its templates. */
 const speechFields = (voiceExample: string, textExample: string) => ({
@@ -261,20 +272,28 @@ export const Captions = Schema.Struct({
   output: Schema.optional(
     Template("Also keep the uncaptioned video: where the captioned one goes (then the set's output keeps the plain one).")
   )
-}).annotations({ title: "Captions", description: "Caption the generated video (by its id, no re-upload); the captioned video is the output." })
+}).annotations({
+  title: "Captions",
+  description: "Caption the generated video (by its id, no re-upload); the captioned video is the output."
+})
 
 const HexColor = Schema.String.pipe(Schema.pattern(/^#[0-9A-Fa-f]{6}$/, { message: () => "expected a colour like #FFCC00" }))
 
 export const OverlayVariant = Schema.Struct({
-  text: Template("The overlay text (templated: {{image.stem}}, {{audio.stem}} unless spoken, {{row.<column>}}, {{vars.<name>}}). Each variant is its own output: use {{overlay.index}} or {{overlay.text | slug}} in the output template."),
+  text: Template(
+    "The overlay text (templated: {{image.stem}}, {{audio.stem}} unless spoken, {{row.<column>}}, {{vars.<name>}}). Each variant is its own output: use {{overlay.index}} or {{overlay.text | slug}} in the output template."
+  ),
   font: Schema.optional(described(Schema.String, "Font name.")),
   size: Schema.optional(described(PositiveInt, "Font size in pixels.")),
   color: Schema.optional(described(HexColor, "Text colour, #RRGGBB."))
 }).annotations({ title: "OverlayVariant", description: "One text overlay variant." })
 
-export const Overlays = Schema.Array(OverlayVariant).pipe(Schema.minItems(1, { message: () => "expected at least one overlay variant" })).annotations({
-  description: "Text overlay variants rendered onto the (captioned) video, up to 4 per request; each variant is its own output and lock entry."
-})
+export const Overlays = Schema.Array(OverlayVariant)
+  .pipe(Schema.minItems(1, { message: () => "expected at least one overlay variant" }))
+  .annotations({
+    description:
+      "Text overlay variants rendered onto the (captioned) video, up to 4 per request; each variant is its own output and lock entry."
+  })
 
 const stageFields = {
   captions: Schema.optional(Captions),
@@ -290,21 +309,27 @@ export const Pair = Schema.Struct({
 const PathsOrGlobs = (role: "image" | "audio") =>
   Schema.Union(
     Template(`${role === "image" ? "An image" : "An audio"} path or glob (like assets/vo/*.wav), relative to the pipeline file's folder.`),
-    Schema.Array(Template(`${role === "image" ? "An image" : "An audio"} path or glob.`)).pipe(Schema.minItems(1, { message: () => "expected at least one entry" }))
+    Schema.Array(Template(`${role === "image" ? "An image" : "An audio"} path or glob.`)).pipe(
+      Schema.minItems(1, { message: () => "expected at least one entry" })
+    )
   ).annotations({ description: `One ${role} path or glob, or a list of them. Glob matches are taken in sorted order.` })
 
 export const ExcludeEntry = Schema.Struct({
   image: Schema.optional(Template("Image path or glob to leave out (with the audio, when given).")),
-  audio: Schema.optional(Template("Audio path or glob to leave out (with the image, when given). Not in a set with `speech`: it has no audio files."))
+  audio: Schema.optional(
+    Template("Audio path or glob to leave out (with the image, when given). Not in a set with `speech`: it has no audio files.")
+  )
 }).annotations({ description: "Combinations of the matrix to leave out: every pair matching all the given keys." })
 
 const SetOutput = Schema.optional(Template("Output path template for this set's jobs; overrides the file's `output`."))
 
 export const PairsSet = Schema.Struct({
   description: Schema.optional(described(Schema.String, "What this set is for.")),
-  pairs: Schema.Array(Pair).pipe(Schema.minItems(1, { message: () => "expected at least one pair" })).annotations({
-    description: "Explicit image/audio pairs, rendered in this order."
-  }),
+  pairs: Schema.Array(Pair)
+    .pipe(Schema.minItems(1, { message: () => "expected at least one pair" }))
+    .annotations({
+      description: "Explicit image/audio pairs, rendered in this order."
+    }),
   speech: Schema.optional(PairsSpeech),
   ...stageFields,
   output: SetOutput

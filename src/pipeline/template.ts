@@ -106,8 +106,7 @@ const filters: { readonly [name: string]: (value: string) => string } = {
 /** The filters a placeholder may use, in documentation order. */
 export const filterNames: ReadonlyArray<string> = Object.keys(filters)
 
-const filterNamed = (name: string): ((value: string) => string) | undefined =>
-  Object.hasOwn(filters, name) ? filters[name] : undefined
+const filterNamed = (name: string): ((value: string) => string) | undefined => (Object.hasOwn(filters, name) ? filters[name] : undefined)
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -502,10 +501,7 @@ export const renderTemplate = (
     if (options.pathSafe) {
       const name = part.path.join(".")
       if (value === "") {
-        const why =
-          raw === ""
-            ? `"${name}" is empty`
-            : `"${name}" (${quote(raw)}) is empty after "| ${part.filters.join(" | ")}"`
+        const why = raw === "" ? `"${name}" is empty` : `"${name}" (${quote(raw)}) is empty after "| ${part.filters.join(" | ")}"`
         errors.push({ kind: "emptyValue", message: `${why}, and a file path cannot have an empty part`, span: part.span })
         out += failed
         continue

@@ -3,7 +3,21 @@
  * can point at the exact line and column of the node it is about.
  */
 import { Either } from "effect"
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Alias, type Document, type Node } from "yaml"
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  Scalar,
+  visit,
+  type Alias,
+  type Document,
+  type Node
+} from "yaml"
 import type { Diagnostic } from "./diagnostic.ts"
 
 export interface YamlSource {

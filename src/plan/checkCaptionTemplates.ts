@@ -5,7 +5,7 @@
  */
 import { Effect, Either } from "effect"
 import * as Client from "../mirage/MirageClient.ts"
-import { loadMirageConfig } from "../mirage/MirageConfig.ts"
+import { loadMirageConfig } from "../mirage/mirageConfig.ts"
 import type { Diagnostic } from "../pipeline/diagnostic.ts"
 import type { LoadedPipeline } from "../pipeline/load.ts"
 import { locate } from "../pipeline/yamlSource.ts"
@@ -16,13 +16,18 @@ export interface TemplateCheck {
   readonly skipped?: string
 }
 
-export const checkCaptionTemplates = (pipeline: LoadedPipeline, options: { readonly baseUrl?: string } = {}): Effect.Effect<TemplateCheck> =>
+export const checkCaptionTemplates = (
+  pipeline: LoadedPipeline,
+  options: { readonly baseUrl?: string } = {}
+): Effect.Effect<TemplateCheck> =>
   Effect.gen(function* () {
     const uses = Object.entries(pipeline.spec.sets).flatMap(([name, set]) =>
       "captions" in set && set.captions ? [{ name, template: set.captions.template }] : []
     )
     if (uses.length === 0) return { diagnostics: [] }
-    const config = yield* Effect.either(loadMirageConfig({ apiKeyEnv: pipeline.spec.provider?.apiKeyEnv, baseUrl: options.baseUrl ?? pipeline.spec.provider?.baseUrl }))
+    const config = yield* Effect.either(
+      loadMirageConfig({ apiKeyEnv: pipeline.spec.provider?.apiKeyEnv, baseUrl: options.baseUrl ?? pipeline.spec.provider?.baseUrl })
+    )
     if (Either.isLeft(config)) return { diagnostics: [], skipped: `caption templates not checked: ${config.left.message}` }
     const diagnostics: Array<Diagnostic> = []
     const problems: Array<string> = []

@@ -33,7 +33,9 @@ export const canonicalJson = (value: unknown): string => {
 export const fingerprint = (inputs: FingerprintInputs): string =>
   "sha256:" +
   createHash("sha256")
-    .update(canonicalJson({ recipe: recipeVersion, model: inputs.model, image: inputs.image, audio: inputs.audio, stages: inputs.stages ?? {} }))
+    .update(
+      canonicalJson({ recipe: recipeVersion, model: inputs.model, image: inputs.image, audio: inputs.audio, stages: inputs.stages ?? {} })
+    )
     .digest("hex")
 
 /** A speech track's fingerprint: what determines the generated audio. */

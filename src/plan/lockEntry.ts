@@ -17,7 +17,14 @@ export const lockEntryFor = (job: PlannedJob, videoId: string, output: OutputFac
     },
     parameters: {
       ...(speech
-        ? { speech: { voice: speech.voice, text: speech.text, model: speech.model, ...("speechSha256" in output && output.speechSha256 ? { sha256: output.speechSha256 } : {}) } }
+        ? {
+            speech: {
+              voice: speech.voice,
+              text: speech.text,
+              model: speech.model,
+              ...("speechSha256" in output && output.speechSha256 ? { sha256: output.speechSha256 } : {})
+            }
+          }
         : {}),
       ...(job.stages.captions ? { captions: { template: job.stages.captions.template } } : {}),
       ...(job.stages.overlay ? { overlay: job.stages.overlay } : {})

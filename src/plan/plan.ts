@@ -98,11 +98,16 @@ const planJob = (job: Job, model: string, facts: ReadonlyMap<string, InputFacts>
   const voice = audio?.sha256 ?? (speech as { fingerprint: string }).fingerprint
   const video = fingerprint({ model, image: image.sha256, audio: voice })
   const captions = job.captions
-    ? { template: job.captions.template, fingerprint: fingerprint({ model, image: image.sha256, audio: voice, stages: { captions: job.captions } }) }
+    ? {
+        template: job.captions.template,
+        fingerprint: fingerprint({ model, image: image.sha256, audio: voice, stages: { captions: job.captions } })
+      }
     : undefined
   const stageParameters = {
     ...(job.captions ? { captions: job.captions } : {}),
-    ...(job.overlay ? { overlay: { text: job.overlay.text, font: job.overlay.font, size: job.overlay.size, color: job.overlay.color } } : {})
+    ...(job.overlay
+      ? { overlay: { text: job.overlay.text, font: job.overlay.font, size: job.overlay.size, color: job.overlay.color } }
+      : {})
   }
   const durationSeconds = audio?.durationSeconds ?? estimateSpeechSeconds(job.speech?.text ?? "")
   const costUsd = {
@@ -115,7 +120,10 @@ const planJob = (job: Job, model: string, facts: ReadonlyMap<string, InputFacts>
     index: job.index,
     output: job.output,
     model,
-    fingerprint: Object.keys(stageParameters).length === 0 ? video : fingerprint({ model, image: image.sha256, audio: voice, stages: stageParameters }),
+    fingerprint:
+      Object.keys(stageParameters).length === 0
+        ? video
+        : fingerprint({ model, image: image.sha256, audio: voice, stages: stageParameters }),
     inputs: { image: planned(job.image, image), ...(job.audio && audio ? { audio: planned(job.audio, audio) } : {}) },
     stages: { ...(speech ? { speech } : {}), video, ...(captions ? { captions } : {}), ...(job.overlay ? { overlay: job.overlay } : {}) },
     durationSeconds,
@@ -130,7 +138,9 @@ const buildPlan = (pipeline: LoadedPipeline, jobs: ReadonlyArray<Job>, facts: Re
   const model = pipeline.spec.provider?.model ?? defaultModel
   const plannedJobs = jobs.map((job) => planJob(job, model, facts))
   const videos = new Map(plannedJobs.map((j) => [j.stages.video, j.costUsd.video]))
-  const captions = new Map(plannedJobs.flatMap((j) => (j.stages.captions ? [[j.stages.captions.fingerprint, j.costUsd.captions ?? 0] as const] : [])))
+  const captions = new Map(
+    plannedJobs.flatMap((j) => (j.stages.captions ? [[j.stages.captions.fingerprint, j.costUsd.captions ?? 0] as const] : []))
+  )
   const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   return {
     pipeline: {
@@ -161,9 +171,7 @@ export const planJobs = (
  * make (and of those a broken template kept from being made) are read even when the expansion
  * found problems, and all the problems are reported together.
  */
-export const planPipeline = (
-  pipeline: LoadedPipeline
-): Effect.Effect<Plan, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
+export const planPipeline = (pipeline: LoadedPipeline): Effect.Effect<Plan, PipelineInvalid, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const expanded = yield* expandPipelineAll(pipeline)
     // Every job's inputs are among them; listed again, each is still read once.

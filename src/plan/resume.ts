@@ -47,7 +47,12 @@ export interface Resumption {
   readonly jobs: ReadonlyMap<string, JobState>
   readonly renders: ReadonlyArray<RenderPlan>
   /** Up to date by the journal, missing from the lock (a crash before the lock was rewritten). */
-  readonly missingFromLock: ReadonlyArray<{ readonly job: PlannedJob; readonly videoId: string; readonly sha256: string; readonly size: number }>
+  readonly missingFromLock: ReadonlyArray<{
+    readonly job: PlannedJob
+    readonly videoId: string
+    readonly sha256: string
+    readonly size: number
+  }>
 }
 
 interface FileFacts {
@@ -165,12 +170,19 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       } else if (recorded._tag === "Poll") {
         start = recorded
         state = failure
-          ? { name: "failed", detail: `rendered as ${recorded.videoId}; ${failure}; the next run polls and downloads it (no new render)`, videoId: recorded.videoId }
+          ? {
+              name: "failed",
+              detail: `rendered as ${recorded.videoId}; ${failure}; the next run polls and downloads it (no new render)`,
+              videoId: recorded.videoId
+            }
           : { name: "in-flight", detail: `rendering as ${recorded.videoId}`, videoId: recorded.videoId }
       } else if (recorded._tag === "Reconcile") {
         start = recorded
         state = failure
-          ? { name: "failed", detail: `${failure}; its last submit's outcome is unknown: the next run looks for its video before submitting` }
+          ? {
+              name: "failed",
+              detail: `${failure}; its last submit's outcome is unknown: the next run looks for its video before submitting`
+            }
           : { name: "in-flight", detail: "a submit was sent but its answer never recorded; to reconcile with the provider" }
       } else if (lockVideo !== undefined && render?.status !== "failed") {
         start = { _tag: "Download", videoId: lockVideo }
@@ -185,7 +197,12 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       for (const job of needing) {
         const previous = lock.outputs[job.id]
         const changed = previous !== undefined && previous.fingerprint !== fp
-        jobs.set(job.id, state.name === "new" && changed ? { name: "changed", detail: "its inputs or parameters changed since the lock was written" } : state)
+        jobs.set(
+          job.id,
+          state.name === "new" && changed
+            ? { name: "changed", detail: "its inputs or parameters changed since the lock was written" }
+            : state
+        )
       }
       renders.push({ fingerprint: fp, needing, start })
     }

@@ -43,7 +43,11 @@ export const recordOutput = (
     const mtimeMs = Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })
     const facts = { sha256, size: bytes, mtimeMs, ...(placed.speechSha256 ? { speechSha256: placed.speechSha256 } : {}) }
     const at = yield* Clock.currentTimeMillis
-    yield* ctx.recorder.completed({ job: target.id, fp: target.fingerprint, videoId, entry: lockEntryFor(target, videoId, facts) }, facts, at)
+    yield* ctx.recorder.completed(
+      { job: target.id, fp: target.fingerprint, videoId, entry: lockEntryFor(target, videoId, facts) },
+      facts,
+      at
+    )
     yield* emitNow(ctx, (at) => ({
       type: "job.completed",
       job: target.id,
@@ -64,16 +68,18 @@ export const deliverVideo = (
 ): Effect.Effect<JobOutcome, StepFailed | StateIoError, MirageClient | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const { ctx, job } = scope
-    yield* ctx.downloads.withPermits(1)(
-      Effect.gen(function* () {
-        yield* scope.emit((at) => ({ type: "job.downloading", job: job.id, at, videoId, resumeFrom: 0 }))
-        return yield* downloadToOutput({
-          videoId,
-          output: job.output,
-          retry: (attempt) => scope.retry("download", "content", attempt)
+    yield* ctx.downloads
+      .withPermits(1)(
+        Effect.gen(function* () {
+          yield* scope.emit((at) => ({ type: "job.downloading", job: job.id, at, videoId, resumeFrom: 0 }))
+          return yield* downloadToOutput({
+            videoId,
+            output: job.output,
+            retry: (attempt) => scope.retry("download", "content", attempt)
+          })
         })
-      })
-    ).pipe(Effect.catchAll(scope.stepFailed("download", videoId)))
+      )
+      .pipe(Effect.catchAll(scope.stepFailed("download", videoId)))
     const outcome = yield* recordOutput(ctx, job, videoId, { speechSha256 })
     yield* scope.setProgress(undefined)
     return outcome
@@ -103,6 +109,11 @@ export const placeOutput = (
     Effect.catchAll((e) =>
       e._tag === "StateIoError"
         ? Effect.fail(e)
-        : Effect.succeed<JobOutcome>({ _tag: "Failed", step: "download", reason: `placing the render from ${source}: ${e._tag === "StepFailed" ? e.reason : e.message}`, videoId })
+        : Effect.succeed<JobOutcome>({
+            _tag: "Failed",
+            step: "download",
+            reason: `placing the render from ${source}: ${e._tag === "StepFailed" ? e.reason : e.message}`,
+            videoId
+          })
     )
   )

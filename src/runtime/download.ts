@@ -67,7 +67,7 @@ export const downloadToOutput = <E>(options: {
                   )
               tried = true
               const into = { path: temp, resumeFrom: onDisk }
-              return yield* (options.source ? options.source(into) : client.downloadContent(options.videoId, into))
+              return yield* options.source ? options.source(into) : client.downloadContent(options.videoId, into)
             })
           )
           const size = result.fileSize
@@ -77,7 +77,9 @@ export const downloadToOutput = <E>(options: {
             return yield* corrupt(`${size} bytes where ${result.totalBytes} were announced`)
           }
           if (!hasFtypBox(yield* readHead(fs, temp))) return yield* corrupt("no ftyp box at the start")
-          yield* fs.rename(temp, options.output).pipe(Effect.mapError((e) => localFileError("put the download in place", options.output, e)))
+          yield* fs
+            .rename(temp, options.output)
+            .pipe(Effect.mapError((e) => localFileError("put the download in place", options.output, e)))
           return { bytes: size }
         }),
       // Whatever happened, no temporary file stays behind (after a rename there is none to remove).

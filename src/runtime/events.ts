@@ -138,18 +138,26 @@ export const RunEvent = Schema.Union(
     reason: text("why, in words"),
     throttled: optional(described(Schema.Boolean, "true for a 429: the provider's quota, no attempt spent"))
   }),
-  jobEvent("job.duplicateRisk", "A submit with an unknown outcome (it reached the server, the answer was lost) is retried: a second paid video may exist.", {
-    reason: text("why, in words")
-  }),
+  jobEvent(
+    "job.duplicateRisk",
+    "A submit with an unknown outcome (it reached the server, the answer was lost) is retried: a second paid video may exist.",
+    {
+      reason: text("why, in words")
+    }
+  ),
   jobEvent("job.failed", "The job failed; the run goes on.", {
     step: step("the step that failed"),
     reason: text("why, in words"),
     code: optional(text("the provider's error code, when the video ended FAILED")),
     videoId: optional(videoId)
   }),
-  jobEvent("job.detached", "Still rendering (and billing) at the provider when the job's timeout passed: never resubmitted, the next run picks it up.", {
-    videoId
-  }),
+  jobEvent(
+    "job.detached",
+    "Still rendering (and billing) at the provider when the job's timeout passed: never resubmitted, the next run picks it up.",
+    {
+      videoId
+    }
+  ),
   runEvent("run.throttled", "A 429: requests of this kind wait.", {
     untilMs: number("epoch milliseconds: no request of this kind starts before then"),
     step: optional(step("the step that was refused"))

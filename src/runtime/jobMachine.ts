@@ -96,7 +96,11 @@ export const runJob = (
       }
       const finished = yield* renderChain(scope, from)
       if (options.deliver === "base") {
-        return { _tag: "Rendered", videoId: finished.videoId, ...(finished.speechSha256 ? { speechSha256: finished.speechSha256 } : {}) } as JobOutcome
+        return {
+          _tag: "Rendered",
+          videoId: finished.videoId,
+          ...(finished.speechSha256 ? { speechSha256: finished.speechSha256 } : {})
+        } as JobOutcome
       }
       return yield* deliverVideo(scope, finished.videoId, finished.speechSha256)
     })

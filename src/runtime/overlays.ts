@@ -46,9 +46,9 @@ const baseFileOf = (scope: JobScope, videoId: string) =>
     const key = scope.job.stages.captions?.fingerprint ?? scope.job.stages.video
     const file = path.join(scope.ctx.cacheDir, "base", `${key.replace(/^sha256:/, "")}.mp4`)
     if (yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))) return file
-    yield* scope.ctx.downloads.withPermits(1)(
-      downloadToOutput({ videoId, output: file, retry: (attempt) => scope.retry("download", "content", attempt) })
-    ).pipe(Effect.catchAll(scope.stepFailed("download", videoId)))
+    yield* scope.ctx.downloads
+      .withPermits(1)(downloadToOutput({ videoId, output: file, retry: (attempt) => scope.retry("download", "content", attempt) }))
+      .pipe(Effect.catchAll(scope.stepFailed("download", videoId)))
     return file
   })
 
@@ -64,17 +64,37 @@ const pollBatch = (scope: JobScope, jobs: ReadonlyArray<PlannedJob>, overlayId: 
       const current = yield* Clock.currentTimeMillis
       if (current >= deadline) return yield* Effect.fail(new Detach({ videoId: overlayId }))
       if (!first) {
-        const delay = nextPollDelay({ intervalMs: interval, maxIntervalMs: maxInterval, elapsedMs: current - submittedAt, progress: null, previousMs, unit: yield* Random.next })
+        const delay = nextPollDelay({
+          intervalMs: interval,
+          maxIntervalMs: maxInterval,
+          elapsedMs: current - submittedAt,
+          progress: null,
+          previousMs,
+          unit: yield* Random.next
+        })
         previousMs = delay
         yield* Effect.sleep(Math.min(delay, deadline - current))
       }
-      const batch: TextOverlay = yield* scope.retry("poll", "status", () => client.getTextOverlay(overlayId)).pipe(Effect.catchAll(scope.stepFailed("poll", overlayId)))
-      yield* Effect.forEach(jobs, (job) => scope.emit((at) => ({ type: "job.progress", job: job.id, at, videoId: overlayId, progress: null, status: batch.status })), { discard: true })
+      const batch: TextOverlay = yield* scope
+        .retry("poll", "status", () => client.getTextOverlay(overlayId))
+        .pipe(Effect.catchAll(scope.stepFailed("poll", overlayId)))
+      yield* Effect.forEach(
+        jobs,
+        (job) => scope.emit((at) => ({ type: "job.progress", job: job.id, at, videoId: overlayId, progress: null, status: batch.status })),
+        { discard: true }
+      )
       if (batch.status === "COMPLETE") return batch
       if (batch.status === "FAILED" || batch.status === "CANCELLED") {
         const detail = batch.error ? `: ${batch.error.message}` : ""
         // The batch is of no use: recorded as gone, so the next run sends it again.
-        return yield* Effect.fail(new StepFailed({ step: "overlay", reason: `the overlay job ${overlayId} ended ${batch.status}${detail}`, videoId: overlayId, cause: "VideoFailed" }))
+        return yield* Effect.fail(
+          new StepFailed({
+            step: "overlay",
+            reason: `the overlay job ${overlayId} ended ${batch.status}${detail}`,
+            videoId: overlayId,
+            cause: "VideoFailed"
+          })
+        )
       }
       yield* noteWorkingStatus(ctx, "overlay status", batch.status, overlayId)
     }
@@ -82,7 +102,9 @@ const pollBatch = (scope: JobScope, jobs: ReadonlyArray<PlannedJob>, overlayId: 
 
 /** The overlay job is of no use (FAILED, or a variant missing): the next run sends the batch again. */
 const recordBatchGone = (scope: JobScope, target: { readonly job: string; readonly fp: string }, overlayId: string, reason: string) =>
-  Effect.flatMap(Clock.currentTimeMillis, (at) => scope.ctx.recorder.failed(target, { step: "overlay", reason, videoId: overlayId, videoGone: true }, at))
+  Effect.flatMap(Clock.currentTimeMillis, (at) =>
+    scope.ctx.recorder.failed(target, { step: "overlay", reason, videoId: overlayId, videoGone: true }, at)
+  )
 
 /** Sends one batch (or picks up the one the journal knows) and answers its finished overlay job. */
 const renderBatch = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, baseFile: string, batchFp: string) =>
@@ -100,41 +122,64 @@ const renderBatch = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, baseFile
       if (yield* Ref.get(ctx.stopping)) return undefined
       // No list endpoint to reconcile a lost overlay request with: it is sent again, recorded.
       if (known._tag === "Reconcile") {
-        const reason = "an overlay request's outcome is unknown and overlays cannot be looked up: sending it again, a second overlay job may exist"
+        const reason =
+          "an overlay request's outcome is unknown and overlays cannot be looked up: sending it again, a second overlay job may exist"
         yield* ctx.recorder.possibleDuplicate(target, reason, undefined, yield* Clock.currentTimeMillis)
         yield* Ref.update(ctx.possibleDuplicates, (n) => n + 1)
         yield* scope.emit((at) => ({ type: "job.duplicateRisk", job: job.id, at, reason }))
       }
       const items = chunk.map((r) => {
         const o = r.needing[0]?.stages.overlay
-        return { text: o?.text ?? "", ...(o?.font ? { font: o.font } : {}), ...(o?.size ? { size: o.size } : {}), ...(o?.color ? { color: o.color } : {}) }
+        return {
+          text: o?.text ?? "",
+          ...(o?.font ? { font: o.font } : {}),
+          ...(o?.size ? { size: o.size } : {}),
+          ...(o?.color ? { color: o.color } : {})
+        }
       })
       yield* ctx.recorder.intent(target, yield* Clock.currentTimeMillis)
-      const request = ctx.uploads.withPermits(1)(scope.retry("overlay", "overlays", () => client.createTextOverlay({ videoPath: baseFile, items })))
+      const request = ctx.uploads.withPermits(1)(
+        scope.retry("overlay", "overlays", () => client.createTextOverlay({ videoPath: baseFile, items }))
+      )
       const created = yield* settleOnInterrupt(request, {
         settleTime: ctx.settings.settleTime,
         settled: (exit) =>
-          exit._tag === "Success" ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.ignore(ctx.recorder.submitted(target, exit.value.id, at))) : Effect.void,
+          exit._tag === "Success"
+            ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.ignore(ctx.recorder.submitted(target, exit.value.id, at)))
+            : Effect.void,
         lost: Effect.void
       }).pipe(Effect.catchAll(scope.stepFailed("overlay")))
       overlayId = created.id
       submittedAt = yield* Clock.currentTimeMillis
       yield* ctx.recorder.submitted(target, overlayId, submittedAt)
-      yield* Effect.forEach(leaders, (leader) => scope.emit((at) => ({ type: "job.submitted", job: leader.id, at, videoId: overlayId, attempt: 1, step: "overlay" })), { discard: true })
+      yield* Effect.forEach(
+        leaders,
+        (leader) => scope.emit((at) => ({ type: "job.submitted", job: leader.id, at, videoId: overlayId, attempt: 1, step: "overlay" })),
+        { discard: true }
+      )
     }
     const batch = yield* pollBatch(scope, leaders, overlayId, submittedAt).pipe(
-      Effect.tapErrorTag("Detach", (d: Detach) => Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached(target, d.videoId, at))),
+      Effect.tapErrorTag("Detach", (d: Detach) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached(target, d.videoId, at))
+      ),
       Effect.tapErrorTag("StepFailed", (f: StepFailed) => recordBatchGone(scope, target, overlayId, f.reason))
     )
     yield* ctx.recorder.rendered(target, overlayId, yield* Clock.currentTimeMillis)
     // A batch with a variant that did not complete is sent again next time (for those variants
     // only: the others are then up to date, so the batch is another one).
-    if (batch.results?.some((r) => r.status !== "COMPLETE" || !r.video_url)) yield* recordBatchGone(scope, target, overlayId, "a variant did not complete")
+    if (batch.results?.some((r) => r.status !== "COMPLETE" || !r.video_url))
+      yield* recordBatchGone(scope, target, overlayId, "a variant did not complete")
     return batch
   })
 
 /** Each variant's result downloaded (verified) to its output, copied to the outputs that share it. */
-const deliverVariants = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, batch: TextOverlay, speechSha256: string | undefined, report: Report) =>
+const deliverVariants = (
+  scope: JobScope,
+  chunk: ReadonlyArray<RenderPlan>,
+  batch: TextOverlay,
+  speechSha256: string | undefined,
+  report: Report
+) =>
   Effect.forEach(
     chunk.entries(),
     ([index, render]) =>
@@ -144,7 +189,13 @@ const deliverVariants = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, batc
         const result = batch.results?.find((r) => r.index === index)
         const url = result?.status === "COMPLETE" ? result.video_url : undefined
         const outcome: JobOutcome = !url
-          ? failedOutcome(new StepFailed({ step: "overlay", reason: `overlay ${index} of ${batch.id} did not complete${result?.error ? `: ${result.error.message}` : ""}`, videoId: batch.id }))
+          ? failedOutcome(
+              new StepFailed({
+                step: "overlay",
+                reason: `overlay ${index} of ${batch.id} did not complete${result?.error ? `: ${result.error.message}` : ""}`,
+                videoId: batch.id
+              })
+            )
           : yield* scope.ctx.downloads
               .withPermits(1)(
                 Effect.zipRight(
@@ -165,7 +216,9 @@ const deliverVariants = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, batc
         yield* report(leader, outcome)
         for (const follower of followers) {
           const shared =
-            outcome._tag === "Completed" ? yield* placeOutput(scope.ctx, leader.output, follower, batch.id, { move: false, sharedWith: leader.id, speechSha256 }) : outcome
+            outcome._tag === "Completed"
+              ? yield* placeOutput(scope.ctx, leader.output, follower, batch.id, { move: false, sharedWith: leader.id, speechSha256 })
+              : outcome
           yield* report(follower, shared)
         }
       }),
@@ -182,13 +235,22 @@ export const runOverlayGroup = (
     const first = group[0]?.needing[0]
     if (!first) return
     const everyone = (chunk: ReadonlyArray<RenderPlan>) => chunk.flatMap((r) => r.needing)
-    const finish = (chunk: ReadonlyArray<RenderPlan>, outcome: JobOutcome) => Effect.forEach(everyone(chunk), (job) => report(job, outcome), { discard: true })
+    const finish = (chunk: ReadonlyArray<RenderPlan>, outcome: JobOutcome) =>
+      Effect.forEach(everyone(chunk), (job) => report(job, outcome), { discard: true })
     const base = yield* runJob(first, ctx, { _tag: "Submit" }, { deliver: "base" })
     if (base._tag !== "Rendered") return yield* finish(group, base)
     const scope = yield* makeJobScope(first, ctx)
-    const stateStops = (e: StateIoError) => Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome)
+    const stateStops = (e: StateIoError) =>
+      Effect.as(ctx.runStop.stop({ _tag: "StateUnwritable", message: e.message }), { _tag: "Stopped" } as JobOutcome)
     const baseFile = yield* baseFileOf(scope, base.videoId).pipe(
-      Effect.catchTags({ StepFailed: (f) => Effect.as(Effect.flatMap(failureOutcome(scope, f), (o) => finish(group, o)), undefined), StateIoError: (e) => Effect.flatMap(stateStops(e), (o) => Effect.as(finish(group, o), undefined)) })
+      Effect.catchTags({
+        StepFailed: (f) =>
+          Effect.as(
+            Effect.flatMap(failureOutcome(scope, f), (o) => finish(group, o)),
+            undefined
+          ),
+        StateIoError: (e) => Effect.flatMap(stateStops(e), (o) => Effect.as(finish(group, o), undefined))
+      })
     )
     if (baseFile === undefined) return
     const baseKey = first.stages.captions?.fingerprint ?? first.stages.video
@@ -196,7 +258,9 @@ export const runOverlayGroup = (
       const chunk = group.slice(i, i + limits.maxOverlayTexts)
       const batchFp = fingerprint({ model: first.model, image: baseKey, audio: "", stages: { overlays: chunk.map((r) => r.fingerprint) } })
       yield* renderBatch(scope, chunk, baseFile, batchFp).pipe(
-        Effect.flatMap((batch) => (batch ? deliverVariants(scope, chunk, batch, base.speechSha256, report) : finish(chunk, { _tag: "Skipped" }))),
+        Effect.flatMap((batch) =>
+          batch ? deliverVariants(scope, chunk, batch, base.speechSha256, report) : finish(chunk, { _tag: "Skipped" })
+        ),
         Effect.catchTags({
           StepFailed: (f) => Effect.flatMap(failureOutcome(scope, f), (outcome) => finish(chunk, outcome)),
           Detach: (d) => finish(chunk, { _tag: "Detached", videoId: d.videoId }),

@@ -14,7 +14,11 @@ import { Detach, Resubmit, StepFailed } from "./stepErrors.ts"
 import { noteWorkingStatus } from "./workingStatus.ts"
 
 /** Polls until COMPLETE; FAILED → resubmit (rate limit) or fail; past the deadline → detach. */
-export const pollVideo = (scope: JobScope, videoId: string, submittedAt: number): Effect.Effect<void, Detach | Resubmit | StepFailed | StateIoError> =>
+export const pollVideo = (
+  scope: JobScope,
+  videoId: string,
+  submittedAt: number
+): Effect.Effect<void, Detach | Resubmit | StepFailed | StateIoError> =>
   Effect.gen(function* () {
     const { ctx, job, client } = scope
     const interval = Duration.toMillis(ctx.settings.poll.interval)
@@ -25,10 +29,19 @@ export const pollVideo = (scope: JobScope, videoId: string, submittedAt: number)
     for (;;) {
       const current = yield* Clock.currentTimeMillis
       if (current >= deadline) return yield* Effect.fail(new Detach({ videoId }))
-      const delay = nextPollDelay({ intervalMs: interval, maxIntervalMs: maxInterval, elapsedMs: current - submittedAt, progress, previousMs, unit: yield* Random.next })
+      const delay = nextPollDelay({
+        intervalMs: interval,
+        maxIntervalMs: maxInterval,
+        elapsedMs: current - submittedAt,
+        progress,
+        previousMs,
+        unit: yield* Random.next
+      })
       previousMs = delay
       yield* Effect.sleep(Math.min(delay, deadline - current))
-      const video = yield* scope.retry("poll", "status", () => client.getVideo(videoId)).pipe(Effect.catchAll(scope.stepFailed("poll", videoId)))
+      const video = yield* scope
+        .retry("poll", "status", () => client.getVideo(videoId))
+        .pipe(Effect.catchAll(scope.stepFailed("poll", videoId)))
       progress = video.progress
       yield* scope.emit((at) => ({ type: "job.progress", job: job.id, at, videoId, progress: video.progress, status: video.status }))
       switch (video.status) {
@@ -40,7 +53,9 @@ export const pollVideo = (scope: JobScope, videoId: string, submittedAt: number)
           return yield* scope.stepFailed("poll", videoId)(error)
         }
         case "CANCELLED":
-          return yield* Effect.fail(new StepFailed({ step: "poll", reason: "the video was cancelled at the provider", code: "cancelled", videoId }))
+          return yield* Effect.fail(
+            new StepFailed({ step: "poll", reason: "the video was cancelled at the provider", code: "cancelled", videoId })
+          )
         default:
           yield* noteWorkingStatus(ctx, "status", video.status, videoId)
       }

@@ -8,7 +8,7 @@
 import { Chunk, Effect, Option, Stream } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import type { ApiError } from "../mirage/MirageError.ts"
-import type { Video } from "../mirage/Schemas.ts"
+import type { Video } from "../mirage/schemas.ts"
 
 /** The provider's clock may differ from ours; `created_at` is in whole seconds. */
 const skewMs = 2000

@@ -35,7 +35,15 @@ const afterFailedRender = (scope: JobScope, stage: RemoteStage, videoId: string,
     const policy = scope.ctx.settings.retry
     if (failedRenders >= policy.attempts) {
       const { error } = failure
-      return yield* Effect.fail(new StepFailed({ step: "poll", reason: `${error.message} (${failedRenders} renders failed)`, code: error.code, videoId, cause: "VideoFailed" }))
+      return yield* Effect.fail(
+        new StepFailed({
+          step: "poll",
+          reason: `${error.message} (${failedRenders} renders failed)`,
+          code: error.code,
+          videoId,
+          cause: "VideoFailed"
+        })
+      )
     }
     const delayMs = backoffMillis(policy, failedRenders, yield* Random.next)
     yield* scope.onRetry({ step: stage.step, attempt: failedRenders, delayMs, reason: failure.error.message, unknownOutcome: false })
@@ -43,7 +51,14 @@ const afterFailedRender = (scope: JobScope, stage: RemoteStage, videoId: string,
   })
 
 /** Polls a known video; answers "resubmit" when it must be rendered again, else records it rendered. */
-const pollStage = (scope: JobScope, stage: RemoteStage, videoId: string, submittedAt: number, resumed: boolean, failedRenders: () => number) =>
+const pollStage = (
+  scope: JobScope,
+  stage: RemoteStage,
+  videoId: string,
+  submittedAt: number,
+  resumed: boolean,
+  failedRenders: () => number
+) =>
   Effect.gen(function* () {
     const { ctx, job } = scope
     yield* ctx.ledger.claim(videoId)
@@ -51,12 +66,16 @@ const pollStage = (scope: JobScope, stage: RemoteStage, videoId: string, submitt
     // A render picked up from an earlier run gets a full timeout from now.
     const outcome = yield* pollVideo(scope, videoId, Math.max(submittedAt, ctx.startedAt)).pipe(
       Effect.as("rendered" as const),
-      Effect.tapErrorTag("Detach", (d: Detach) => Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached({ job: job.id, fp: stage.fp }, d.videoId, at))),
+      Effect.tapErrorTag("Detach", (d: Detach) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached({ job: job.id, fp: stage.fp }, d.videoId, at))
+      ),
       Effect.catchIf(
         (f): f is StepFailed => f._tag === "StepFailed" && resumed && providerLostIt(f),
         () => Effect.succeed("resubmit" as const)
       ),
-      Effect.catchTag("Resubmit", (r: Resubmit) => Effect.as(afterFailedRender(scope, stage, videoId, r, failedRenders()), "resubmit" as const))
+      Effect.catchTag("Resubmit", (r: Resubmit) =>
+        Effect.as(afterFailedRender(scope, stage, videoId, r, failedRenders()), "resubmit" as const)
+      )
     )
     if (outcome === "rendered") {
       yield* ctx.recorder.rendered({ job: job.id, fp: stage.fp }, videoId, yield* Clock.currentTimeMillis)

@@ -75,7 +75,14 @@ export const retrying = <A, E extends StepError>(options: RetryOptions<A, E>): E
           if (error._tag === "RateLimited") {
             const retryAfterMs = kind.retryAfter === undefined ? undefined : Math.min(Duration.toMillis(kind.retryAfter), maxRetryAfterMs)
             const until = yield* gate.refused(options.kind, retryAfterMs)
-            yield* options.onRetry({ step: options.step, attempt: n, delayMs: until - now, reason: error.message, unknownOutcome: false, throttledUntil: until })
+            yield* options.onRetry({
+              step: options.step,
+              attempt: n,
+              delayMs: until - now,
+              reason: error.message,
+              unknownOutcome: false,
+              throttledUntil: until
+            })
             return yield* loop(n, failingSince)
           }
           const since = failingSince ?? now

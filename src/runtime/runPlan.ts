@@ -88,13 +88,19 @@ const makeContext = (plan: Plan, options: RunPlanOptions, toRender: ReadonlyArra
       settings,
       gate,
       health: yield* makeApiHealth(gate, {
-        onOutage: (outage) => emitNow((at) => ({ type: "run.waiting", at, reason: outage.reason, sinceMs: outage.since, retryAtMs: outage.retryAt })),
+        onOutage: (outage) =>
+          emitNow((at) => ({ type: "run.waiting", at, reason: outage.reason, sinceMs: outage.since, retryAtMs: outage.retryAt })),
         onRecovered: (downForMs) => emitNow((at) => ({ type: "run.resumed", at, downForMs }))
       }),
       runStop: yield* makeRunStop,
       keyName: options.keyName ?? "the API key",
       warnOnce: (key, message) =>
-        warned.has(key) ? Effect.void : Effect.zipRight(Effect.sync(() => void warned.add(key)), emitNow((at) => ({ type: "run.warning", at, message }))),
+        warned.has(key)
+          ? Effect.void
+          : Effect.zipRight(
+              Effect.sync(() => void warned.add(key)),
+              emitNow((at) => ({ type: "run.warning", at, message }))
+            ),
       uploads: yield* Effect.makeSemaphore(settings.uploads),
       downloads: yield* Effect.makeSemaphore(settings.downloads),
       emit: options.emit,
@@ -132,7 +138,15 @@ const makeReport =
       const at = yield* Clock.currentTimeMillis
       if (outcome._tag === "Failed") {
         yield* ctx.recorder.failed({ job: job.id, fp: job.fingerprint }, outcome, at).pipe(Effect.catchAll(stopForState(ctx)))
-        yield* emitNow((at) => ({ type: "job.failed", job: job.id, at, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) }))
+        yield* emitNow((at) => ({
+          type: "job.failed",
+          job: job.id,
+          at,
+          step: outcome.step,
+          reason: outcome.reason,
+          ...(outcome.code ? { code: outcome.code } : {}),
+          ...(outcome.videoId ? { videoId: outcome.videoId } : {})
+        }))
       } else if (outcome._tag === "Detached") {
         yield* emitNow((at) => ({ type: "job.detached", job: job.id, at, videoId: outcome.videoId }))
       }
@@ -154,7 +168,9 @@ const runRender = (ctx: MachineContext, report: Report) => (render: RenderPlan) 
     for (const follower of followers) {
       const shared: JobOutcome =
         outcome._tag === "Completed"
-          ? yield* placeOutput(ctx, leader.output, follower, outcome.videoId, { move: false, sharedWith: leader.id }).pipe(Effect.catchAll(stopForState(ctx)))
+          ? yield* placeOutput(ctx, leader.output, follower, outcome.videoId, { move: false, sharedWith: leader.id }).pipe(
+              Effect.catchAll(stopForState(ctx))
+            )
           : outcome._tag === "Failed"
             ? { ...outcome, reason: `shares the render of ${leader.id}, which failed: ${outcome.reason}` }
             : outcome
@@ -184,14 +200,20 @@ const unitsOf = (toRender: ReadonlyArray<RenderPlan>, ctx: MachineContext, repor
   return units
 }
 
-export const runPlan = (plan: Plan, options: RunPlanOptions): Effect.Effect<RunSummary, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
+export const runPlan = (
+  plan: Plan,
+  options: RunPlanOptions
+): Effect.Effect<RunSummary, never, MirageClient | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const { settings } = options
     const startedAt = yield* Clock.currentTimeMillis
     const jobs = plan.jobs.filter((job) => options.only?.has(job.id) ?? true)
     const wanted = new Set(jobs.map((j) => j.id))
     const renders: ReadonlyArray<RenderPlan> = (
-      options.renders ?? groupByFingerprint(jobs).map((group): RenderPlan => ({ fingerprint: group[0]!.fingerprint, needing: group, start: { _tag: "Submit" } }))
+      options.renders ??
+      groupByFingerprint(jobs).map(
+        (group): RenderPlan => ({ fingerprint: group[0]!.fingerprint, needing: group, start: { _tag: "Submit" } })
+      )
     ).map((r) => ({ ...r, needing: r.needing.filter((j) => wanted.has(j.id)) }))
     const needed = new Set(renders.flatMap((r) => r.needing.map((j) => j.id)))
     const upToDate = jobs.filter((job) => !needed.has(job.id)).map((j) => j.id)

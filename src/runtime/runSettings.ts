@@ -55,7 +55,11 @@ export interface RunOverrides {
   readonly quotas?: Partial<Record<RequestKind, Rate>> | undefined
 }
 
-export const resolveRunSettings = (pipeline: Pipeline, overrides: RunOverrides = {}, base: RunSettings = defaultRunSettings): RunSettings => {
+export const resolveRunSettings = (
+  pipeline: Pipeline,
+  overrides: RunOverrides = {},
+  base: RunSettings = defaultRunSettings
+): RunSettings => {
   const run = pipeline.run
   const concurrency = overrides.concurrency ?? run?.concurrency ?? base.concurrency
   return {

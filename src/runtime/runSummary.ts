@@ -36,7 +36,13 @@ export const summarizeRun = (facts: SummaryFacts): RunSummary => {
     const progress = facts.inMachine.get(job.id)
     if (outcome?._tag === "Completed") completed.push(job.id)
     else if (outcome?._tag === "Failed") {
-      failed.push({ job: job.id, step: outcome.step, reason: outcome.reason, ...(outcome.code ? { code: outcome.code } : {}), ...(outcome.videoId ? { videoId: outcome.videoId } : {}) })
+      failed.push({
+        job: job.id,
+        step: outcome.step,
+        reason: outcome.reason,
+        ...(outcome.code ? { code: outcome.code } : {}),
+        ...(outcome.videoId ? { videoId: outcome.videoId } : {})
+      })
     } else if (outcome?._tag === "Detached") inFlight.push({ job: job.id, videoId: outcome.videoId })
     else if (progress?._tag === "Submitted") inFlight.push({ job: job.id, videoId: progress.videoId })
     else if (progress?._tag === "UnknownOutcome") unknownOutcome.push(job.id)
@@ -55,6 +61,8 @@ export const summarizeRun = (facts: SummaryFacts): RunSummary => {
     ...(facts.budgetUsd !== undefined ? { budget: { limitUsd: facts.budgetUsd, leftToDo: skipped.length } } : {}),
     spentUsd: Math.round(facts.spentUsd * 100) / 100,
     elapsedMs: facts.elapsedMs,
-    ...(facts.stopped ? { stopped: { reason: facts.stopped._tag === "KeyRefused" ? "key-refused" : "state-unwritable", message: facts.stopped.message } } : {})
+    ...(facts.stopped
+      ? { stopped: { reason: facts.stopped._tag === "KeyRefused" ? "key-refused" : "state-unwritable", message: facts.stopped.message } }
+      : {})
   }
 }

@@ -28,7 +28,9 @@ export const speak = (
       yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.mapError(cacheError("write")))
       const temp = `${file}.part`
       yield* scope
-        .retry("speech", "speech", () => scope.client.textToSpeech({ voiceId: speech.voice, text: speech.text, model: "mirage-audio-1", path: temp }))
+        .retry("speech", "speech", () =>
+          scope.client.textToSpeech({ voiceId: speech.voice, text: speech.text, model: "mirage-audio-1", path: temp })
+        )
         .pipe(Effect.catchAll(scope.stepFailed("speech")))
       yield* fs.rename(temp, file).pipe(Effect.mapError(cacheError("write")))
     }

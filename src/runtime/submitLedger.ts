@@ -9,7 +9,7 @@
 import { Chunk, Clock, Effect, HashMap, HashSet, Ref } from "effect"
 import type { MirageClient } from "../mirage/MirageClient.ts"
 import type { ApiError } from "../mirage/MirageError.ts"
-import type { Video } from "../mirage/Schemas.ts"
+import type { Video } from "../mirage/schemas.ts"
 import type { SubmitWindow } from "../state/journalEntry.ts"
 import { findSubmittedVideo, type Adoption } from "./reconcile.ts"
 
@@ -18,7 +18,12 @@ export interface SubmitLedger {
    * Sends one submit request. Before its permit is released, an answer's video is claimed, and a
    * failure whose outcome `mayHaveCreated` says is unknown marks the job's window unresolved.
    */
-  readonly submit: <E>(job: string, intentAt: number, request: Effect.Effect<Video, E>, mayHaveCreated: (error: E) => boolean) => Effect.Effect<Video, E>
+  readonly submit: <E>(
+    job: string,
+    intentAt: number,
+    request: Effect.Effect<Video, E>,
+    mayHaveCreated: (error: E) => boolean
+  ) => Effect.Effect<Video, E>
   /** Lists the provider's videos while no submit is in flight and applies the adoption rule to `job`'s lost submit. */
   readonly look: (job: string, window: SubmitWindow, matches: (video: Video) => boolean) => Effect.Effect<Adoption, ApiError, MirageClient>
   /** `videoId` belongs to a job: it is never adopted by another. */
@@ -72,10 +77,13 @@ export const makeSubmitLedger = (known: {
         ),
       claim,
       settle: (job, candidates, orphan) =>
-        Effect.all([
-          Ref.update(unresolved, HashMap.remove(job)),
-          Ref.update(claimed, (set) => candidates.reduce((s, video) => HashSet.add(s, video.id), set)),
-          orphan ? Ref.update(orphans, Chunk.append(orphan)) : Effect.void
-        ], { discard: true })
+        Effect.all(
+          [
+            Ref.update(unresolved, HashMap.remove(job)),
+            Ref.update(claimed, (set) => candidates.reduce((s, video) => HashSet.add(s, video.id), set)),
+            orphan ? Ref.update(orphans, Chunk.append(orphan)) : Effect.void
+          ],
+          { discard: true }
+        )
     }
   })

@@ -9,7 +9,7 @@ import { Clock, Duration, Effect, Option, Ref } from "effect"
 import { MirageClient } from "../mirage/MirageClient.ts"
 import type { FileApiError } from "../mirage/MirageError.ts"
 import type { RequestKind } from "../mirage/quotas.ts"
-import type { Video } from "../mirage/Schemas.ts"
+import type { Video } from "../mirage/schemas.ts"
 import type { StateIoError } from "../state/journal.ts"
 import type { SubmitWindow } from "../state/journalEntry.ts"
 import { OverBudget } from "./budget.ts"
@@ -67,11 +67,15 @@ export const reconcileStage = (scope: JobScope, stage: RemoteStage, window: Subm
   Effect.gen(function* () {
     const { ctx, job } = scope
     const target = { job: job.id, fp: stage.fp }
-    const looked = yield* scope.retry("reconcile", "list", () => ctx.ledger.look(job.id, window, stage.matches).pipe(Effect.provideService(MirageClient, scope.client))).pipe(
-      Effect.map((adoption) => ({ read: true, ...adoption })),
-      // The list cannot be read: nothing is known (resubmit, recorded as a possible duplicate).
-      Effect.orElseSucceed(() => ({ read: false, adopt: Option.none<Video>(), candidates: [] as ReadonlyArray<Video> }))
-    )
+    const looked = yield* scope
+      .retry("reconcile", "list", () =>
+        ctx.ledger.look(job.id, window, stage.matches).pipe(Effect.provideService(MirageClient, scope.client))
+      )
+      .pipe(
+        Effect.map((adoption) => ({ read: true, ...adoption })),
+        // The list cannot be read: nothing is known (resubmit, recorded as a possible duplicate).
+        Effect.orElseSucceed(() => ({ read: false, adopt: Option.none<Video>(), candidates: [] as ReadonlyArray<Video> }))
+      )
     const at = yield* Clock.currentTimeMillis
     if (Option.isSome(looked.adopt)) {
       const video = looked.adopt.value
@@ -149,7 +153,10 @@ export const submitStage = (
         // A refusal proves nothing was created; an unknown outcome stays in the journal for reconciliation.
         certainlyNotCreated(error)
           ? Effect.flatMap(Clock.currentTimeMillis, (at) =>
-              Effect.zipRight(ctx.budget.refund(stage.costUsd), error._tag === "StateIoError" ? Effect.void : ctx.recorder.notSubmitted(target, at))
+              Effect.zipRight(
+                ctx.budget.refund(stage.costUsd),
+                error._tag === "StateIoError" ? Effect.void : ctx.recorder.notSubmitted(target, at)
+              )
             )
           : Effect.void
       ),

@@ -10,7 +10,12 @@ import type { MachineContext } from "./machineContext.ts"
 const documentedWorking: ReadonlySet<string> = new Set(["QUEUED", "PROCESSING"])
 
 /** Warns once per run and status when `status` is one Clapper does not know (what: "status" or "overlay status"). */
-export const noteWorkingStatus = (ctx: MachineContext, what: "status" | "overlay status", status: string, remoteId: string): Effect.Effect<void> =>
+export const noteWorkingStatus = (
+  ctx: MachineContext,
+  what: "status" | "overlay status",
+  status: string,
+  remoteId: string
+): Effect.Effect<void> =>
   documentedWorking.has(status)
     ? Effect.void
     : ctx.warnOnce(

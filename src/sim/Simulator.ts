@@ -12,7 +12,7 @@ import { makeOverlayJobStore } from "./overlayJobs.ts"
 import { makeRequestQuotas } from "./requestQuotas.ts"
 import type { SimContext } from "./simContext.ts"
 import { makeSimCounters, type SimStats } from "./simStats.ts"
-import { defaultSimulatorOptions, optionProblems, resolveOptions, type SimulatorOptions } from "./SimulatorOptions.ts"
+import { defaultSimulatorOptions, optionProblems, resolveOptions, type SimulatorOptions } from "./simulatorOptions.ts"
 import { makeThrottle } from "./throttle.ts"
 import { makeVideoJobStore, videoStatuses, viewAt } from "./videoJobs.ts"
 import { makeVideoRenderer } from "./videoRenderer.ts"
@@ -73,14 +73,15 @@ const host = "127.0.0.1"
 
 /** Listens on loopback; open connections are cut at shutdown so closing never waits on keep-alive. */
 const listen = (port: number, origin: "api" | "files") =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const nodeServer = createServer()
     const server = yield* NodeHttpServer.make(() => nodeServer, { port, host }).pipe(
-      Effect.mapError((error) =>
-        new SimulatorStartError({
-          origin,
-          reason: `cannot listen on ${host}:${port}: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`
-        })
+      Effect.mapError(
+        (error) =>
+          new SimulatorStartError({
+            origin,
+            reason: `cannot listen on ${host}:${port}: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}`
+          })
       )
     )
     // Registered after the server's own finalizer, so it runs first and `close` need not wait.
@@ -91,7 +92,7 @@ const listen = (port: number, origin: "api" | "files") =>
   })
 
 const checkContentFile = (path: string | undefined) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (path === undefined) return
     const fs = yield* FileSystem.FileSystem
     const info = yield* Effect.either(fs.stat(path))
@@ -102,10 +103,8 @@ const checkContentFile = (path: string | undefined) =>
 /** Only stateless platform services: the simulator must not touch the terminal of its host. */
 const platform = NodeCommandExecutor.layer.pipe(Layer.provideMerge(NodeFileSystem.layer))
 
-export const make = (
-  options?: Partial<SimulatorOptions>
-): Effect.Effect<SimulatorHandle, SimulatorStartError, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make = (options?: Partial<SimulatorOptions>): Effect.Effect<SimulatorHandle, SimulatorStartError, Scope.Scope> =>
+  Effect.gen(function* () {
     const resolved = resolveOptions(options)
     const problems = optionProblems(resolved)
     if (problems.length > 0) return yield* new SimulatorStartError({ origin: "options", reason: problems.join("; ") })
@@ -131,13 +130,11 @@ export const make = (
       videos,
       overlays: yield* makeOverlayJobStore
     }
-    yield* Effect.forEach(
-      captionTemplates,
-      (template) => store.publish(previewFileName(template), renderer.placeholderPath),
-      { discard: true }
-    )
+    yield* Effect.forEach(captionTemplates, (template) => store.publish(previewFileName(template), renderer.placeholderPath), {
+      discard: true
+    })
 
-    const stats: Effect.Effect<SimStats> = Effect.gen(function*() {
+    const stats: Effect.Effect<SimStats> = Effect.gen(function* () {
       const nowMs = yield* Clock.currentTimeMillis
       const views = yield* Effect.forEach(yield* videos.all, (job) => viewAt(job, nowMs))
       const jobs: Record<string, number> = Object.fromEntries(videoStatuses.map((status) => [status, 0]))

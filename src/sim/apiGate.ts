@@ -63,11 +63,10 @@ const refuse = (request: HttpServerRequest.HttpServerRequest, response: HttpServ
  * here first, not in production.
  */
 const isUnsizedBody = (request: HttpServerRequest.HttpServerRequest): boolean =>
-  request.method === "POST" && request.headers["content-length"] === undefined &&
-  request.headers["transfer-encoding"] !== undefined
+  request.method === "POST" && request.headers["content-length"] === undefined && request.headers["transfer-encoding"] !== undefined
 
 const gated = (context: SimContext, route: ApiRoute) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const key = routeKey(route.method, route.template)
     yield* context.counters.countRequest(key)

@@ -14,12 +14,10 @@ import type { SimStats } from "./simStats.ts"
  * plus `GET /__sim/stats`, which is neither gated nor counted so reading it never disturbs a test.
  */
 export const apiApp = (context: SimContext, stats: Effect.Effect<SimStats>) =>
-  gatedRouter(context, [
-    ...videoRoutes(context),
-    ...captionRoutes(context),
-    ...speechRoutes,
-    ...overlayRoutes(context)
-  ]).pipe(
-    HttpRouter.get("/__sim/stats", Effect.map(stats, (s) => HttpServerResponse.unsafeJson(s))),
+  gatedRouter(context, [...videoRoutes(context), ...captionRoutes(context), ...speechRoutes, ...overlayRoutes(context)]).pipe(
+    HttpRouter.get(
+      "/__sim/stats",
+      Effect.map(stats, (s) => HttpServerResponse.unsafeJson(s))
+    ),
     Effect.catchTag("RouteNotFound", () => Effect.succeed(notFound("Not Found")))
   )

@@ -17,8 +17,7 @@ export const captionTemplates: ReadonlyArray<CaptionTemplate> = [
   { id: "ctpl_Wd9bEk3LrQn7YfMh2ZuA", name: "Pop Word-by-Word", createdAt: 1730003000 }
 ]
 
-export const findCaptionTemplate = (id: string): CaptionTemplate | undefined =>
-  captionTemplates.find((template) => template.id === id)
+export const findCaptionTemplate = (id: string): CaptionTemplate | undefined => captionTemplates.find((template) => template.id === id)
 
 /** The file host name of a template's preview. */
 export const previewFileName = (template: CaptionTemplate): string => `preview-${template.id}.mp4`

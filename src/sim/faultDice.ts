@@ -14,7 +14,7 @@ export interface FaultDice {
 }
 
 export const makeFaultDice = (seed: number): Effect.Effect<FaultDice> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const streams: ReadonlyArray<FaultStream> = ["errors", "resets", "jobs", "truncation"]
     const states = yield* Ref.make<Readonly<Record<FaultStream, number>>>(
       Object.fromEntries(streams.map((s) => [s, seedState(seed, s)])) as Record<FaultStream, number>
@@ -38,7 +38,8 @@ export const decideServerError = (dice: FaultDice, rate: number): Effect.Effect<
   rate <= 0
     ? Effect.succeed(Option.none())
     : Effect.map(dice.roll("errors", 2), (values) =>
-      at(values, 0) < rate ? Option.fromNullable(pickFrom([500, 502, 503] as const, at(values, 1))) : Option.none())
+        at(values, 0) < rate ? Option.fromNullable(pickFrom([500, 502, 503] as const, at(values, 1))) : Option.none()
+      )
 
 /** Whether an accepted POST /v1/videos loses its connection after the job was created. */
 export const decideReset = (dice: FaultDice, rate: number): Effect.Effect<boolean> =>
@@ -58,25 +59,20 @@ export const decideJobFailure = (
   rate <= 0 || codes.length === 0
     ? Effect.succeed(Option.none())
     : Effect.map(dice.roll("jobs", 3), (values) => {
-      const code = pickFrom(codes, at(values, 1))
-      return at(values, 0) < rate && code !== undefined
-        // Fail somewhere between 10% and 90% of the way, never exactly at the start or the end.
-        ? Option.some({ code, atFraction: 0.1 + 0.8 * at(values, 2) })
-        : Option.none()
-    })
+        const code = pickFrom(codes, at(values, 1))
+        return at(values, 0) < rate && code !== undefined
+          ? // Fail somewhere between 10% and 90% of the way, never exactly at the start or the end.
+            Option.some({ code, atFraction: 0.1 + 0.8 * at(values, 2) })
+          : Option.none()
+      })
 
 /**
  * Whether a download of `length` bytes is cut short, and after how many bytes (1..length-1).
  * A body of fewer than 2 bytes cannot be cut.
  */
-export const decideTruncation = (
-  dice: FaultDice,
-  rate: number,
-  length: number
-): Effect.Effect<Option.Option<number>> =>
+export const decideTruncation = (dice: FaultDice, rate: number, length: number): Effect.Effect<Option.Option<number>> =>
   rate <= 0 || length < 2
     ? Effect.succeed(Option.none())
     : Effect.map(dice.roll("truncation", 2), (values) =>
-      at(values, 0) < rate
-        ? Option.some(1 + Math.floor(at(values, 1) * (length - 1)))
-        : Option.none())
+        at(values, 0) < rate ? Option.some(1 + Math.floor(at(values, 1) * (length - 1))) : Option.none()
+      )

@@ -60,7 +60,7 @@ const cutShort = (
   })
 
 const serveFile = (context: SimContext, method: "GET" | "HEAD") =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* context.counters.countRequest(routeKey(method, "/files/{file}"))
     const request = yield* HttpServerRequest.HttpServerRequest
     if (request.headers["x-api-key"] !== undefined) {

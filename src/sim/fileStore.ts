@@ -20,26 +20,23 @@ export interface FileStore {
   readonly lookup: (name: string) => Effect.Effect<Option.Option<string>>
 }
 
-export const makeFileStore: Effect.Effect<FileStore, never, FileSystem.FileSystem | Scope.Scope> = Effect.gen(
-  function*() {
-    const fs = yield* FileSystem.FileSystem
-    const root = yield* fs.makeTempDirectoryScoped({ prefix: "clapper-sim-" }).pipe(Effect.orDie)
-    const kept = `${root}/kept`
-    yield* fs.makeDirectory(kept).pipe(Effect.orDie)
-    const published = yield* Ref.make(HashMap.empty<string, string>())
-    const keptPath = (stem: string, extension: string) =>
-      Effect.map(randomToken(8), (token) => `${kept}/${stem}-${token}.${extension}`)
-    return {
-      root,
-      scratchDirectory: Effect.acquireRelease(
-        Effect.flatMap(randomToken(12), (token) => Effect.as(fs.makeDirectory(`${root}/scratch-${token}`), `${root}/scratch-${token}`)),
-        (dir) => fs.remove(dir, { recursive: true }).pipe(Effect.ignore)
-      ).pipe(Effect.orDie),
-      keptPath,
-      keep: (from, stem, extension) =>
-        Effect.flatMap(keptPath(stem, extension), (to) => Effect.as(fs.rename(from, to), to)).pipe(Effect.orDie),
-      publish: (name, path) => Ref.update(published, HashMap.set(name, path)),
-      lookup: (name) => Effect.map(Ref.get(published), HashMap.get(name))
-    }
+export const makeFileStore: Effect.Effect<FileStore, never, FileSystem.FileSystem | Scope.Scope> = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const root = yield* fs.makeTempDirectoryScoped({ prefix: "clapper-sim-" }).pipe(Effect.orDie)
+  const kept = `${root}/kept`
+  yield* fs.makeDirectory(kept).pipe(Effect.orDie)
+  const published = yield* Ref.make(HashMap.empty<string, string>())
+  const keptPath = (stem: string, extension: string) => Effect.map(randomToken(8), (token) => `${kept}/${stem}-${token}.${extension}`)
+  return {
+    root,
+    scratchDirectory: Effect.acquireRelease(
+      Effect.flatMap(randomToken(12), (token) => Effect.as(fs.makeDirectory(`${root}/scratch-${token}`), `${root}/scratch-${token}`)),
+      (dir) => fs.remove(dir, { recursive: true }).pipe(Effect.ignore)
+    ).pipe(Effect.orDie),
+    keptPath,
+    keep: (from, stem, extension) =>
+      Effect.flatMap(keptPath(stem, extension), (to) => Effect.as(fs.rename(from, to), to)).pipe(Effect.orDie),
+    publish: (name, path) => Ref.update(published, HashMap.set(name, path)),
+    lookup: (name) => Effect.map(Ref.get(published), HashMap.get(name))
   }
-)
+})

@@ -19,18 +19,21 @@ const sizeIssues = (file: UploadedFile, loc: Loc, maxBytes: number, what: string
   file.size === 0
     ? [issue(loc, `${what} file is empty`)]
     : file.size > maxBytes
-    ? [issue(loc, `${what} file is ${mebibytes(file.size)}, larger than the ${mebibytes(maxBytes)} allowed`)]
-    : []
+      ? [issue(loc, `${what} file is ${mebibytes(file.size)}, larger than the ${mebibytes(maxBytes)} allowed`)]
+      : []
 
 const kindIn = (file: UploadedFile, kinds: ReadonlyArray<MediaKind>): Effect.Effect<Option.Option<MediaKind>> =>
-  Effect.map(sniffMediaKind(file.head), Option.filter((kind) => kinds.includes(kind)))
+  Effect.map(
+    sniffMediaKind(file.head),
+    Option.filter((kind) => kinds.includes(kind))
+  )
 
 const kindIssue = (loc: Loc, what: string, kinds: ReadonlyArray<MediaKind>) =>
   issue(loc, `${what} must be a ${describeKinds(kinds)} file (recognised by its bytes)`)
 
 /** `image_reference`: PNG or JPEG, within `limits.maxImageBytes`. */
 export const checkImage = (file: UploadedFile, loc: Loc): Effect.Effect<ReadonlyArray<ValidationIssue>> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sized = sizeIssues(file, loc, limits.maxImageBytes, "Image")
     if (file.size === 0) return sized
     const kind = yield* kindIn(file, imageKinds)
@@ -44,7 +47,7 @@ export interface CheckedAudio {
 
 /** `audio_reference`: WAV or MP3, within `limits.maxAudioBytes`, readable, ≤ `limits.maxAudioSeconds`. */
 export const checkAudio = (file: UploadedFile, loc: Loc): Effect.Effect<CheckedAudio> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sized = sizeIssues(file, loc, limits.maxAudioBytes, "Audio")
     if (file.size === 0) return { issues: sized, seconds: Option.none() }
     const kind = yield* kindIn(file, audioKinds)
@@ -79,7 +82,7 @@ export const checkVideo = (
   loc: Loc,
   rules: { readonly maxBytes: Option.Option<number>; readonly portrait: boolean }
 ): Effect.Effect<CheckedVideo> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sized = Option.match(rules.maxBytes, {
       onNone: () => (file.size === 0 ? [issue(loc, "Video file is empty")] : []),
       onSome: (max) => sizeIssues(file, loc, max, "Video")

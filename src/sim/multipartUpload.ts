@@ -51,7 +51,7 @@ const describeMultipartError = (error: Multipart.MultipartError): string => {
 
 const saveFile = (fs: FileSystem.FileSystem, part: Multipart.File, path: string, cap: number) =>
   Effect.scoped(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const handle = yield* fs.open(path, { flag: "w" })
       const hash = createHash("sha256")
       const head = new Uint8Array(sniffLength)
@@ -68,7 +68,8 @@ const saveFile = (fs: FileSystem.FileSystem, part: Multipart.File, path: string,
           const keep = Math.max(0, Math.min(chunk.length, cap - size))
           size += chunk.length
           return keep > 0 ? handle.writeAll(chunk.subarray(0, keep)) : Effect.void
-        }))
+        })
+      )
       const file: UploadedFile = {
         field: part.key,
         filename: part.name,
@@ -89,7 +90,7 @@ export const readMultipartUpload = (
   dir: string,
   capOf: (field: string) => number
 ): Effect.Effect<UploadedForm, UploadRejected, HttpServerRequest.HttpServerRequest | FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const contentType = request.headers["content-type"] ?? ""
     if (!contentType.toLowerCase().startsWith("multipart/form-data")) {

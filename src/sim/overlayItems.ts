@@ -31,8 +31,8 @@ const countIssue = (loc: ReadonlyArray<string | number>, count: number): Option.
   count === 0
     ? Option.some(issue(loc, "List should have at least 1 item after validation, not 0", "too_short"))
     : count > limits.maxOverlayTexts
-    ? Option.some(issue(loc, `List should have at most ${limits.maxOverlayTexts} items after validation, not ${count}`, "too_long"))
-    : Option.none()
+      ? Option.some(issue(loc, `List should have at most ${limits.maxOverlayTexts} items after validation, not ${count}`, "too_long"))
+      : Option.none()
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
@@ -62,7 +62,14 @@ const fromItems = (raw: string): CheckedOverlayItems => {
       return
     }
     const text = entry["text"]
-    if (typeof text !== "string") issues.push(issue([...at, "text"], text === undefined ? "Field required" : "Input should be a valid string", text === undefined ? "missing" : "string_type"))
+    if (typeof text !== "string")
+      issues.push(
+        issue(
+          [...at, "text"],
+          text === undefined ? "Field required" : "Input should be a valid string",
+          text === undefined ? "missing" : "string_type"
+        )
+      )
     else if (text.trim() === "") issues.push(issue([...at, "text"], "String should have at least 1 character", "string_too_short"))
     const style = entry["style"]
     let checkedStyle = noStyle

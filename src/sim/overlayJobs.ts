@@ -90,10 +90,7 @@ export interface OverlayJobStore {
   readonly get: (id: string, owner: string) => Effect.Effect<Option.Option<OverlayJob>>
 }
 
-export const makeOverlayJobStore: Effect.Effect<OverlayJobStore> = Effect.map(
-  Ref.make(HashMap.empty<string, OverlayJob>()),
-  (jobs) => ({
-    add: (job) => Ref.update(jobs, HashMap.set(job.id, job)),
-    get: (id, owner) => Effect.map(Ref.get(jobs), (map) => Option.filter(HashMap.get(map, id), (job) => job.owner === owner))
-  })
-)
+export const makeOverlayJobStore: Effect.Effect<OverlayJobStore> = Effect.map(Ref.make(HashMap.empty<string, OverlayJob>()), (jobs) => ({
+  add: (job) => Ref.update(jobs, HashMap.set(job.id, job)),
+  get: (id, owner) => Effect.map(Ref.get(jobs), (map) => Option.filter(HashMap.get(map, id), (job) => job.owner === owner))
+}))

@@ -43,6 +43,5 @@ export const listOrder = (query: QueryParams): Either.Either<"asc" | "desc", Val
 }
 
 /** The issues among several checks, and their values when there are none. */
-export const collectIssues = (
-  results: ReadonlyArray<Either.Either<unknown, ValidationIssue>>
-): ReadonlyArray<ValidationIssue> => results.flatMap((r) => (Either.isLeft(r) ? [r.left] : []))
+export const collectIssues = (results: ReadonlyArray<Either.Either<unknown, ValidationIssue>>): ReadonlyArray<ValidationIssue> =>
+  results.flatMap((r) => (Either.isLeft(r) ? [r.left] : []))

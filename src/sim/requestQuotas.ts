@@ -30,6 +30,7 @@ export const makeRequestQuotas = (quotas: Quotas): Effect.Effect<RequestQuotas> 
           Effect.sync(() => {
             const waitMs = windowOf(apiKey, kind).tryAdmit(now)
             return waitMs > 0 ? Option.some(waitMs) : Option.none()
-          }))
+          })
+        )
     }
   })

@@ -30,7 +30,7 @@ const increment = (key: string) => (counts: HashMap.HashMap<string, number>) =>
 const toRecord = (counts: HashMap.HashMap<string, number>): Record<string, number> =>
   Object.fromEntries([...HashMap.entries(counts)].sort(([a], [b]) => a.localeCompare(b)))
 
-export const makeSimCounters: Effect.Effect<SimCounters> = Effect.gen(function*() {
+export const makeSimCounters: Effect.Effect<SimCounters> = Effect.gen(function* () {
   // Persistent maps: thousands of distinct submissions in a benchmark stay cheap to update.
   const requests = yield* Ref.make(HashMap.empty<string, number>())
   const submissions = yield* Ref.make(HashMap.empty<string, number>())

@@ -6,8 +6,7 @@ export const speechSampleRate = 16000
 export const secondsPerCharacter = 0.06
 export const minimumSpeechSeconds = 0.5
 
-export const speechSeconds = (text: string): number =>
-  Math.max(minimumSpeechSeconds, Array.from(text).length * secondsPerCharacter)
+export const speechSeconds = (text: string): number => Math.max(minimumSpeechSeconds, Array.from(text).length * secondsPerCharacter)
 
 const wavHeader = (dataBytes: number): Uint8Array => {
   const header = new Uint8Array(44)

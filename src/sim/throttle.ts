@@ -22,6 +22,7 @@ export const makeThrottle = (rps: number): Effect.Effect<Throttle> =>
         Effect.sync(() => {
           const waitMs = window.tryAdmit(now)
           return waitMs > 0 ? Option.some(retryAfterSeconds(waitMs)) : Option.none()
-        }))
+        })
+      )
     }
   })

@@ -56,14 +56,9 @@ const seconds = (ms: number) => Math.floor(ms / 1000)
 
 /** The job as the API shows it at `nowMs`. */
 export const viewAt = (job: VideoJob, nowMs: number): Effect.Effect<VideoView> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // Field order as in the API's examples.
-    const view = (
-      status: VideoStatus,
-      progress: number,
-      completedAtMs: number | null,
-      error: VideoView["error"]
-    ): VideoView => ({
+    const view = (status: VideoStatus, progress: number, completedAtMs: number | null, error: VideoView["error"]): VideoView => ({
       id: job.id,
       object: "video",
       status,
@@ -128,19 +123,16 @@ interface State {
   readonly order: Chunk.Chunk<string>
 }
 
-export const makeVideoJobStore: Effect.Effect<VideoJobStore> = Effect.gen(function*() {
+export const makeVideoJobStore: Effect.Effect<VideoJobStore> = Effect.gen(function* () {
   const state = yield* Ref.make<State>({ byId: HashMap.empty(), order: Chunk.empty() })
-  const jobsInOrder = (current: State) =>
-    Chunk.filterMap(current.order, (id) => HashMap.get(current.byId, id))
+  const jobsInOrder = (current: State) => Chunk.filterMap(current.order, (id) => HashMap.get(current.byId, id))
   return {
     add: (job) =>
       Ref.update(state, (current) => ({
         byId: HashMap.set(current.byId, job.id, job),
         order: Chunk.append(current.order, job.id)
       })),
-    get: (id, owner) =>
-      Effect.map(Ref.get(state), (current) =>
-        Option.filter(HashMap.get(current.byId, id), (job) => job.owner === owner)),
+    get: (id, owner) => Effect.map(Ref.get(state), (current) => Option.filter(HashMap.get(current.byId, id), (job) => job.owner === owner)),
     list: ({ after, limit, order, owner }) =>
       Effect.map(Ref.get(state), (current) => {
         const mine = Chunk.toReadonlyArray(jobsInOrder(current)).filter((job) => job.owner === owner)

@@ -101,7 +101,15 @@ const makeFileStore = Effect.gen(function* () {
       const journal = yield* openJournal(dir, ref.name)
       const lock = yield* readLockFile(lockPath, ref.name)
       const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: options.jobIds })
-      const state: RunState = { journal: journal.state, lock, warnings: journal.warnings, recorder, cacheDir: dir, tookOverFrom: taken.tookOverFrom, setAside }
+      const state: RunState = {
+        journal: journal.state,
+        lock,
+        warnings: journal.warnings,
+        recorder,
+        cacheDir: dir,
+        tookOverFrom: taken.tookOverFrom,
+        setAside
+      }
       return state
     }).pipe(Effect.provide(platform))
 

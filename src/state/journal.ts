@@ -88,7 +88,8 @@ export class StateIoError extends Data.TaggedError("StateIoError")<{
 /** What a campaign's state needs to go on: the journal and the lock file of a few thousand jobs. */
 const neededBytes = 16 * 1024 * 1024
 
-const formatBytes = (n: number) => (n >= 1024 * 1024 ? `${Math.round(n / (1024 * 1024))} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`)
+const formatBytes = (n: number) =>
+  n >= 1024 * 1024 ? `${Math.round(n / (1024 * 1024))} MB` : n >= 1024 ? `${Math.round(n / 1024)} KB` : `${n} bytes`
 
 const describe = (e: unknown) => {
   const code = typeof e === "object" && e !== null ? (e as NodeJS.ErrnoException).code : undefined
@@ -276,7 +277,8 @@ export const openJournal = (stateDir: string, pipeline: string): Effect.Effect<J
       if (result._tag === "Left") broken ??= result.left
       yield* Effect.forEach(
         batch,
-        (p) => (p.done ? (result._tag === "Right" ? Deferred.succeed(p.done, undefined) : Deferred.fail(p.done, result.left)) : Effect.void),
+        (p) =>
+          p.done ? (result._tag === "Right" ? Deferred.succeed(p.done, undefined) : Deferred.fail(p.done, result.left)) : Effect.void,
         { discard: true }
       )
     })

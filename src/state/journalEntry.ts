@@ -142,7 +142,12 @@ export interface JournalState {
   readonly retiredVideos: Set<string>
 }
 
-export const emptyJournalState = (): JournalState => ({ renders: new Map(), outputs: new Map(), orphanWindows: [], retiredVideos: new Set() })
+export const emptyJournalState = (): JournalState => ({
+  renders: new Map(),
+  outputs: new Map(),
+  orphanWindows: [],
+  retiredVideos: new Set()
+})
 
 export const toSnapshot = (state: JournalState): JournalSnapshot => ({
   renders: Object.fromEntries(state.renders),

@@ -40,10 +40,7 @@ export type LockEntry = typeof LockEntry.Type
 export const LockFile = Schema.Struct({
   version: Schema.Number,
   pipeline: Schema.String,
-  outputs: described(
-    Schema.Record({ key: Schema.String, value: LockEntry }),
-    "By job id: the output path relative to the project root."
-  )
+  outputs: described(Schema.Record({ key: Schema.String, value: LockEntry }), "By job id: the output path relative to the project root.")
 }).annotations({ identifier: "LockFile" })
 export type LockFile = typeof LockFile.Type
 
@@ -74,7 +71,11 @@ export const assembleLock = (version: number, pipeline: string, entries: Iterabl
 
 /** Stable text: keys sorted at every level. */
 export const serializeLock = (lock: LockFile): string =>
-  assembleLock(lock.version, lock.pipeline, Object.entries(lock.outputs).map(([id, entry]) => [id, serializeLockEntry(entry)] as const))
+  assembleLock(
+    lock.version,
+    lock.pipeline,
+    Object.entries(lock.outputs).map(([id, entry]) => [id, serializeLockEntry(entry)] as const)
+  )
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
@@ -110,7 +111,8 @@ export const readLockFile = (path: string, pipeline: string): Effect.Effect<Lock
     }
     // Version and pipeline first: a lock of another version or pipeline says so, whatever it holds.
     if (!isRecord(parsed) || !isRecord(parsed["outputs"])) return yield* fail("the lock file has no outputs")
-    if (parsed["version"] !== lockVersion) return yield* fail(`lock file version ${String(parsed["version"])} is not one this Clapper reads (${lockVersion})`)
+    if (parsed["version"] !== lockVersion)
+      return yield* fail(`lock file version ${String(parsed["version"])} is not one this Clapper reads (${lockVersion})`)
     if (parsed["pipeline"] !== pipeline) {
       return yield* fail(`the lock file is for pipeline "${String(parsed["pipeline"])}", not "${pipeline}"`)
     }
@@ -139,5 +141,3 @@ export const writeLockText = (path: string, text: string, previous?: string): Ef
     }
     await rename(temp, path)
   })
-
-

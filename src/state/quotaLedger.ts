@@ -39,7 +39,10 @@ export const defaultLedgerRoot = (env: NodeJS.ProcessEnv = process.env): string 
 
 /** The name of a key's ledger: a digest of key and base URL, never the key. */
 export const ledgerName = (apiKey: string, baseUrl: string): string =>
-  createHash("sha256").update(`${baseUrl.replace(/\/+$/, "")}\n${apiKey}`).digest("hex").slice(0, 32)
+  createHash("sha256")
+    .update(`${baseUrl.replace(/\/+$/, "")}\n${apiKey}`)
+    .digest("hex")
+    .slice(0, 32)
 
 /** Quotas faster than one request per millisecond are not shared through files. */
 const minSharedSpacingMs = 1
@@ -95,7 +98,7 @@ export const makeFileQuotaLedger = (root: string, name: string): QuotaLedger => 
       }
       slot += 1
     }
-    for (;; slot++) {
+    for (; ; slot++) {
       if (await createExclusive(join(path, String(slot)))) return slot * spacingMs
     }
   }
@@ -105,8 +108,8 @@ export const makeFileQuotaLedger = (root: string, name: string): QuotaLedger => 
       spacingMs < minSharedSpacingMs
         ? Effect.succeed(earliest)
         : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.tryPromise(() => take(kind, spacingMs, earliest, now)).pipe(Effect.orElseSucceed(() => Math.max(earliest, now)))
-      )
+            Effect.tryPromise(() => take(kind, spacingMs, earliest, now)).pipe(Effect.orElseSucceed(() => Math.max(earliest, now)))
+          )
   }
 }
 

@@ -27,9 +27,15 @@ export const rebuildState = (stateDir: string, lockPath: string, pipeline: strin
       return stateIo(from, "write", () => rename(from, to)).pipe(Effect.tap(() => Effect.sync(() => setAside.push({ from, to }))))
     }
     // `true` when the file is corrupt; an I/O error goes on as it is.
-    const journalCorrupt = yield* readJournal(stateDir).pipe(Effect.as(false), Effect.catchTag("StateCorrupt", () => Effect.succeed(true)))
+    const journalCorrupt = yield* readJournal(stateDir).pipe(
+      Effect.as(false),
+      Effect.catchTag("StateCorrupt", () => Effect.succeed(true))
+    )
     if (journalCorrupt) yield* moveAside(journalFile(stateDir))
-    const lockCorrupt = yield* readLockFile(lockPath, pipeline).pipe(Effect.as(false), Effect.catchTag("StateCorrupt", () => Effect.succeed(true)))
+    const lockCorrupt = yield* readLockFile(lockPath, pipeline).pipe(
+      Effect.as(false),
+      Effect.catchTag("StateCorrupt", () => Effect.succeed(true))
+    )
     if (lockCorrupt) yield* moveAside(lockPath)
     return setAside
   })

@@ -47,7 +47,12 @@ export interface Recorder {
    * An unknown submit outcome that could not be matched; the job is submitted again. `window`
    * when it could not be settled: no video created in it may be adopted later.
    */
-  readonly possibleDuplicate: (target: RecordTarget, reason: string, window: SubmitWindow | undefined, at: number) => Effect.Effect<void, StateIoError>
+  readonly possibleDuplicate: (
+    target: RecordTarget,
+    reason: string,
+    window: SubmitWindow | undefined,
+    at: number
+  ) => Effect.Effect<void, StateIoError>
   readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
   readonly failed: (
     target: RecordTarget,

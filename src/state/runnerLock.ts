@@ -89,8 +89,7 @@ export class RunnerLockFailed extends Schema.TaggedError<RunnerLockFailed>()("Ru
 }
 
 /** `pid 1234 on host-a since 2026-…` */
-export const describeHolder = (holder: LockHolder): string =>
-  `pid ${holder.pid} on ${holder.host} since ${holder.startedAt}`
+export const describeHolder = (holder: LockHolder): string => `pid ${holder.pid} on ${holder.host} since ${holder.startedAt}`
 
 /** Whether the holder's process is running: only knowable for this host. */
 export type HolderStatus = "alive" | "dead" | "otherHost"
@@ -127,9 +126,7 @@ export type RunnerLockState =
   | { readonly _tag: "Held"; readonly lockFile: string; readonly holder: LockHolder; readonly status: HolderStatus }
   | { readonly _tag: "Unreadable"; readonly lockFile: string; readonly problem: string }
 
-export const inspectRunnerLock = (
-  stateDir: string
-): Effect.Effect<RunnerLockState, never, FileSystem.FileSystem | Path.Path> =>
+export const inspectRunnerLock = (stateDir: string): Effect.Effect<RunnerLockState, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -169,9 +166,7 @@ export const readRunnerLock = (
   })
 
 /** Removes the lock whoever holds it (and a takeover left half-done). Nothing there is fine. */
-export const removeRunnerLock = (
-  stateDir: string
-): Effect.Effect<void, RunnerLockFailed, FileSystem.FileSystem | Path.Path> =>
+export const removeRunnerLock = (stateDir: string): Effect.Effect<void, RunnerLockFailed, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -315,9 +310,7 @@ const sameRun = (a: LockHolder, b: LockHolder): boolean => a.pid === b.pid && a.
 const readLock = (fs: FileSystem.FileSystem, file: string): Effect.Effect<Seen> =>
   fs.readFileString(file).pipe(
     Effect.map(parseLock),
-    Effect.catchAll((e) =>
-      Effect.succeed<Seen>(isNotFound(e) ? { _tag: "Absent" } : { _tag: "Unreadable", problem: e.message })
-    )
+    Effect.catchAll((e) => Effect.succeed<Seen>(isNotFound(e) ? { _tag: "Absent" } : { _tag: "Unreadable", problem: e.message }))
   )
 
 const decodeJson = Schema.decodeUnknownEither(Schema.parseJson())
@@ -349,7 +342,10 @@ const publish = (fs: FileSystem.FileSystem, file: string, text: string): Effect.
     Effect.zipRight(
       fs.link(temp, file).pipe(
         // No hard links on this file system: create the name exclusively instead.
-        Effect.catchIf((e) => !isAlreadyExists(e), () => exclusive)
+        Effect.catchIf(
+          (e) => !isAlreadyExists(e),
+          () => exclusive
+        )
       )
     ),
     Effect.as(true),
@@ -361,10 +357,9 @@ const publish = (fs: FileSystem.FileSystem, file: string, text: string): Effect.
 /** Writes `file` whole, replacing what is there in one step (temporary file, then rename). */
 const replace = (fs: FileSystem.FileSystem, file: string, text: string): Effect.Effect<void, PlatformError> => {
   const temp = temporaryName(file)
-  return fs.writeFileString(temp, text, { flag: "wx" }).pipe(
-    Effect.zipRight(fs.rename(temp, file)),
-    Effect.ensuring(fs.remove(temp).pipe(Effect.ignore))
-  )
+  return fs
+    .writeFileString(temp, text, { flag: "wx" })
+    .pipe(Effect.zipRight(fs.rename(temp, file)), Effect.ensuring(fs.remove(temp).pipe(Effect.ignore)))
 }
 
 const temporaryName = (file: string) => `${file}.${process.pid}-${randomBytes(6).toString("hex")}.tmp`
@@ -428,7 +423,10 @@ const readProc = (file: string): string | undefined => {
 const parseStartTime = (stat: string): number | undefined => {
   const close = stat.lastIndexOf(")")
   if (close < 0) return undefined
-  const value = stat.slice(close + 1).trim().split(/\s+/)[22 - 3]
+  const value = stat
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/)[22 - 3]
   if (value === undefined || !/^\d+$/.test(value)) return undefined
   const ticks = Number(value)
   return Number.isSafeInteger(ticks) ? ticks : undefined
@@ -457,5 +455,4 @@ const thisProcessIdentity = (): { procStart?: number; bootId?: string } => {
   return { ...(procStart === undefined ? {} : { procStart }), ...(boot === undefined ? {} : { bootId: boot }) }
 }
 
-const isErrno = (error: unknown): error is NodeJS.ErrnoException =>
-  typeof error === "object" && error !== null && "code" in error
+const isErrno = (error: unknown): error is NodeJS.ErrnoException => typeof error === "object" && error !== null && "code" in error

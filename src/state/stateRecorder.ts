@@ -84,7 +84,10 @@ export const makeStateRecorder = (options: {
       completed: (output, facts, at) =>
         Effect.gen(function* () {
           const { job, fp, videoId } = output
-          yield* journal.append({ t: "downloaded", job, fp, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }, durable)
+          yield* journal.append(
+            { t: "downloaded", job, fp, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at },
+            durable
+          )
           entries.set(job, serializeLockEntry(output.entry))
           yield* Queue.offer(dirty, undefined)
         }),

@@ -70,7 +70,9 @@ describe("clapper validate / plan / schema (the real binary)", () => {
       "2 renders to submit at 2 per minute: at least 1 min"
     ])
     // A raised quota on the command line shortens it; the pipeline's own would too.
-    const raised = await runCli(["plan", "pipelines/quickstart.yaml", "--quota", "generation=60/min"], { cwd: repoPipelineProject("quickstart.yaml") })
+    const raised = await runCli(["plan", "pipelines/quickstart.yaml", "--quota", "generation=60/min"], {
+      cwd: repoPipelineProject("quickstart.yaml")
+    })
     expect(raised.stdout.trim().split("\n").at(-1)).toBe("2 renders to submit at 60 per minute: at least 2 s")
     const missing = await runCli(["plan", "pipelines/nope.yaml"])
     expect(missing.code).toBe(2)

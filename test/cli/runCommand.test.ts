@@ -30,7 +30,10 @@ describe("clapper run (the real binary)", () => {
     const root = quickstartProject()
     const result = await runCli(["run", "pipelines/quickstart.yaml", "--sim", "--json"], { cwd: root })
     expect(result.code, result.stderr).toBe(0)
-    const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { type: string; at: string })
+    const events = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; at: string })
     expect(events[0]?.type).toBe("run.started")
     expect(events.at(-1)?.type).toBe("run.finished")
     expect(events.filter((e) => e.type === "job.completed")).toHaveLength(2)

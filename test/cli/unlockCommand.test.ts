@@ -12,8 +12,7 @@ import type { LockHolder } from "../../src/state/runnerLock.ts"
 import { runCli } from "../support/runCli.ts"
 import { tempProject, type TempProject } from "../support/tempProject.ts"
 
-const pipelineYaml =
-  "version: 1\nname: t\nsets:\n  a: { pairs: [{ image: assets/presenters/alice.png, audio: assets/voice/hello.wav }] }\n"
+const pipelineYaml = "version: 1\nname: t\nsets:\n  a: { pairs: [{ image: assets/presenters/alice.png, audio: assets/voice/hello.wav }] }\n"
 
 const project = () => {
   const p = tempProject()

@@ -134,13 +134,18 @@ describe(`the Mirage API description, through Prism ${prismVersion()} (prism moc
     expect(operations).toContain("GET /v1/videos/{video_id}/content")
     expect([...new Set(operations)].sort()).toEqual(["GET /v1/videos/{video_id}", "GET /v1/videos/{video_id}/content", "POST /v1/videos"])
     const poll = exchanges.find((e) => operation(e) === "GET /v1/videos/{video_id}")
-    expect(JSON.parse(poll?.responseText ?? "{}"), `Prism --seed ${seed} no longer answers COMPLETE: pick another seed`).toMatchObject({ status: "COMPLETE" })
+    expect(JSON.parse(poll?.responseText ?? "{}"), `Prism --seed ${seed} no longer answers COMPLETE: pick another seed`).toMatchObject({
+      status: "COMPLETE"
+    })
     const content = exchanges.find((e) => operation(e) === "GET /v1/videos/{video_id}/content")
     expect({ status: content?.status, bytes: content?.responseText.length }).toEqual({ status: 200, bytes: 0 })
 
     // What Clapper made of it: a per-job failure at the download, not a crash.
     expect(result.stderr).not.toMatch(/internal error|TypeError|\n\s+at /)
-    const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as RunEvent)
+    const events = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as RunEvent)
     expect(events[0]?.type).toBe("run.started")
     expect(events.at(-1)?.type).toBe("run.finished")
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["job.submitted", "job.rendered", "job.downloading"]))
@@ -182,13 +187,21 @@ describe(`the Mirage API description, through Prism ${prismVersion()} (prism moc
         "POST /v1/videos → 422: Error [request.body] Request body must have required property 'audio_reference'",
         expect.stringMatching(/^POST \/v1\/videos → 422: Error \[request\.body\.model\] .*allowed values/),
         expect.stringMatching(/^GET \/v1\/videos\?limit=500 → 422: Error \[request\.query\.limit\] .*<= 100/),
-        expect.stringMatching(/^GET \/v1\/videos\/video_abc123def456 → 401: Prism error https:\/\/stoplight\.io\/prism\/errors#UNAUTHORIZED/)
+        expect.stringMatching(
+          /^GET \/v1\/videos\/video_abc123def456 → 401: Prism error https:\/\/stoplight\.io\/prism\/errors#UNAUTHORIZED/
+        )
       ])
     )
     // Each of the four requests is flagged, and the log says so too.
     expect(seen.exchanges().every((e) => e.violations.length > 0 || e.prismError !== undefined)).toBe(true)
     const log = await seen.log()
-    expect(violationLogLines(log).some((line) => line.includes("Violation: request.body Request body must have required property 'image_reference'"))).toBe(true)
-    expect(violationLogLines(log).some((line) => line.includes("Request terminated with error: https://stoplight.io/prism/errors#UNAUTHORIZED"))).toBe(true)
+    expect(
+      violationLogLines(log).some((line) =>
+        line.includes("Violation: request.body Request body must have required property 'image_reference'")
+      )
+    ).toBe(true)
+    expect(
+      violationLogLines(log).some((line) => line.includes("Request terminated with error: https://stoplight.io/prism/errors#UNAUTHORIZED"))
+    ).toBe(true)
   })
 })

@@ -41,11 +41,15 @@ const failThenRerun = async (
   const first = await runCampaign(c, baseUrl)
   expectNoCrash(first)
   expect(first.code, first.stderr).toBe(1)
-  expect(first.summary?.failed).toEqual([{ job: blocked, step: "download", reason: expect.stringMatching(fault.reason), videoId: expect.stringMatching(/^video_/) }])
+  expect(first.summary?.failed).toEqual([
+    { job: blocked, step: "download", reason: expect.stringMatching(fault.reason), videoId: expect.stringMatching(/^video_/) }
+  ])
   expect(first.summary?.completed).toEqual(c.outputs.filter((o) => o !== blocked))
   const videoId = first.summary?.failed[0]?.videoId
   // The journal keeps the video: the failure is not "the video is gone".
-  const failedEntry = journal(c).filter((e) => e.t === "failed").at(-1)
+  const failedEntry = journal(c)
+    .filter((e) => e.t === "failed")
+    .at(-1)
   expect(failedEntry).toMatchObject({ step: "download", videoId })
   expect(failedEntry?.videoGone).toBeUndefined()
   const before = await sim.stats()
@@ -106,7 +110,8 @@ describe("a failed download is downloaded again by the next run, never paid agai
     const sim = await startSim()
     const proxy = await startProxy(sim)
     let served = 0
-    proxy.rule = (r) => (isFileRequest(r) && served++ === 0 ? { _tag: "Answer", status: 200, contentType: "video/mp4", body: htmlPage } : undefined)
+    proxy.rule = (r) =>
+      isFileRequest(r) && served++ === 0 ? { _tag: "Answer", status: 200, contentType: "video/mp4", body: htmlPage } : undefined
     await failThenRerun(c, sim, proxy.baseUrl, "out/v0.mp4", {
       reason: /not a valid MP4|ftyp/i,
       clear: () => void (proxy.rule = () => undefined)
@@ -120,7 +125,12 @@ describe("a failed download is downloaded again by the next run, never paid agai
     let served = 0
     proxy.rule = (r) =>
       isFileRequest(r) && served++ === 0
-        ? { _tag: "Answer", status: 403, contentType: "application/xml", body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>" }
+        ? {
+            _tag: "Answer",
+            status: 403,
+            contentType: "application/xml",
+            body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+          }
         : undefined
     const first = await runCampaign(c, proxy.baseUrl)
     expectNoCrash(first)
@@ -171,7 +181,10 @@ describe("a failed download is downloaded again by the next run, never paid agai
     expect(done.code, done.stderr).toBe(0)
     unlinkSync(join(c.root, "out/v0.mp4"))
     const before = await sim.stats()
-    proxy.rule = (r) => (isFileRequest(r) ? { _tag: "Answer", status: 404, contentType: "application/xml", body: "<Error><Code>NoSuchKey</Code></Error>" } : undefined)
+    proxy.rule = (r) =>
+      isFileRequest(r)
+        ? { _tag: "Answer", status: 404, contentType: "application/xml", body: "<Error><Code>NoSuchKey</Code></Error>" }
+        : undefined
     const hiccup = await runCampaign(c, proxy.baseUrl)
     expectNoCrash(hiccup)
     // The provider still has the video (its status says COMPLETE): nothing is submitted.

@@ -63,7 +63,10 @@ export const startFaultProxy = async (sim: { readonly baseUrl: string; readonly 
       // Read the whole request first, as a well-behaved gateway does.
       req.resume()
       req.on("end", () => {
-        res.writeHead(fault.status, { "content-type": fault.contentType ?? "text/html; charset=utf-8", "content-length": Buffer.byteLength(fault.body) })
+        res.writeHead(fault.status, {
+          "content-type": fault.contentType ?? "text/html; charset=utf-8",
+          "content-length": Buffer.byteLength(fault.body)
+        })
         res.end(fault.body)
       })
       return

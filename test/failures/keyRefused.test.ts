@@ -9,11 +9,20 @@ import { describe, expect, it } from "vitest"
 import { isStatusRequest, isSubmitRequest, type ProxiedRequest } from "./faultProxy.ts"
 import { campaign, expectNoCrash, isMp4, rendersOf, posts, runCampaign, startProxy, startSim } from "./support.ts"
 
-const refusal = (status: number) => ({ _tag: "Answer" as const, status, contentType: "application/json", body: JSON.stringify({ detail: "Invalid API key" }) })
+const refusal = (status: number) => ({
+  _tag: "Answer" as const,
+  status,
+  contentType: "application/json",
+  body: JSON.stringify({ detail: "Invalid API key" })
+})
 
 describe("the key refused mid-run stops the run; the next run pays nothing twice", () => {
   it.each([
-    ["401 to the second submit", (r: ProxiedRequest, n: { submits: number; polls: number }) => isSubmitRequest(r) && ++n.submits === 2, 401],
+    [
+      "401 to the second submit",
+      (r: ProxiedRequest, n: { submits: number; polls: number }) => isSubmitRequest(r) && ++n.submits === 2,
+      401
+    ],
     ["403 to a status check", (r: ProxiedRequest, n: { submits: number; polls: number }) => isStatusRequest(r) && ++n.polls === 2, 403]
   ] as const)("%s", async (_, refuseWhen, status) => {
     const c = campaign(["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"], { concurrency: 1 })

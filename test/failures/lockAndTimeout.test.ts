@@ -6,7 +6,19 @@
 import { existsSync, mkdirSync, readdirSync, watch } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { admittedDuplicates, apiRequests, campaign, clapper, expectNoCrash, isMp4, journal, rendersOf, runCampaign, startSim, type Campaign } from "./support.ts"
+import {
+  admittedDuplicates,
+  apiRequests,
+  campaign,
+  clapper,
+  expectNoCrash,
+  isMp4,
+  journal,
+  rendersOf,
+  runCampaign,
+  startSim,
+  type Campaign
+} from "./support.ts"
 
 describe("durations of zero are refused by validate", () => {
   const zeros = [
@@ -22,7 +34,17 @@ describe("durations of zero are refused by validate", () => {
     const files = zeros.map(([, line], i) =>
       c.p.write(
         `zero${i}.yaml`,
-        ["version: 1", `name: zero${i}`, "run:", line, "sets:", "  all:", "    pairs:", "      - { image: assets/presenters/alice.png, audio: voice/v0.wav, output: out/v0.mp4 }", ""].join("\n")
+        [
+          "version: 1",
+          `name: zero${i}`,
+          "run:",
+          line,
+          "sets:",
+          "  all:",
+          "    pairs:",
+          "      - { image: assets/presenters/alice.png, audio: voice/v0.wav, output: out/v0.mp4 }",
+          ""
+        ].join("\n")
       )
     )
     const before = c.p.snapshot()
@@ -47,7 +69,8 @@ describe("durations of zero are refused by validate", () => {
   })
 })
 
-const temporaryLocks = (c: Campaign) => (existsSync(c.stateDir) ? readdirSync(c.stateDir).filter((name) => /^runner\.lock.*\.tmp$/.test(name)) : [])
+const temporaryLocks = (c: Campaign) =>
+  existsSync(c.stateDir) ? readdirSync(c.stateDir).filter((name) => /^runner\.lock.*\.tmp$/.test(name)) : []
 
 describe("a SIGKILL never leaves a temporary runner lock behind the next run", () => {
   it("killed mid-run, and killed while the runner lock is being written: the next run completes and leaves no runner.lock.*.tmp", async () => {

@@ -52,14 +52,21 @@ const clashes: ReadonlyArray<Clash> = [
     what: "a data file",
     output: () => "data/rows.csv",
     prepare: (c) => void c.p.write("data/rows.csv", "voice\nv0.wav\n"),
-    sets: (_, output) => ["  rows:", "    rows: data/rows.csv", "    image: assets/presenters/alice.png", "    audio: voice/{{ row.voice }}", `    output: ${output}`],
+    sets: (_, output) => [
+      "  rows:",
+      "    rows: data/rows.csv",
+      "    image: assets/presenters/alice.png",
+      "    audio: voice/{{ row.voice }}",
+      `    output: ${output}`
+    ],
     problem: /data/
   },
   { what: "the lock file", output: (name) => `${name}.lock.json`, problem: /lock file/ },
   {
     what: "the journal in the state folder",
     output: (name) => `.clapper/${name}/journal.jsonl`,
-    prepare: (c, name) => void c.p.write(`.clapper/${name}/journal.jsonl`, `${JSON.stringify({ t: "header", version: 1, pipeline: name })}\n`),
+    prepare: (c, name) =>
+      void c.p.write(`.clapper/${name}/journal.jsonl`, `${JSON.stringify({ t: "header", version: 1, pipeline: name })}\n`),
     problem: /state folder/
   },
   {
@@ -88,7 +95,11 @@ describe("an output may never overwrite an input, the state or a folder: refused
     const runs: Array<Awaited<typeof validating>> = []
     for (let i = 0; i < cases.length; i += 3) {
       const batch = cases.slice(i, i + 3)
-      runs.push(...(await Promise.all(batch.map((k) => clapper(["run", `${k.name}.yaml`, "--base-url", sim.baseUrl, ...roomyQuotaFlags], { cwd: c.root })))))
+      runs.push(
+        ...(await Promise.all(
+          batch.map((k) => clapper(["run", `${k.name}.yaml`, "--base-url", sim.baseUrl, ...roomyQuotaFlags], { cwd: c.root }))
+        ))
+      )
     }
     const validated = await validating
     expectNoCrash(validated)
@@ -97,7 +108,9 @@ describe("an output may never overwrite an input, the state or a folder: refused
     cases.forEach((k, i) => {
       // Named: the pipeline's line and column, the output as written, and why.
       const reported = said.split("\n").filter((line) => line.startsWith(`${k.name}.yaml:`))
-      expect.soft(reported.join("\n"), k.what).toMatch(new RegExp(`^${k.name}\\.yaml:\\d+:\\d+: .*"${k.output.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`))
+      expect
+        .soft(reported.join("\n"), k.what)
+        .toMatch(new RegExp(`^${k.name}\\.yaml:\\d+:\\d+: .*"${k.output.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`))
       expect.soft(reported.join("\n"), k.what).toMatch(k.problem)
       const run = runs[i]!
       expectNoCrash(run)

@@ -8,7 +8,20 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { campaign, contentGets, runBlock, expectNoCrash, isMp4, mountProblem, mountReadOnly, needsMounts, posts, runCampaign, startSim, unmount } from "./support.ts"
+import {
+  campaign,
+  contentGets,
+  runBlock,
+  expectNoCrash,
+  isMp4,
+  mountProblem,
+  mountReadOnly,
+  needsMounts,
+  posts,
+  runCampaign,
+  startSim,
+  unmount
+} from "./support.ts"
 
 describe("an output folder that cannot be created fails its job, not the run", () => {
   it.skipIf(mountProblem !== undefined)(needsMounts("its parent is read-only"), async () => {
@@ -88,40 +101,43 @@ describe("an output folder that cannot be created fails its job, not the run", (
     expect(isMp4(blocker)).toBe(true)
   })
 
-  it.skipIf(mountProblem !== undefined)(needsMounts("a job sharing another's render, whose folder is read-only: it fails alone; the rerun copies the file, nothing is sent"), async () => {
-    const c = campaign(["out/one.mp4"])
-    // Same image, same audio: one render, the file copied to the second output.
-    writeFileSync(
-      c.file,
-      [
-        "version: 1",
-        "name: campaign",
-        runBlock(),
-        "sets:",
-        "  twins:",
-        "    pairs:",
-        "      - { image: assets/presenters/alice.png, audio: voice/v0.wav, output: out/one.mp4 }",
-        "      - { image: assets/presenters/alice.png, audio: voice/v0.wav, output: ro/two.mp4 }",
-        ""
-      ].join("\n")
-    )
-    const sim = await startSim()
-    mountReadOnly(join(c.root, "ro"))
-    const run = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(run)
-    expect(run.code, run.stdout + run.stderr).toBe(1)
-    expect(run.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
-    expect(run.stdout).toMatch(/^ {2}ro\/two\.mp4: .*(read-only|EROFS).*\(at download; video video_\w+\)$/m)
+  it.skipIf(mountProblem !== undefined)(
+    needsMounts("a job sharing another's render, whose folder is read-only: it fails alone; the rerun copies the file, nothing is sent"),
+    async () => {
+      const c = campaign(["out/one.mp4"])
+      // Same image, same audio: one render, the file copied to the second output.
+      writeFileSync(
+        c.file,
+        [
+          "version: 1",
+          "name: campaign",
+          runBlock(),
+          "sets:",
+          "  twins:",
+          "    pairs:",
+          "      - { image: assets/presenters/alice.png, audio: voice/v0.wav, output: out/one.mp4 }",
+          "      - { image: assets/presenters/alice.png, audio: voice/v0.wav, output: ro/two.mp4 }",
+          ""
+        ].join("\n")
+      )
+      const sim = await startSim()
+      mountReadOnly(join(c.root, "ro"))
+      const run = await runCampaign(c, sim.baseUrl, { json: false })
+      expectNoCrash(run)
+      expect(run.code, run.stdout + run.stderr).toBe(1)
+      expect(run.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
+      expect(run.stdout).toMatch(/^ {2}ro\/two\.mp4: .*(read-only|EROFS).*\(at download; video video_\w+\)$/m)
 
-    unmount(join(c.root, "ro"))
-    const before = await sim.stats()
-    const again = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(again)
-    expect(again.code, again.stdout + again.stderr).toBe(0)
-    const after = await sim.stats()
-    // Copied from the output that has the bytes: no submission, no download.
-    expect(posts(after)).toBe(posts(before))
-    expect(contentGets(after)).toBe(contentGets(before))
-    expect(isMp4(join(c.root, "ro/two.mp4"))).toBe(true)
-  })
+      unmount(join(c.root, "ro"))
+      const before = await sim.stats()
+      const again = await runCampaign(c, sim.baseUrl, { json: false })
+      expectNoCrash(again)
+      expect(again.code, again.stdout + again.stderr).toBe(0)
+      const after = await sim.stats()
+      // Copied from the output that has the bytes: no submission, no download.
+      expect(posts(after)).toBe(posts(before))
+      expect(contentGets(after)).toBe(contentGets(before))
+      expect(isMp4(join(c.root, "ro/two.mp4"))).toBe(true)
+    }
+  )
 })

@@ -15,7 +15,18 @@ import fc from "fast-check"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { htmlPage, isFileRequest, isListRequest, isStatusRequest, isSubmitRequest, type FaultProxy, type Rule } from "./faultProxy.ts"
-import { admittedDuplicates, campaign, expectNoCrash, isMp4, journal, rendersOf, runCampaign, startProxy, startSim, temporaryFiles } from "./support.ts"
+import {
+  admittedDuplicates,
+  campaign,
+  expectNoCrash,
+  isMp4,
+  journal,
+  rendersOf,
+  runCampaign,
+  startProxy,
+  startSim,
+  temporaryFiles
+} from "./support.ts"
 
 interface Step {
   readonly errorRate: number
@@ -53,47 +64,57 @@ const seeded = (seed: number) => {
 }
 
 type VideoJson = { id?: unknown; status?: unknown }
-const asFailed = (video: VideoJson) => ({ ...video, status: "FAILED", completed_at: null, error: { code: "rate_limit_exceeded", message: "Rate limit exceeded." } })
+const asFailed = (video: VideoJson) => ({
+  ...video,
+  status: "FAILED",
+  completed_at: null,
+  error: { code: "rate_limit_exceeded", message: "Rate limit exceeded." }
+})
 
 /** The faults of one step; `failed` (videos the "provider" ended FAILED) is kept across steps. */
-const faultsOf = (s: Step, random: () => number, failed: Set<string>, decided: Set<string>): Rule => (r) => {
-  if (r.origin === "api" && random() < s.errorRate) return { _tag: "Answer", status: 500 + Math.floor(random() * 4), body: htmlPage }
-  if (isSubmitRequest(r) && random() < s.resetRate) return { _tag: "Drop" }
-  if (isFileRequest(r) && random() < s.truncateRate) {
-    const at = random()
-    return { _tag: "CutBody", keep: (n) => 1 + at * (n - 2) }
-  }
-  if (isStatusRequest(r)) {
-    const id = r.path.split("/").pop() ?? ""
-    if (!decided.has(id)) {
-      decided.add(id)
-      if (random() < s.failRate) failed.add(id)
+const faultsOf =
+  (s: Step, random: () => number, failed: Set<string>, decided: Set<string>): Rule =>
+  (r) => {
+    if (r.origin === "api" && random() < s.errorRate) return { _tag: "Answer", status: 500 + Math.floor(random() * 4), body: htmlPage }
+    if (isSubmitRequest(r) && random() < s.resetRate) return { _tag: "Drop" }
+    if (isFileRequest(r) && random() < s.truncateRate) {
+      const at = random()
+      return { _tag: "CutBody", keep: (n) => 1 + at * (n - 2) }
     }
+    if (isStatusRequest(r)) {
+      const id = r.path.split("/").pop() ?? ""
+      if (!decided.has(id)) {
+        decided.add(id)
+        if (random() < s.failRate) failed.add(id)
+      }
+    }
+    return stickyFailures(failed)(r)
   }
-  return stickyFailures(failed)(r)
-}
 
 /** What the provider says of the videos it failed, in every answer about them (status and list). */
-const stickyFailures = (failed: ReadonlySet<string>): Rule => (r) => {
-  if (failed.size === 0) return undefined
-  const rewrite = (json: string) => {
-    try {
-      const parsed = JSON.parse(json) as unknown
-      const fix = (v: VideoJson) => (typeof v.id === "string" && failed.has(v.id) ? asFailed(v) : v)
-      if (Array.isArray(parsed)) return JSON.stringify(parsed.map((v) => fix(v as VideoJson)))
-      if (parsed !== null && typeof parsed === "object" && Array.isArray((parsed as { data?: unknown }).data)) {
-        const page = parsed as { data: Array<VideoJson> }
-        return JSON.stringify({ ...page, data: page.data.map(fix) })
+const stickyFailures =
+  (failed: ReadonlySet<string>): Rule =>
+  (r) => {
+    if (failed.size === 0) return undefined
+    const rewrite = (json: string) => {
+      try {
+        const parsed = JSON.parse(json) as unknown
+        const fix = (v: VideoJson) => (typeof v.id === "string" && failed.has(v.id) ? asFailed(v) : v)
+        if (Array.isArray(parsed)) return JSON.stringify(parsed.map((v) => fix(v as VideoJson)))
+        if (parsed !== null && typeof parsed === "object" && Array.isArray((parsed as { data?: unknown }).data)) {
+          const page = parsed as { data: Array<VideoJson> }
+          return JSON.stringify({ ...page, data: page.data.map(fix) })
+        }
+        return JSON.stringify(fix(parsed as VideoJson))
+      } catch {
+        return json
       }
-      return JSON.stringify(fix(parsed as VideoJson))
-    } catch {
-      return json
     }
+    if (isStatusRequest(r) && failed.has(r.path.split("/").pop() ?? ""))
+      return { _tag: "Replace", contentType: "application/json", body: rewrite }
+    if (isListRequest(r)) return { _tag: "Replace", contentType: "application/json", body: rewrite }
+    return undefined
   }
-  if (isStatusRequest(r) && failed.has(r.path.split("/").pop() ?? "")) return { _tag: "Replace", contentType: "application/json", body: rewrite }
-  if (isListRequest(r)) return { _tag: "Replace", contentType: "application/json", body: rewrite }
-  return undefined
-}
 
 const outputs = ["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"]
 
@@ -115,8 +136,18 @@ const checkCase = async (seed: number, steps: ReadonlyArray<Step>) => {
         }
       })
       if (process.env["DEBUG_FAILURES"]) {
-        const faults = proxy.log.splice(0).filter((l) => l.fault).map((l) => l.fault)
-        console.log(JSON.stringify(s), "→", run.code ?? run.signal, JSON.stringify(faults.reduce<Record<string, number>>((m, f) => ({ ...m, [f ?? ""]: (m[f ?? ""] ?? 0) + 1 }), {})), "failed:", run.summary?.failed.map((f) => f.step))
+        const faults = proxy.log
+          .splice(0)
+          .filter((l) => l.fault)
+          .map((l) => l.fault)
+        console.log(
+          JSON.stringify(s),
+          "→",
+          run.code ?? run.signal,
+          JSON.stringify(faults.reduce<Record<string, number>>((m, f) => ({ ...m, [f ?? ""]: (m[f ?? ""] ?? 0) + 1 }), {})),
+          "failed:",
+          run.summary?.failed.map((f) => f.step)
+        )
       }
       expectNoCrash(run)
       // Killed, or ended by itself with some jobs failed: never invalid input, never a crash.
@@ -133,13 +164,16 @@ const checkCase = async (seed: number, steps: ReadonlyArray<Step>) => {
     const stats = await sim.stats()
     const entries = journal(c)
     for (const job of rendersOf(c)) {
-      const videos = new Set(entries.filter((e) => (e.t === "submitted" || e.t === "adopted") && e.job === job.id && e.videoId).map((e) => e.videoId))
+      const videos = new Set(
+        entries.filter((e) => (e.t === "submitted" || e.t === "adopted") && e.job === job.id && e.videoId).map((e) => e.videoId)
+      )
       const failedRenders = [...videos].filter((id) => id !== undefined && failed.has(id)).length
       const admitted = admittedDuplicates(entries, job.id)
       const submissions = stats.submissions[job.key] ?? 0
-      expect(submissions, `${job.id}: ${submissions} submissions, ${admitted} admitted duplicates, ${failedRenders} failed renders`).toBeLessThanOrEqual(
-        1 + admitted + failedRenders
-      )
+      expect(
+        submissions,
+        `${job.id}: ${submissions} submissions, ${admitted} admitted duplicates, ${failedRenders} failed renders`
+      ).toBeLessThanOrEqual(1 + admitted + failedRenders)
       expect(submissions, job.id).toBeGreaterThanOrEqual(1)
     }
   } finally {
@@ -150,9 +184,9 @@ const checkCase = async (seed: number, steps: ReadonlyArray<Step>) => {
 
 describe("property: any sequence of failing steps, then a clean run", () => {
   it("completes every job with valid outputs, paying each render once (+ admitted duplicates, + renders the provider failed)", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(step, { minLength: 1, maxLength: 3 }), checkCase),
-      { numRuns: Number(process.env["CLAPPER_PROPERTY_RUNS"] ?? 4), endOnFailure: true }
-    )
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(step, { minLength: 1, maxLength: 3 }), checkCase), {
+      numRuns: Number(process.env["CLAPPER_PROPERTY_RUNS"] ?? 4),
+      endOnFailure: true
+    })
   }, 120_000)
 })

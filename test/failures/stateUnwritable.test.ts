@@ -31,125 +31,136 @@ import {
 const outputs = Array.from({ length: 12 }, (_, i) => `out/v${String(i).padStart(2, "0")}.mp4`)
 
 describe("the state folder cannot be written", () => {
-  it.skipIf(mountProblem !== undefined)(needsMounts("its disk fills up during a run: the run stops paying at once, exit 2, one message; the rerun pays nothing twice"), async () => {
-    const c = campaign(outputs, { concurrency: 2 })
-    // A little render time, so the journal fills while jobs are in flight at the provider.
-    const sim = await startSim({ renderFactor: 0.3 })
-    mountTmpfs(c.stateDir, "256k")
-    // Once the first render is paid for, the disk fills up: the journal has room left only in the
-    // page it is writing (tmpfs allocates 4 KB pages), and soon needs another.
-    let filled = false
-    const first = await runCampaign(c, sim.baseUrl, {
-      onEvent: (event) => {
-        if (!filled && event.type === "job.submitted") {
-          filled = true
-          fillUp(c.stateDir)
+  it.skipIf(mountProblem !== undefined)(
+    needsMounts("its disk fills up during a run: the run stops paying at once, exit 2, one message; the rerun pays nothing twice"),
+    async () => {
+      const c = campaign(outputs, { concurrency: 2 })
+      // A little render time, so the journal fills while jobs are in flight at the provider.
+      const sim = await startSim({ renderFactor: 0.3 })
+      mountTmpfs(c.stateDir, "256k")
+      // Once the first render is paid for, the disk fills up: the journal has room left only in the
+      // page it is writing (tmpfs allocates 4 KB pages), and soon needs another.
+      let filled = false
+      const first = await runCampaign(c, sim.baseUrl, {
+        onEvent: (event) => {
+          if (!filled && event.type === "job.submitted") {
+            filled = true
+            fillUp(c.stateDir)
+          }
+        }
+      })
+      expect(filled).toBe(true)
+      expectNoCrash(first)
+      expect(first.code, first.stderr).toBe(2)
+      // One message, naming the folder and the room it needs; no false "Nothing was sent".
+      const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
+      expect(lines, first.stderr).toHaveLength(1)
+      expect(lines[0]).toMatch(/^clapper: cannot write /)
+      expect(lines[0]).toContain(c.stateDir)
+      expect(lines[0]).toMatch(/no space left|ENOSPC/i)
+      expect(lines[0]).toMatch(/Free at least \d+ MB/)
+      expect(lines[0]).not.toMatch(/Nothing was sent/i)
+
+      const summary = first.summary
+      expect(summary, "the run ends with its summary").toBeDefined()
+      expect(summary?.stopped).toEqual({ reason: "state-unwritable", message: lines[0]?.replace(/^clapper: /, "") })
+      // It stopped at once: jobs were left, untouched.
+      expect(summary?.skipped.length).toBeGreaterThan(0)
+      const stats = await sim.stats()
+      // Every paid request had its intent on disk first.
+      const intents = journal(c).filter((e) => e.t === "intent").length
+      expect(posts(stats)).toBeLessThanOrEqual(intents)
+      expect(posts(stats)).toBeLessThan(outputs.length)
+      // The summary is true: what it calls done is on disk; what it calls skipped was never sent;
+      // whatever was sent is accounted for.
+      const plan = { jobs: rendersOf(c) }
+      for (const job of plan.jobs) {
+        const sent = stats.submissions[job.key] ?? 0
+        if (summary?.completed.includes(job.id)) expect(isMp4(join(c.root, job.id)), job.id).toBe(true)
+        if (summary?.skipped.includes(job.id)) expect(sent, `${job.id} is reported skipped`).toBe(0)
+        if (sent > 0) {
+          const accounted = [
+            ...(summary?.completed ?? []),
+            ...(summary?.inFlight.map((j) => j.job) ?? []),
+            ...(summary?.failed.map((j) => j.job) ?? []),
+            ...(summary?.unknownOutcome ?? [])
+          ]
+          expect(accounted, `${job.id} was sent`).toContain(job.id)
         }
       }
-    })
-    expect(filled).toBe(true)
-    expectNoCrash(first)
-    expect(first.code, first.stderr).toBe(2)
-    // One message, naming the folder and the room it needs; no false "Nothing was sent".
-    const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
-    expect(lines, first.stderr).toHaveLength(1)
-    expect(lines[0]).toMatch(/^clapper: cannot write /)
-    expect(lines[0]).toContain(c.stateDir)
-    expect(lines[0]).toMatch(/no space left|ENOSPC/i)
-    expect(lines[0]).toMatch(/Free at least \d+ MB/)
-    expect(lines[0]).not.toMatch(/Nothing was sent/i)
 
-    const summary = first.summary
-    expect(summary, "the run ends with its summary").toBeDefined()
-    expect(summary?.stopped).toEqual({ reason: "state-unwritable", message: lines[0]?.replace(/^clapper: /, "") })
-    // It stopped at once: jobs were left, untouched.
-    expect(summary?.skipped.length).toBeGreaterThan(0)
-    const stats = await sim.stats()
-    // Every paid request had its intent on disk first.
-    const intents = journal(c).filter((e) => e.t === "intent").length
-    expect(posts(stats)).toBeLessThanOrEqual(intents)
-    expect(posts(stats)).toBeLessThan(outputs.length)
-    // The summary is true: what it calls done is on disk; what it calls skipped was never sent;
-    // whatever was sent is accounted for.
-    const plan = { jobs: rendersOf(c) }
-    for (const job of plan.jobs) {
-      const sent = stats.submissions[job.key] ?? 0
-      if (summary?.completed.includes(job.id)) expect(isMp4(join(c.root, job.id)), job.id).toBe(true)
-      if (summary?.skipped.includes(job.id)) expect(sent, `${job.id} is reported skipped`).toBe(0)
-      if (sent > 0) {
-        const accounted = [
-          ...(summary?.completed ?? []),
-          ...(summary?.inFlight.map((j) => j.job) ?? []),
-          ...(summary?.failed.map((j) => j.job) ?? []),
-          ...(summary?.unknownOutcome ?? [])
-        ]
-        expect(accounted, `${job.id} was sent`).toContain(job.id)
+      // Space freed: the rerun completes, and nothing was paid twice.
+      rmSync(join(c.stateDir, "filler"))
+      const second = await runCampaign(c, sim.baseUrl)
+      expectNoCrash(second)
+      expect(second.code, second.stderr).toBe(0)
+      expect([...(second.summary?.completed ?? []), ...(second.summary?.upToDate ?? [])].sort()).toEqual(outputs)
+      const after = await sim.stats()
+      const entries = journal(c)
+      for (const job of plan.jobs) {
+        const submissions = after.submissions[job.key] ?? 0
+        expect(submissions, job.id).toBeGreaterThanOrEqual(1)
+        expect(submissions, job.id).toBeLessThanOrEqual(1 + admittedDuplicates(entries, job.id))
+        expect(isMp4(join(c.root, job.id)), job.id).toBe(true)
       }
+      expect(temporaryFiles(c.root)).toEqual([])
     }
+  )
 
-    // Space freed: the rerun completes, and nothing was paid twice.
-    rmSync(join(c.stateDir, "filler"))
-    const second = await runCampaign(c, sim.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
-    expect([...(second.summary?.completed ?? []), ...(second.summary?.upToDate ?? [])].sort()).toEqual(outputs)
-    const after = await sim.stats()
-    const entries = journal(c)
-    for (const job of plan.jobs) {
-      const submissions = after.submissions[job.key] ?? 0
-      expect(submissions, job.id).toBeGreaterThanOrEqual(1)
-      expect(submissions, job.id).toBeLessThanOrEqual(1 + admittedDuplicates(entries, job.id))
-      expect(isMp4(join(c.root, job.id)), job.id).toBe(true)
+  it.skipIf(mountProblem !== undefined)(
+    needsMounts("it is read-only from the start: exit 2 naming it, nothing sent; writable again, the run completes"),
+    async () => {
+      const c = campaign(["out/v0.mp4", "out/v1.mp4"])
+      const sim = await startSim()
+      mountReadOnly(c.stateDir)
+      const first = await runCampaign(c, sim.baseUrl)
+      expectNoCrash(first)
+      expect(first.code, first.stderr).toBe(2)
+      const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
+      expect(lines, first.stderr).toHaveLength(1)
+      expect(lines[0]).toContain(c.stateDir)
+      expect(lines[0]).toMatch(/read-only|EROFS/i)
+      expect(apiRequests(await sim.stats())).toBe(0)
+      expect(existsSync(join(c.root, "out"))).toBe(false)
+
+      unmount(c.stateDir)
+      const second = await runCampaign(c, sim.baseUrl)
+      expectNoCrash(second)
+      expect(second.code, second.stderr).toBe(0)
+      const after = await sim.stats()
+      for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
     }
-    expect(temporaryFiles(c.root)).toEqual([])
-  })
+  )
 
-  it.skipIf(mountProblem !== undefined)(needsMounts("it is read-only from the start: exit 2 naming it, nothing sent; writable again, the run completes"), async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"])
-    const sim = await startSim()
-    mountReadOnly(c.stateDir)
-    const first = await runCampaign(c, sim.baseUrl)
-    expectNoCrash(first)
-    expect(first.code, first.stderr).toBe(2)
-    const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
-    expect(lines, first.stderr).toHaveLength(1)
-    expect(lines[0]).toContain(c.stateDir)
-    expect(lines[0]).toMatch(/read-only|EROFS/i)
-    expect(apiRequests(await sim.stats())).toBe(0)
-    expect(existsSync(join(c.root, "out"))).toBe(false)
+  it.skipIf(mountProblem !== undefined)(
+    needsMounts(
+      "the lock file cannot be replaced (a read-only mount over it): every job completes, exit 2 naming it; the rerun sends nothing and writes it"
+    ),
+    async () => {
+      const c = campaign(["out/v0.mp4", "out/v1.mp4"])
+      const lockFile = join(c.root, "campaign.lock.json")
+      writeFileSync(lockFile, `${JSON.stringify({ outputs: {}, pipeline: "campaign", version: 1 }, null, 2)}\n`)
+      mountReadOnly(lockFile)
+      const sim = await startSim()
 
-    unmount(c.stateDir)
-    const second = await runCampaign(c, sim.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
-    const after = await sim.stats()
-    for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
-  })
+      const first = await runCampaign(c, sim.baseUrl)
+      expectNoCrash(first)
+      expect(first.code, first.stderr).toBe(2)
+      const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
+      expect(lines, first.stderr).toHaveLength(1)
+      expect(lines[0]).toContain(lockFile)
+      expect(first.summary?.completed).toEqual(c.outputs)
+      for (const output of c.outputs) expect(isMp4(join(c.root, output))).toBe(true)
+      const before = await sim.stats()
 
-  it.skipIf(mountProblem !== undefined)(needsMounts("the lock file cannot be replaced (a read-only mount over it): every job completes, exit 2 naming it; the rerun sends nothing and writes it"), async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"])
-    const lockFile = join(c.root, "campaign.lock.json")
-    writeFileSync(lockFile, `${JSON.stringify({ outputs: {}, pipeline: "campaign", version: 1 }, null, 2)}\n`)
-    mountReadOnly(lockFile)
-    const sim = await startSim()
-
-    const first = await runCampaign(c, sim.baseUrl)
-    expectNoCrash(first)
-    expect(first.code, first.stderr).toBe(2)
-    const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
-    expect(lines, first.stderr).toHaveLength(1)
-    expect(lines[0]).toContain(lockFile)
-    expect(first.summary?.completed).toEqual(c.outputs)
-    for (const output of c.outputs) expect(isMp4(join(c.root, output))).toBe(true)
-    const before = await sim.stats()
-
-    unmount(lockFile)
-    const second = await runCampaign(c, sim.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
-    // Everything was recorded in the journal: nothing is sent, the lock file is written.
-    expect(apiRequests(await sim.stats())).toBe(apiRequests(before))
-    expect(Object.keys((JSON.parse(readFileSync(lockFile, "utf8")) as { outputs: object }).outputs)).toEqual(c.outputs)
-    expect.soft(temporaryFiles(c.root), "temporary files left beside the pipeline").toEqual([])
-  })
+      unmount(lockFile)
+      const second = await runCampaign(c, sim.baseUrl)
+      expectNoCrash(second)
+      expect(second.code, second.stderr).toBe(0)
+      // Everything was recorded in the journal: nothing is sent, the lock file is written.
+      expect(apiRequests(await sim.stats())).toBe(apiRequests(before))
+      expect(Object.keys((JSON.parse(readFileSync(lockFile, "utf8")) as { outputs: object }).outputs)).toEqual(c.outputs)
+      expect.soft(temporaryFiles(c.root), "temporary files left beside the pipeline").toEqual([])
+    }
+  )
 })

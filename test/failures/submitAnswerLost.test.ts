@@ -13,7 +13,10 @@ import { campaign, clapper, expectNoCrash, isMp4, journal, lists, rendersOf, pos
 
 const spoiled: ReadonlyArray<readonly [string, Fault]> = [
   ["an HTML page with status 200", { _tag: "Replace", status: 200, body: () => htmlPage }],
-  ["JSON cut short (status 200, a complete body of broken JSON)", { _tag: "Replace", status: 200, contentType: "application/json", body: (json) => json.slice(0, Math.floor(json.length / 2)) }],
+  [
+    "JSON cut short (status 200, a complete body of broken JSON)",
+    { _tag: "Replace", status: 200, contentType: "application/json", body: (json) => json.slice(0, Math.floor(json.length / 2)) }
+  ],
   ["a body the connection drops halfway", { _tag: "CutBody", keep: (n) => n / 2 }]
 ]
 
@@ -93,7 +96,11 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
     const sim = await startSim()
     const proxy = await startProxy(sim)
     proxy.rule = (r) =>
-      isSubmitRequest(r) ? { _tag: "Replace", status: 200, body: () => htmlPage } : isListRequest(r) ? { _tag: "Answer", status: 200, body: htmlPage } : undefined
+      isSubmitRequest(r)
+        ? { _tag: "Replace", status: 200, body: () => htmlPage }
+        : isListRequest(r)
+          ? { _tag: "Answer", status: 200, body: htmlPage }
+          : undefined
     const first = await runCampaign(c, proxy.baseUrl)
     expectNoCrash(first)
     const firstPosts = posts(await sim.stats())

@@ -148,7 +148,16 @@ export interface RunBlock {
 
 /** Fast enough for a test, strict enough that a failing step fails in milliseconds. */
 export const runBlock = (run: RunBlock = {}) => {
-  const r = { concurrency: 2, attempts: 2, initialDelay: "10ms", maxDelay: "40ms", patience: "1ms", interval: "20ms", maxInterval: "100ms", ...run }
+  const r = {
+    concurrency: 2,
+    attempts: 2,
+    initialDelay: "10ms",
+    maxDelay: "40ms",
+    patience: "1ms",
+    interval: "20ms",
+    maxInterval: "100ms",
+    ...run
+  }
   return [
     "run:",
     `  concurrency: ${r.concurrency}`,
@@ -179,7 +188,10 @@ export const campaign = (outputs: ReadonlyArray<string>, run: RunBlock = {}): Ca
     p.write(`voice/v${i}.wav`, makeWav(0.3, 300 + i * 11))
     return `      - { image: assets/presenters/alice.png, audio: voice/v${i}.wav, output: ${output} }`
   })
-  const file = p.write("campaign.yaml", ["version: 1", "name: campaign", runBlock(run), "sets:", "  all:", "    pairs:", ...pairs, ""].join("\n"))
+  const file = p.write(
+    "campaign.yaml",
+    ["version: 1", "name: campaign", runBlock(run), "sets:", "  all:", "    pairs:", ...pairs, ""].join("\n")
+  )
   return { p, root: p.root, file, stateDir: join(p.root, ".clapper", "campaign"), outputs }
 }
 
@@ -225,7 +237,9 @@ export interface JournalLine {
   readonly videoGone?: boolean
   readonly step?: string
   readonly reason?: string
-  readonly state?: { readonly renders?: Record<string, { readonly job?: string; readonly possibleDuplicates?: number; readonly videoId?: string }> }
+  readonly state?: {
+    readonly renders?: Record<string, { readonly job?: string; readonly possibleDuplicates?: number; readonly videoId?: string }>
+  }
 }
 
 /** The journal's entries (a torn last line left out, as the runtime does). */
@@ -248,7 +262,10 @@ export const journal = (c: Campaign): ReadonlyArray<JournalLine> => {
 export const admittedDuplicates = (entries: ReadonlyArray<JournalLine>, job: string): number => {
   let n = 0
   for (const e of entries) {
-    if (e.t === "snapshot") n = Object.values(e.state?.renders ?? {}).filter((r) => r.job === job).reduce((sum, r) => sum + (r.possibleDuplicates ?? 0), 0)
+    if (e.t === "snapshot")
+      n = Object.values(e.state?.renders ?? {})
+        .filter((r) => r.job === job)
+        .reduce((sum, r) => sum + (r.possibleDuplicates ?? 0), 0)
     else if (e.t === "possibleDuplicate" && e.job === job) n++
   }
   return n
@@ -331,11 +348,26 @@ export const clapper = (args: ReadonlyArray<string>, options: CliOptions): Promi
   })
 
 /** `clapper run campaign.yaml --base-url URL --quota all=… [--json]` in the campaign's folder. */
-export const runCampaign = (c: Campaign, baseUrl: string, options: Omit<CliOptions, "cwd"> & { readonly json?: boolean; readonly args?: ReadonlyArray<string> } = {}) =>
-  clapper(["run", "campaign.yaml", "--base-url", baseUrl, ...roomyQuotaFlags, ...(options.json === false ? [] : ["--json"]), ...(options.args ?? [])], {
-    cwd: c.root,
-    ...options
-  })
+export const runCampaign = (
+  c: Campaign,
+  baseUrl: string,
+  options: Omit<CliOptions, "cwd"> & { readonly json?: boolean; readonly args?: ReadonlyArray<string> } = {}
+) =>
+  clapper(
+    [
+      "run",
+      "campaign.yaml",
+      "--base-url",
+      baseUrl,
+      ...roomyQuotaFlags,
+      ...(options.json === false ? [] : ["--json"]),
+      ...(options.args ?? [])
+    ],
+    {
+      cwd: c.root,
+      ...options
+    }
+  )
 
 /** What a user must never see: a crash report. */
 export const expectNoCrash = (result: { readonly stderr: string; readonly stdout: string }) => {

@@ -75,7 +75,10 @@ describe("the step machine on a scripted provider", () => {
         expect(memory.calls.filter((c) => c.method === "submitted").map((c) => c.videoId)).toEqual(["vid_0", "vid_1", "vid_2"])
         // Each resubmission is announced as a retry of the submit, after a backoff.
         const retries = machine.eventsOf("job.retrying")
-        expect(retries.map((r) => [r.step, r.attempt])).toEqual([["submit", 1], ["submit", 2]])
+        expect(retries.map((r) => [r.step, r.attempt])).toEqual([
+          ["submit", 1],
+          ["submit", 2]
+        ])
         // The journal knows the render is the third video: a next run downloads it, never renders again.
         expect(memory.stageRecord(job.stages.video)).toMatchObject({ status: "complete", videoId: "vid_2" })
       })
@@ -142,7 +145,11 @@ describe("the step machine on a scripted provider", () => {
         expect(times.map((t, i) => (i === 0 ? 0 : t - times[i - 1]!))).toEqual([0, spacing, 2 * spacing, 4 * spacing])
         expect(times[0]).toBe(machine.ctx.startedAt)
         const retries = machine.eventsOf("job.retrying")
-        expect(retries.map((r) => [r.attempt, r.throttled])).toEqual([[1, true], [1, true], [1, true]])
+        expect(retries.map((r) => [r.attempt, r.throttled])).toEqual([
+          [1, true],
+          [1, true],
+          [1, true]
+        ])
         expect(machine.eventsOf("run.throttled").map((e) => e.untilMs)).toEqual(times.slice(1))
         expect(memory.methods().filter((m) => m !== "intent")).toEqual(["submitted", "rendered", "completed"])
         expect(memory.methods().filter((m) => m === "notSubmitted")).toEqual([])
@@ -157,7 +164,10 @@ describe("the step machine on a scripted provider", () => {
         const stub = makeStubClient({
           createVideo: (n, create) =>
             n === 0
-              ? Effect.zipRight(create, Effect.fail(new TransportError({ operation: "createVideo", reason: "socket hang up", bodySent: true })))
+              ? Effect.zipRight(
+                  create,
+                  Effect.fail(new TransportError({ operation: "createVideo", reason: "socket hang up", bodySent: true }))
+                )
               : create
         })
         const outcome = yield* runMachine(job, machine, stub)
@@ -165,7 +175,10 @@ describe("the step machine on a scripted provider", () => {
         expect(stub.count("createVideo")).toBe(1)
         expect(stub.count("listVideos")).toBe(1)
         expect(memory.methods()).toEqual(["intent", "adopted", "submitted", "rendered", "completed"])
-        expect(memory.calls.find((c) => c.method === "adopted")).toMatchObject({ target: { job: job.id, fp: job.stages.video }, videoId: "vid_0" })
+        expect(memory.calls.find((c) => c.method === "adopted")).toMatchObject({
+          target: { job: job.id, fp: job.stages.video },
+          videoId: "vid_0"
+        })
         expect(yield* machine.ctx.possibleDuplicates.get).toBe(0)
         expect(machine.eventsOf("job.duplicateRisk")).toEqual([])
       })
@@ -193,7 +206,9 @@ describe("the step machine on a scripted provider", () => {
   it.effect("the journal cannot write the intent: nothing is sent, the job is Stopped, the run's reason StateUnwritable", () =>
     inMachineWorld(
       Effect.gen(function* () {
-        const { job, memory, machine } = yield* oneJob(machineSettings(), { fail: (c) => (c.method === "intent" ? stateIoError() : undefined) })
+        const { job, memory, machine } = yield* oneJob(machineSettings(), {
+          fail: (c) => (c.method === "intent" ? stateIoError() : undefined)
+        })
         const stub = makeStubClient()
         const outcome = yield* runMachine(job, machine, stub)
         expect(outcome).toEqual({ _tag: "Stopped" })
@@ -206,7 +221,11 @@ describe("the step machine on a scripted provider", () => {
 })
 
 /** The journal an earlier run left for `job` (through the same recorder calls a run makes), as a resumed run reads it. */
-const journalOf = (job: { readonly id: string; readonly fingerprint: string; readonly stages: { readonly video: string } }, videoId: string, upTo: "submitted" | "rendered") =>
+const journalOf = (
+  job: { readonly id: string; readonly fingerprint: string; readonly stages: { readonly video: string } },
+  videoId: string,
+  upTo: "submitted" | "rendered"
+) =>
   Effect.gen(function* () {
     const earlier = makeMemoryRecorder()
     const target = { job: job.id, fp: job.stages.video }
@@ -267,22 +286,29 @@ describe("resuming the step machine", () => {
   // Fails today: after the 404, renderChain's stage start for a Download start is the journal's
   // record (remoteStage.ts stageStart), "complete" → Done → the same lost video is delivered
   // again and the job fails (download, not found); only the run after renders it again.
-  it.effect("from Download, the journal saying the video was rendered, when the provider no longer has it (404): rendered again, once", () =>
-    inMachineWorld(
-      Effect.gen(function* () {
-        const { plan, cacheDir } = yield* plainPlan(1)
-        const job = plan.jobs[0]!
-        const earlier = yield* journalOf(job, "vid_gone", "rendered")
-        expect(recordedStart(earlier.stageRecord(job.fingerprint))).toEqual({ _tag: "Done", videoId: "vid_gone" })
-        const memory = makeMemoryRecorder()
-        const machine = yield* makeMachine({ settings: machineSettings(), cacheDir, recorder: memory.recorder, stageRecord: earlier.stageRecord })
-        const stub = makeStubClient()
-        const outcome = yield* runMachine(job, machine, stub, { _tag: "Download", videoId: "vid_gone" })
-        expect(outcome).toEqual({ _tag: "Completed", videoId: "vid_0", bytes: mp4Bytes.length })
-        expect(stub.count("createVideo")).toBe(1)
-        expect(stub.calls.filter((c) => c.op === "downloadContent").map((c) => c.id)).toEqual(["vid_gone", "vid_0"])
-      })
-    )
+  it.effect(
+    "from Download, the journal saying the video was rendered, when the provider no longer has it (404): rendered again, once",
+    () =>
+      inMachineWorld(
+        Effect.gen(function* () {
+          const { plan, cacheDir } = yield* plainPlan(1)
+          const job = plan.jobs[0]!
+          const earlier = yield* journalOf(job, "vid_gone", "rendered")
+          expect(recordedStart(earlier.stageRecord(job.fingerprint))).toEqual({ _tag: "Done", videoId: "vid_gone" })
+          const memory = makeMemoryRecorder()
+          const machine = yield* makeMachine({
+            settings: machineSettings(),
+            cacheDir,
+            recorder: memory.recorder,
+            stageRecord: earlier.stageRecord
+          })
+          const stub = makeStubClient()
+          const outcome = yield* runMachine(job, machine, stub, { _tag: "Download", videoId: "vid_gone" })
+          expect(outcome).toEqual({ _tag: "Completed", videoId: "vid_0", bytes: mp4Bytes.length })
+          expect(stub.count("createVideo")).toBe(1)
+          expect(stub.calls.filter((c) => c.op === "downloadContent").map((c) => c.id)).toEqual(["vid_gone", "vid_0"])
+        })
+      )
   )
 
   it.effect("from Poll, the journal saying the video was submitted: polled, not submitted again", () =>

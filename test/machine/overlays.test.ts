@@ -38,11 +38,16 @@ describe("overlay variants on a scripted provider", () => {
         expect(stub.count("createVideo")).toBe(1)
         expect(stub.count("downloadContent")).toBe(1)
         expect(stub.count("createTextOverlay")).toBe(1)
-        expect(stub.calls.filter((c) => c.op === "downloadUrl").map((c) => c.id)).toEqual([`${stubBaseUrl}/files/ovl_0/0.mp4`, `${stubBaseUrl}/files/ovl_0/1.mp4`])
+        expect(stub.calls.filter((c) => c.op === "downloadUrl").map((c) => c.id)).toEqual([
+          `${stubBaseUrl}/files/ovl_0/0.mp4`,
+          `${stubBaseUrl}/files/ovl_0/1.mp4`
+        ])
         for (const job of plan.jobs) expect(isMp4File(job.output)).toBe(true)
         const batch = batchFingerprint(plan, memory)
         expect(memory.about(batch).map((c) => c.method)).toEqual(["intent", "submitted", "rendered"])
-        expect(memory.calls.filter((c) => c.method === "completed").map((c) => [c.target.job, c.videoId])).toEqual(plan.jobs.map((j) => [j.id, "ovl_0"]))
+        expect(memory.calls.filter((c) => c.method === "completed").map((c) => [c.target.job, c.videoId])).toEqual(
+          plan.jobs.map((j) => [j.id, "ovl_0"])
+        )
       })
     )
   )
@@ -52,7 +57,9 @@ describe("overlay variants on a scripted provider", () => {
       Effect.gen(function* () {
         const { plan, cacheDir } = yield* overlayPlan()
         const memory = makeMemoryRecorder()
-        const stub = makeStubClient({ getTextOverlay: () => ({ status: "FAILED", error: { code: "render_failed", message: "the font could not be loaded" } }) })
+        const stub = makeStubClient({
+          getTextOverlay: () => ({ status: "FAILED", error: { code: "render_failed", message: "the font could not be loaded" } })
+        })
         const { summary, eventsOf } = yield* runPlanned(plan, stub, { settings: machineSettings(), cacheDir, recorder: memory.recorder })
         const reason = "the overlay job ovl_0 ended FAILED: the font could not be loaded"
         expect(summary.completed).toEqual([])
@@ -60,7 +67,9 @@ describe("overlay variants on a scripted provider", () => {
         expect(eventsOf("job.failed").map((e) => e.job)).toEqual(plan.jobs.map((j) => j.id))
         const failedRecords = memory.calls.filter((c) => c.method === "failed").map((c) => c.target)
         // Each variant's job, and the batch itself (recorded gone: the next run sends it again).
-        expect(failedRecords.filter((t) => plan.jobs.some((j) => j.fingerprint === t.fp))).toEqual(plan.jobs.map((j) => ({ job: j.id, fp: j.fingerprint })))
+        expect(failedRecords.filter((t) => plan.jobs.some((j) => j.fingerprint === t.fp))).toEqual(
+          plan.jobs.map((j) => ({ job: j.id, fp: j.fingerprint }))
+        )
         expect(failedRecords.filter((t) => !plan.jobs.some((j) => j.fingerprint === t.fp))).toHaveLength(1)
         expect(stub.count("createTextOverlay")).toBe(1)
         expect(stub.count("downloadUrl")).toBe(0)
@@ -101,8 +110,13 @@ describe("overlay variants on a scripted provider", () => {
       Effect.gen(function* () {
         const { plan, cacheDir } = yield* overlayPlan(2)
         expect(new Set(plan.jobs.map((j) => j.stages.video)).size).toBe(2)
-        const stub = makeStubClient({ createTextOverlay: () => Effect.fail(new Unauthorized({ operation: "createTextOverlay", status: 403 })) })
-        const { summary } = yield* runPlanned(plan, stub, { settings: machineSettings({ concurrency: 1, uploads: 1, downloads: 1 }), cacheDir })
+        const stub = makeStubClient({
+          createTextOverlay: () => Effect.fail(new Unauthorized({ operation: "createTextOverlay", status: 403 }))
+        })
+        const { summary } = yield* runPlanned(plan, stub, {
+          settings: machineSettings({ concurrency: 1, uploads: 1, downloads: 1 }),
+          cacheDir
+        })
         expect(stub.count("createTextOverlay")).toBe(1)
         expect(summary.stopped?.reason).toBe("key-refused")
         // The second base video is never paid for once the key is known to be refused.
@@ -112,44 +126,55 @@ describe("overlay variants on a scripted provider", () => {
     )
   )
 
-  it.effect("the overlay job still PROCESSING past the timeout: the variants are detached; a resumed run that knows the batch does not send it again", () =>
-    inMachineWorld(
-      Effect.gen(function* () {
-        const { plan, cacheDir } = yield* overlayPlan()
-        const settings = machineSettings({ timeout: Duration.minutes(10) })
-        const first = makeMemoryRecorder()
-        const stub = makeStubClient({ getTextOverlay: () => "PROCESSING" })
-        const run1 = yield* runPlanned(plan, stub, { settings, cacheDir, recorder: first.recorder })
-        expect(run1.summary.completed).toEqual([])
-        expect(run1.summary.failed).toEqual([])
-        expect(run1.summary.inFlight).toEqual(plan.jobs.map((j) => ({ job: j.id, videoId: "ovl_0" })))
-        expect(run1.eventsOf("job.detached").map((e) => [e.job, e.videoId])).toEqual(plan.jobs.map((j) => [j.id, "ovl_0"]))
-        const batch = batchFingerprint(plan, first)
-        const batchCalls = first.about(batch)
-        expect(batchCalls.map((c) => c.method)).toEqual(["intent", "submitted", "detached"])
-        // Detached at its deadline: the timeout after the batch was submitted (the run started at 0).
-        expect(batchCalls[2]!.at - batchCalls[1]!.at).toBeLessThanOrEqual(Duration.toMillis(settings.timeout))
-        expect(batchCalls[2]!.at).toBeGreaterThanOrEqual(Duration.toMillis(settings.timeout))
-        expect(stub.count("createTextOverlay")).toBe(1)
-        expect(stub.count("downloadUrl")).toBe(0)
+  it.effect(
+    "the overlay job still PROCESSING past the timeout: the variants are detached; a resumed run that knows the batch does not send it again",
+    () =>
+      inMachineWorld(
+        Effect.gen(function* () {
+          const { plan, cacheDir } = yield* overlayPlan()
+          const settings = machineSettings({ timeout: Duration.minutes(10) })
+          const first = makeMemoryRecorder()
+          const stub = makeStubClient({ getTextOverlay: () => "PROCESSING" })
+          const run1 = yield* runPlanned(plan, stub, { settings, cacheDir, recorder: first.recorder })
+          expect(run1.summary.completed).toEqual([])
+          expect(run1.summary.failed).toEqual([])
+          expect(run1.summary.inFlight).toEqual(plan.jobs.map((j) => ({ job: j.id, videoId: "ovl_0" })))
+          expect(run1.eventsOf("job.detached").map((e) => [e.job, e.videoId])).toEqual(plan.jobs.map((j) => [j.id, "ovl_0"]))
+          const batch = batchFingerprint(plan, first)
+          const batchCalls = first.about(batch)
+          expect(batchCalls.map((c) => c.method)).toEqual(["intent", "submitted", "detached"])
+          // Detached at its deadline: the timeout after the batch was submitted (the run started at 0).
+          expect(batchCalls[2]!.at - batchCalls[1]!.at).toBeLessThanOrEqual(Duration.toMillis(settings.timeout))
+          expect(batchCalls[2]!.at).toBeGreaterThanOrEqual(Duration.toMillis(settings.timeout))
+          expect(stub.count("createTextOverlay")).toBe(1)
+          expect(stub.count("downloadUrl")).toBe(0)
 
-        // The next run: the journal knows the base video (rendered) and the batch (submitted).
-        const second = makeMemoryRecorder()
-        const resumed = makeStubClient()
-        resumed.seedOverlay({ id: "ovl_0", texts: plan.jobs.map((j) => j.stages.overlay!.text), status: "COMPLETE" })
-        const submittedAt = batchCalls[1]!.at
-        const stageRecord = (fp: string) =>
-          fp === batch ? { status: "submitted" as const, videoId: "ovl_0", submittedAt, intentAt: batchCalls[0]!.at, job: plan.jobs[0]!.id, possibleDuplicates: 0 } : first.stageRecord(fp)
-        const run2 = yield* runPlanned(plan, resumed, { settings, cacheDir, recorder: second.recorder, stageRecord })
-        expect(run2.summary.failed).toEqual([])
-        expect(run2.summary.completed).toEqual(plan.jobs.map((j) => j.id))
-        expect(resumed.count("createTextOverlay")).toBe(0)
-        expect(resumed.count("createVideo")).toBe(0)
-        expect(resumed.calls.filter((c) => c.op === "getTextOverlay").map((c) => c.id)).toEqual(["ovl_0"])
-        expect(resumed.count("downloadUrl")).toBe(2)
-        expect(second.about(batch).map((c) => c.method)).toEqual(["rendered"])
-        for (const job of plan.jobs) expect(isMp4File(job.output)).toBe(true)
-      })
-    )
+          // The next run: the journal knows the base video (rendered) and the batch (submitted).
+          const second = makeMemoryRecorder()
+          const resumed = makeStubClient()
+          resumed.seedOverlay({ id: "ovl_0", texts: plan.jobs.map((j) => j.stages.overlay!.text), status: "COMPLETE" })
+          const submittedAt = batchCalls[1]!.at
+          const stageRecord = (fp: string) =>
+            fp === batch
+              ? {
+                  status: "submitted" as const,
+                  videoId: "ovl_0",
+                  submittedAt,
+                  intentAt: batchCalls[0]!.at,
+                  job: plan.jobs[0]!.id,
+                  possibleDuplicates: 0
+                }
+              : first.stageRecord(fp)
+          const run2 = yield* runPlanned(plan, resumed, { settings, cacheDir, recorder: second.recorder, stageRecord })
+          expect(run2.summary.failed).toEqual([])
+          expect(run2.summary.completed).toEqual(plan.jobs.map((j) => j.id))
+          expect(resumed.count("createTextOverlay")).toBe(0)
+          expect(resumed.count("createVideo")).toBe(0)
+          expect(resumed.calls.filter((c) => c.op === "getTextOverlay").map((c) => c.id)).toEqual(["ovl_0"])
+          expect(resumed.count("downloadUrl")).toBe(2)
+          expect(second.about(batch).map((c) => c.method)).toEqual(["rendered"])
+          for (const job of plan.jobs) expect(isMp4File(job.output)).toBe(true)
+        })
+      )
   )
 })

@@ -39,9 +39,13 @@ describe("the scheduler on a scripted provider", () => {
         const job = plan.jobs[0]!
         const settings = machineSettings({ retry: { attempts: 2 } })
         const first = makeMemoryRecorder()
-        const failing = makeStubClient({ getVideo: () => ({ status: "FAILED", error: { code: "rate_limit_exceeded", message: "Rate limit exceeded." } }) })
+        const failing = makeStubClient({
+          getVideo: () => ({ status: "FAILED", error: { code: "rate_limit_exceeded", message: "Rate limit exceeded." } })
+        })
         const run1 = yield* runPlanned(plan, failing, { settings, cacheDir, recorder: first.recorder })
-        expect(run1.summary.failed).toEqual([{ job: job.id, step: "poll", reason: "Rate limit exceeded. (2 renders failed)", code: "rate_limit_exceeded", videoId: "vid_1" }])
+        expect(run1.summary.failed).toEqual([
+          { job: job.id, step: "poll", reason: "Rate limit exceeded. (2 renders failed)", code: "rate_limit_exceeded", videoId: "vid_1" }
+        ])
         expect(failing.count("createVideo")).toBe(2)
         // The provider said the video is of no use: the journal says render again, not poll vid_1.
         expect(recordedStart(first.stageRecord(job.fingerprint))).toEqual({ _tag: "Submit" })
@@ -59,7 +63,12 @@ describe("the scheduler on a scripted provider", () => {
         const { plan, cacheDir } = yield* plainPlan(3)
         const memory = makeMemoryRecorder()
         const stub = makeStubClient({ createVideo: () => Effect.fail(new Unauthorized({ operation: "createVideo", status: 403 })) })
-        const { summary, eventsOf } = yield* runPlanned(plan, stub, { settings, cacheDir, recorder: memory.recorder, keyName: "MIRAGE_API_KEY" })
+        const { summary, eventsOf } = yield* runPlanned(plan, stub, {
+          settings,
+          cacheDir,
+          recorder: memory.recorder,
+          keyName: "MIRAGE_API_KEY"
+        })
         expect(stub.count("createVideo")).toBe(1)
         expect(summary.stopped?.reason).toBe("key-refused")
         expect(summary.stopped?.message).toContain("MIRAGE_API_KEY was refused by https://mirage.stub (HTTP 403)")
@@ -84,7 +93,9 @@ describe("the scheduler on a scripted provider", () => {
             uploads: 1,
             downloads: 1,
             requestsPerSecond: 500,
-            quotas: Object.fromEntries(Object.entries(machineSettings().quotas).map(([k]) => [k, { count: 1_000_000, perMs: 60_000 }])) as ReturnType<typeof machineSettings>["quotas"]
+            quotas: Object.fromEntries(
+              Object.entries(machineSettings().quotas).map(([k]) => [k, { count: 1_000_000, perMs: 60_000 }])
+            ) as ReturnType<typeof machineSettings>["quotas"]
           })
         )
       )

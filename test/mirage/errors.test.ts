@@ -6,11 +6,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted, Schema } from "effect"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { loadMirageConfig } from "../../src/mirage/MirageConfig.ts"
+import { loadMirageConfig } from "../../src/mirage/mirageConfig.ts"
 import { MirageClient, layerConfig } from "../../src/mirage/MirageClient.ts"
 import { failedVideoError, MirageError, MissingApiKey, RequestRefused, VideoFailed } from "../../src/mirage/MirageError.ts"
-import type { Video } from "../../src/mirage/Schemas.ts"
-import { describeCause, mayHaveReachedServer } from "../../src/mirage/Transport.ts"
+import type { Video } from "../../src/mirage/schemas.ts"
+import { describeCause, mayHaveReachedServer } from "../../src/mirage/transport.ts"
 import { failureKind } from "../../src/runtime/failureKind.ts"
 import { expectNoKey } from "./keyLeak.ts"
 import { alicePng, closedPort, helloWav, rawServer, recorder, type Reply, secretKey, tempDir, withClient } from "./support.ts"
@@ -23,7 +23,7 @@ const reply = (status: number, body: string, headers: Record<string, string> = {
 
 /** The failure of `getVideo("v1")` against a server answering `r`. */
 const getVideoFailure = (r: Reply) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const server = yield* recorder(() => r)
     const e = yield* withClient(server.baseUrl, Effect.flip(Effect.flatMap(MirageClient, (c) => c.getVideo("v1"))))
     expectNoKey(e)
@@ -32,8 +32,12 @@ const getVideoFailure = (r: Reply) =>
 
 describe("typed errors", () => {
   it.scopedLive("401/403 → Unauthorized, 404 → NotFound, 5xx → ServerError, others → UnexpectedResponse", () =>
-    Effect.gen(function*() {
-      expect(yield* getVideoFailure(reply(401, `{"detail":"Invalid API key"}`))).toMatchObject({ _tag: "Unauthorized", status: 401, operation: "getVideo" })
+    Effect.gen(function* () {
+      expect(yield* getVideoFailure(reply(401, `{"detail":"Invalid API key"}`))).toMatchObject({
+        _tag: "Unauthorized",
+        status: 401,
+        operation: "getVideo"
+      })
       expect(yield* getVideoFailure(reply(403, `{"detail":"Forbidden"}`))).toMatchObject({ _tag: "Unauthorized", status: 403 })
       expect(yield* getVideoFailure(reply(404, `{"detail":"Not Found"}`))).toMatchObject({ _tag: "NotFound", path: "/v1/videos/v1" })
       for (const status of [500, 502, 503]) {
@@ -42,10 +46,11 @@ describe("typed errors", () => {
       const conflict = yield* getVideoFailure(reply(409, `{"detail":"Video content is not ready"}`))
       expect(conflict).toMatchObject({ _tag: "UnexpectedResponse", status: 409, bodyPrefix: `{"detail":"Video content is not ready"}` })
       expect(conflict.message).toContain("409")
-    }))
+    })
+  )
 
   it.scopedLive("422 → ValidationFailed with each {loc, msg, type}; the key is scrubbed from echoed input", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const body = JSON.stringify({
         detail: [
           { loc: ["body", "image_reference"], msg: "File is not a PNG or JPEG image", type: "value_error" },
@@ -65,10 +70,11 @@ describe("typed errors", () => {
         _tag: "ValidationFailed",
         issues: [{ loc: [], msg: "Unprocessable", type: "detail" }]
       })
-    }))
+    })
+  )
 
   it.scopedLive("429 → RateLimited with retryAfter from seconds or an HTTP date", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       expect(yield* getVideoFailure(reply(429, "{}", { "retry-after": "3" }))).toMatchObject({
         _tag: "RateLimited",
         retryAfter: Duration.seconds(3)
@@ -82,21 +88,26 @@ describe("typed errors", () => {
         expect(ms).toBeLessThanOrEqual(10_500)
       }
       expect(yield* getVideoFailure(reply(429, "{}"))).toMatchObject({ _tag: "RateLimited", retryAfter: undefined })
-    }))
+    })
+  )
 
   it.scopedLive("411, 413, 415 → RequestRefused: what was refused and why, never retried", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const mp4 = join(dir, "clip.mp4")
       writeFileSync(mp4, Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(64)]))
       const failure = <A, E>(r: Reply, call: (c: typeof MirageClient.Service) => Effect.Effect<A, E>) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const server = yield* recorder(() => r)
           const e = yield* withClient(server.baseUrl, Effect.flip(Effect.flatMap(MirageClient, call)))
           expectNoKey(e)
           return e
         })
-      const html = (status: number, text: string): Reply => ({ status, headers: { "content-type": "text/html" }, body: `<html><h1>${status} ${text}</h1></html>` })
+      const html = (status: number, text: string): Reply => ({
+        status,
+        headers: { "content-type": "text/html" },
+        body: `<html><h1>${status} ${text}</h1></html>`
+      })
       const createVideo = (c: typeof MirageClient.Service) => c.createVideo({ image: alicePng, audio: helloWav })
 
       const lengthRequired = yield* failure(html(411, "Length Required"), createVideo)
@@ -106,19 +117,22 @@ describe("typed errors", () => {
         "createVideo: the server refused the upload (HTTP 411 Length Required): it requires a Content-Length header"
       )
       const tooLarge = yield* failure(html(413, "Request Entity Too Large"), (c) => c.addCaptions({ templateId: "t", videoPath: mp4 }))
-      expect(tooLarge.message).toBe("addCaptions: the server refused the upload (HTTP 413 Content Too Large): the file is larger than the server accepts")
+      expect(tooLarge.message).toBe(
+        "addCaptions: the server refused the upload (HTTP 413 Content Too Large): the file is larger than the server accepts"
+      )
       const bothTooLarge = yield* failure(html(413, "Too Large"), createVideo)
       expect(bothTooLarge.message).toContain("(HTTP 413 Content Too Large): the files together are larger than the server accepts")
-      const mediaType = yield* failure(
-        reply(415, JSON.stringify({ detail: `Unsupported media type for key ${secretKey}` })),
-        (c) => c.createTextOverlay({ videoPath: mp4, items: [{ text: "hi" }] })
+      const mediaType = yield* failure(reply(415, JSON.stringify({ detail: `Unsupported media type for key ${secretKey}` })), (c) =>
+        c.createTextOverlay({ videoPath: mp4, items: [{ text: "hi" }] })
       )
       expect(mediaType).toMatchObject({ status: 415, serverMessage: "Unsupported media type for key <redacted>" })
       expect(mediaType.message).toBe(
         "createTextOverlay: the server refused the upload (HTTP 415 Unsupported Media Type): it does not accept the media type of what was sent (the server said: Unsupported media type for key <redacted>)"
       )
       // A call without files: "the request"; the provider's envelope is read too.
-      const plain = yield* failure(reply(413, JSON.stringify({ error: { type: "too_large", message: "Payload too large" } })), (c) => c.getVideo("v1"))
+      const plain = yield* failure(reply(413, JSON.stringify({ error: { type: "too_large", message: "Payload too large" } })), (c) =>
+        c.getVideo("v1")
+      )
       expect(plain.message).toBe(
         "getVideo: the server refused the request (HTTP 413 Content Too Large): the request is larger than the server accepts (the server said: Payload too large)"
       )
@@ -136,20 +150,22 @@ describe("typed errors", () => {
           expect(back.message).toBe(e.message)
         }
       }
-    }))
+    })
+  )
 
   it.scopedLive("a 2xx body that does not decode → UnexpectedResponse with the first 200 bytes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const html = `<html>${"x".repeat(500)}${secretKey}</html>`
       const e = yield* getVideoFailure({ status: 200, headers: { "content-type": "text/html" }, body: html })
       expect(e).toMatchObject({ _tag: "UnexpectedResponse", status: 200, bodyPrefix: html.slice(0, 200) })
       const shape = yield* getVideoFailure(reply(200, JSON.stringify({ id: 1, status: "COMPLETE", note: secretKey })))
       expect(shape).toMatchObject({ _tag: "UnexpectedResponse", status: 200 })
       if (shape._tag === "UnexpectedResponse") expect(shape.problem).toContain("does not decode")
-    }))
+    })
+  )
 
   it.scopedLive("connection refused → TransportError with bodySent false, even for createVideo", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const port = yield* closedPort
       const e = yield* withClient(
         `http://127.0.0.1:${port}`,
@@ -158,7 +174,8 @@ describe("typed errors", () => {
       expect(e).toMatchObject({ _tag: "TransportError", bodySent: false, operation: "createVideo" })
       expect(e.message).toContain("ECONNREFUSED")
       expectNoKey(e)
-    }))
+    })
+  )
 
   it("bodySent is false only for failures before any connection (refused, DNS, unreachable)", () => {
     const err = (code: string) => Object.assign(new Error(code), { code })
@@ -174,7 +191,7 @@ describe("typed errors", () => {
   })
 
   it.scopedLive("no answer within requestTimeout → TransportError (bodySent true: outcome unknown)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const url = yield* rawServer(() => {
         // never answers
       })
@@ -186,10 +203,11 @@ describe("typed errors", () => {
       expect(e).toMatchObject({ _tag: "TransportError", bodySent: true, operation: "createVideo" })
       expect(e.message).toContain("timed out")
       expectNoKey(e)
-    }))
+    })
+  )
 
   it.scopedLive("a socket destroyed after the upload → TransportError with bodySent true", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const url = yield* rawServer((req) => {
         req.resume()
         req.on("end", () => req.socket.destroy())
@@ -200,10 +218,11 @@ describe("typed errors", () => {
       )
       expect(e).toMatchObject({ _tag: "TransportError", bodySent: true })
       expectNoKey(e)
-    }))
+    })
+  )
 
   it.scopedLive("downloads: a stalled body → IncompleteDownload after the idle timeout; the total is not a deadline", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const url = yield* rawServer((req, res) => {
         res.writeHead(200, { "content-length": "1000" })
@@ -234,10 +253,11 @@ describe("typed errors", () => {
         { requestTimeout: "300 millis" }
       )
       expect(ok.bytesWritten).toBe(1000)
-    }))
+    })
+  )
 
   it.scopedLive("a missing or unreadable upload → LocalFileError before anything is sent", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const server = yield* recorder(() => reply(200, "{}"))
       const e = yield* withClient(
@@ -251,10 +271,11 @@ describe("typed errors", () => {
       )
       expect(dirAsFile).toMatchObject({ _tag: "LocalFileError", reason: "not a regular file" })
       expect(server.requests).toHaveLength(0)
-    }))
+    })
+  )
 
   it.scopedLive("writing a download where it cannot → LocalFileError", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const server = yield* recorder(() => ({ status: 200, body: "data" }))
       const e = yield* withClient(
@@ -262,14 +283,15 @@ describe("typed errors", () => {
         Effect.flip(Effect.flatMap(MirageClient, (c) => c.downloadUrl(`${server.baseUrl}/f`, { path: join(dir, "no", "such", "dir.mp4") })))
       )
       expect(e).toMatchObject({ _tag: "LocalFileError", reason: "no such file" })
-    }))
+    })
+  )
 })
 
 describe("configuration and the key", () => {
   const withEnv = (env: Record<string, string>) => Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
   it.effect("MissingApiKey names the variable when it is unset or blank", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const unset = yield* Effect.flip(loadMirageConfig({ apiKeyEnv: "ACME_MIRAGE_KEY" })).pipe(Effect.provide(withEnv({})))
       expect(unset).toBeInstanceOf(MissingApiKey)
       expect(unset).toMatchObject({ variable: "ACME_MIRAGE_KEY" })
@@ -281,30 +303,39 @@ describe("configuration and the key", () => {
       )
       expect(layerFailure).toMatchObject({ _tag: "MissingApiKey", variable: "OTHER_KEY" })
       for (const e of [unset, blank, layerFailure]) expectNoKey(e)
-    }))
+    })
+  )
 
   it.effect("the key is read Redacted from the named variable; the base URL from the option, MIRAGE_BASE_URL or the default", () =>
-    Effect.gen(function*() {
-      const config = yield* loadMirageConfig({ apiKeyEnv: "K" }).pipe(Effect.provide(withEnv({ K: secretKey, MIRAGE_BASE_URL: "http://127.0.0.1:9" })))
+    Effect.gen(function* () {
+      const config = yield* loadMirageConfig({ apiKeyEnv: "K" }).pipe(
+        Effect.provide(withEnv({ K: secretKey, MIRAGE_BASE_URL: "http://127.0.0.1:9" }))
+      )
       expect(Redacted.value(config.apiKey)).toBe(secretKey)
       expect(config.baseUrl).toBe("http://127.0.0.1:9")
       expect(Duration.toSeconds(config.requestTimeout)).toBe(60)
       expectNoKey(config)
-      const explicit = yield* loadMirageConfig({ apiKeyEnv: "K", baseUrl: "http://x" }).pipe(Effect.provide(withEnv({ K: "k", MIRAGE_BASE_URL: "http://y" })))
+      const explicit = yield* loadMirageConfig({ apiKeyEnv: "K", baseUrl: "http://x" }).pipe(
+        Effect.provide(withEnv({ K: "k", MIRAGE_BASE_URL: "http://y" }))
+      )
       expect(explicit.baseUrl).toBe("http://x")
       const byDefault = yield* loadMirageConfig({ apiKeyEnv: "K" }).pipe(Effect.provide(withEnv({ K: "k" })))
       expect(byDefault.baseUrl).toBe("https://api.mirage.app")
-    }))
+    })
+  )
 
   it.scopedLive("layerConfig builds a working client", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* recorder(() => reply(200, JSON.stringify({ id: "v1", status: "COMPLETE", created_at: 1 })))
       const v = yield* Effect.flatMap(MirageClient, (c) => c.getVideo("v1")).pipe(
-        Effect.provide(layerConfig({ apiKeyEnv: "ACME_KEY", baseUrl: server.baseUrl }).pipe(Layer.provide(withEnv({ ACME_KEY: secretKey }))))
+        Effect.provide(
+          layerConfig({ apiKeyEnv: "ACME_KEY", baseUrl: server.baseUrl }).pipe(Layer.provide(withEnv({ ACME_KEY: secretKey })))
+        )
       )
       expect(v.status).toBe("COMPLETE")
       expect(server.requests[0]!.headers["x-api-key"]).toBe(secretKey)
-    }))
+    })
+  )
 
   it("failedVideoError turns a FAILED video into VideoFailed", () => {
     const failed: Video = {
@@ -321,7 +352,12 @@ describe("configuration and the key", () => {
     }
     const e = failedVideoError(failed)
     expect(e).toBeInstanceOf(VideoFailed)
-    expect(e).toMatchObject({ videoId: "video_9", code: "rate_limit_exceeded", message: "Rate limit exceeded. Please try again later.", operation: "getVideo" })
+    expect(e).toMatchObject({
+      videoId: "video_9",
+      code: "rate_limit_exceeded",
+      message: "Rate limit exceeded. Please try again later.",
+      operation: "getVideo"
+    })
     expect(failedVideoError({ ...failed, error: null }).code).toBe("unknown")
     expectNoKey(e)
   })

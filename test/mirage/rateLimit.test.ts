@@ -9,7 +9,7 @@ import { Duration, Effect, TestClock } from "effect"
 import { MirageClient } from "../../src/mirage/MirageClient.ts"
 import { RateLimited } from "../../src/mirage/MirageError.ts"
 import { rateLimitExceededBody } from "../../src/mirage/quotas.ts"
-import { parseProviderError, parseReset, rateLimitedError } from "../../src/mirage/RateLimit.ts"
+import { parseProviderError, parseReset, rateLimitedError } from "../../src/mirage/rateLimit.ts"
 import { expectNoKey } from "./keyLeak.ts"
 import { recorder, secretKey, withClient } from "./support.ts"
 
@@ -20,7 +20,7 @@ const scrub = (text: string) => text.split(secretKey).join("<redacted>")
 
 /** The `RateLimited` of a 429 with these headers and body, at `now` on the TestClock. */
 const limited = (headers: Record<string, string>, body = documented) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* TestClock.setTime(now)
     return yield* rateLimitedError("createVideo", Headers.fromInput(headers), body, scrub)
   })
@@ -56,18 +56,24 @@ describe("the 429 body", () => {
 
 describe("RateLimited from a 429", () => {
   it.effect("the documented body alone: type and message, no wait, no limits", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const e = yield* limited({})
       expect(e).toBeInstanceOf(RateLimited)
-      expect(e).toMatchObject({ operation: "createVideo", retryAfter: undefined, type: "rate_limit_exceeded", providerMessage: "Rate limit exceeded." })
+      expect(e).toMatchObject({
+        operation: "createVideo",
+        retryAfter: undefined,
+        type: "rate_limit_exceeded",
+        providerMessage: "Rate limit exceeded."
+      })
       expect(e.limit).toBeUndefined()
       expect(e.remaining).toBeUndefined()
       expect(e.resetAt).toBeUndefined()
       expect(e.message).toBe("createVideo: rate limited by the Mirage API (HTTP 429): Rate limit exceeded.")
-    }))
+    })
+  )
 
   it.effect("no body, or a malformed one: neither field, the error is still RateLimited", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const body of ["", "gateway says no", `{"error":{"type":["x"]}}`]) {
         const e = yield* limited({ "retry-after": "3" }, body)
         expect(e).toMatchObject({ _tag: "RateLimited", retryAfter: Duration.seconds(3) })
@@ -75,10 +81,11 @@ describe("RateLimited from a 429", () => {
         expect(e.providerMessage).toBeUndefined()
         expect(e.message).toBe("createVideo: rate limited by the Mirage API (HTTP 429); retry after 3s")
       }
-    }))
+    })
+  )
 
   it.effect("X-RateLimit-Limit/Remaining/Reset are kept; Reset gives the wait when Retry-After is absent", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const delta = yield* limited({ "x-ratelimit-limit": "2", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "30" })
       expect(delta).toMatchObject({ limit: 2, remaining: 0, resetAt: now + 30_000, retryAfter: Duration.millis(30_000) })
       expect(delta.message).toBe(
@@ -92,29 +99,32 @@ describe("RateLimited from a 429", () => {
       expect(yield* limited({ "x-ratelimit-limit": "100, 100;w=60" })).toMatchObject({ limit: 100 })
       const none = yield* limited({ "x-ratelimit-limit": "many", "x-ratelimit-remaining": "-1", "x-ratelimit-reset": "later" })
       expect([none.limit, none.remaining, none.resetAt, none.retryAfter]).toEqual([undefined, undefined, undefined, undefined])
-    }))
+    })
+  )
 
   it.effect("Retry-After stays the first source; one that does not parse gives way to Reset", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const both = yield* limited({ "retry-after": "3", "x-ratelimit-reset": "30" })
       expect(both).toMatchObject({ retryAfter: Duration.seconds(3), resetAt: now + 30_000 })
       const dated = yield* limited({ "retry-after": "Sat, 01 Mar 2025 12:00:05 GMT", "x-ratelimit-reset": "30" })
       expect(dated.retryAfter).toEqual(Duration.millis(5_000))
       const unparsed = yield* limited({ "retry-after": "soon", "x-ratelimit-reset": "30" })
       expect(unparsed.retryAfter).toEqual(Duration.millis(30_000))
-    }))
+    })
+  )
 
   it.effect("the wait follows the Clock", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const reset = String(nowSeconds + 60)
       expect((yield* limited({ "x-ratelimit-reset": reset })).retryAfter).toEqual(Duration.millis(60_000))
       yield* TestClock.adjust("20 seconds")
       const later = yield* rateLimitedError("getVideo", Headers.fromInput({ "x-ratelimit-reset": reset }), "", scrub)
       expect(later).toMatchObject({ retryAfter: Duration.millis(40_000), resetAt: now + 60_000 })
-    }))
+    })
+  )
 
   it.scoped("over HTTP: body and headers read from the answer, time from the TestClock; the key never shows", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* TestClock.setTime(now)
       const server = yield* recorder(() => ({
         status: 429,
@@ -138,5 +148,6 @@ describe("RateLimited from a 429", () => {
         retryAfter: Duration.millis(25_000)
       })
       expectNoKey(e)
-    }))
+    })
+  )
 })

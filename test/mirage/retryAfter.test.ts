@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, TestClock } from "effect"
-import { parseRetryAfter, retryAfterFromHeader } from "../../src/mirage/RetryAfter.ts"
+import { parseRetryAfter, retryAfterFromHeader } from "../../src/mirage/retryAfter.ts"
 
 const now = Date.parse("2025-03-01T12:00:00Z")
 
@@ -26,11 +26,12 @@ describe("Retry-After", () => {
   })
 
   it.effect("reads the date against the Clock (TestClock)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* TestClock.setTime(now)
       expect(yield* retryAfterFromHeader("Sat, 01 Mar 2025 12:00:05 GMT")).toEqual(Duration.millis(5_000))
       yield* TestClock.adjust("3 seconds")
       expect(yield* retryAfterFromHeader("Sat, 01 Mar 2025 12:00:05 GMT")).toEqual(Duration.millis(2_000))
       expect(yield* retryAfterFromHeader("7")).toEqual(Duration.seconds(7))
-    }))
+    })
+  )
 })

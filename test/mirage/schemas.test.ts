@@ -12,10 +12,13 @@ import {
   TtsRequest,
   Video,
   VideoList
-} from "../../src/mirage/Schemas.ts"
+} from "../../src/mirage/schemas.ts"
 import { referenceDir } from "./support.ts"
 
-const decode = <A, I>(schema: Schema.Schema<A, I>) => (u: unknown) => Schema.decodeUnknownEither(schema)(u)
+const decode =
+  <A, I>(schema: Schema.Schema<A, I>) =>
+  (u: unknown) =>
+    Schema.decodeUnknownEither(schema)(u)
 
 const example = (name: string): unknown => JSON.parse(readFileSync(join(referenceDir, name), "utf8"))
 
@@ -85,13 +88,23 @@ describe("Schemas", () => {
         ]
       })
     )
-    expect(overlay.results[1]).toEqual({ index: 1, text: "Yo", status: "FAILED", video_url: null, error: { code: "render_failed", message: "nope" } })
+    expect(overlay.results[1]).toEqual({
+      index: 1,
+      text: "Yo",
+      status: "FAILED",
+      video_url: null,
+      error: { code: "render_failed", message: "nope" }
+    })
     const template = Either.getOrThrow(decode(CaptionTemplate)({ id: "ctpl_1", name: "Bold", created_at: 1 }))
     expect(template.preview_url).toBeNull()
-    const page = Either.getOrThrow(decode(CaptionTemplateList)({ data: [{ id: "ctpl_1", name: "Bold", created_at: 1, extra: true }], has_more: false, object: "list" }))
+    const page = Either.getOrThrow(
+      decode(CaptionTemplateList)({ data: [{ id: "ctpl_1", name: "Bold", created_at: 1, extra: true }], has_more: false, object: "list" })
+    )
     expect(page.data).toHaveLength(1)
     expect(Either.getOrThrow(decode(VideoList)([]))).toEqual([])
-    const invalid = Either.getOrThrow(decode(HttpValidationError)({ detail: [{ loc: ["body", "image_reference"], msg: "bad", type: "value_error", ctx: {} }] }))
+    const invalid = Either.getOrThrow(
+      decode(HttpValidationError)({ detail: [{ loc: ["body", "image_reference"], msg: "bad", type: "value_error", ctx: {} }] })
+    )
     expect(invalid.detail).toEqual([{ loc: ["body", "image_reference"], msg: "bad", type: "value_error" }])
     expect(Either.getOrThrow(decode(HttpValidationError)({ detail: "Not Found" })).detail).toBe("Not Found")
     expect(Schema.encodeSync(TtsRequest)({ text: "Hello", model: "mirage-audio-1" })).toEqual({ text: "Hello", model: "mirage-audio-1" })

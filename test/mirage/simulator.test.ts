@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { MirageClient } from "../../src/mirage/MirageClient.ts"
 import { failedVideoError, type IncompleteDownload } from "../../src/mirage/MirageError.ts"
 import { uniformQuotas } from "../../src/mirage/quotas.ts"
-import { isKnownVideoStatus } from "../../src/mirage/Schemas.ts"
+import { isKnownVideoStatus } from "../../src/mirage/schemas.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { expectNoKey } from "./keyLeak.ts"
 import { alicePng, bobJpg, helloWav, secretKey, tempDir, welcomeMp3, withClient } from "./support.ts"
@@ -26,12 +26,12 @@ const sha256 = (path: string) => createHash("sha256").update(readFileSync(path))
 
 describe("against the simulator", () => {
   it.scopedLive("videos: create, get, list (pages and stream), download through the file host", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim({ quotas: roomyQuotas })
       const dir = yield* tempDir
       yield* withClient(
         sim.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           const first = yield* c.createVideo({ image: alicePng, audio: helloWav, model: "mirage-video-1-latest" })
           expect(isKnownVideoStatus(first.status)).toBe(true)
@@ -62,15 +62,16 @@ describe("against the simulator", () => {
       // The file host refuses any request carrying the key (400): one clean GET proves it was not sent.
       expect(stats.requests["GET /files/{file}"]).toBe(1)
       expect(Object.values(stats.submissions)).toEqual([1, 1, 1])
-    }))
+    })
+  )
 
   it.scopedLive("captions: templates (stream and by id), by video_id and by upload", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim()
       const dir = yield* tempDir
       yield* withClient(
         sim.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           const templates = Chunk.toReadonlyArray(yield* Stream.runCollect(c.listCaptionTemplates({ limit: 2 })))
           expect(templates.length).toBeGreaterThan(2)
@@ -96,15 +97,16 @@ describe("against the simulator", () => {
           expect(statSync(captioned).size).toBeGreaterThan(0)
         })
       )
-    }))
+    })
+  )
 
   it.scopedLive("speech and text overlays: the WAV streams to a file; overlay results download by video_url", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim()
       const dir = yield* tempDir
       yield* withClient(
         sim.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           const wav = join(dir, "speech.wav")
           const bytes = yield* c.textToSpeech({ voiceId: "voice_en_1", text: "Hello, welcome to Mirage!", path: wav })
@@ -116,7 +118,10 @@ describe("against the simulator", () => {
           yield* c.downloadContent(source.id, { path: mp4 })
           const created = yield* c.createTextOverlay({
             videoPath: mp4,
-            items: [{ text: "Spring sale", font: "Inter", size: 64, color: "#FFFFFF" }, { text: "Ends Friday", font: "Inter", size: 48, color: "#FFCC00" }]
+            items: [
+              { text: "Spring sale", font: "Inter", size: 64, color: "#FFFFFF" },
+              { text: "Ends Friday", font: "Inter", size: 48, color: "#FFCC00" }
+            ]
           })
           expect(created.results.length === 0 || created.results.length === 2).toBe(true)
           const mixed = yield* c.createTextOverlay({ videoPath: mp4, items: [{ text: "A", color: "#FF0000" }, { text: "B" }] })
@@ -136,17 +141,19 @@ describe("against the simulator", () => {
           expect(downloaded.bytesWritten).toBeGreaterThan(0)
         })
       )
-    }))
+    })
+  )
 })
 
 describe("faults injected through the simulator", () => {
   it.scopedLive("throttleRps → RateLimited with retryAfter", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim({ throttleRps: 1 })
       const results = yield* withClient(
         sim.baseUrl,
         Effect.flatMap(MirageClient, (c) =>
-          Effect.forEach(Array.from({ length: 6 }), () => Effect.either(c.listVideosPage()), { concurrency: "unbounded" }))
+          Effect.forEach(Array.from({ length: 6 }), () => Effect.either(c.listVideosPage()), { concurrency: "unbounded" })
+        )
       )
       const limited = results.flatMap((r) => (r._tag === "Left" ? [r.left] : []))
       expect(limited.length).toBeGreaterThan(0)
@@ -155,19 +162,21 @@ describe("faults injected through the simulator", () => {
         if (e._tag === "RateLimited") expect(e.retryAfter).toBeDefined()
         expectNoKey(e)
       }
-    }))
+    })
+  )
 
   it.scopedLive("errorRate → ServerError", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim({ errorRate: 1 })
       const e = yield* withClient(sim.baseUrl, Effect.flip(Effect.flatMap(MirageClient, (c) => c.getVideo("video_x"))))
       expect(e._tag).toBe("ServerError")
       if (e._tag === "ServerError") expect([500, 502, 503]).toContain(e.status)
       expectNoKey(e)
-    }))
+    })
+  )
 
   it.scopedLive("resetRate → createVideo fails with TransportError, bodySent true, and the job exists", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim({ resetRate: 1 })
       const e = yield* withClient(
         sim.baseUrl,
@@ -177,18 +186,20 @@ describe("faults injected through the simulator", () => {
       expectNoKey(e)
       const stats = yield* sim.stats
       expect(Object.values(stats.submissions)).toEqual([1])
-      const listed = yield* withClient(sim.baseUrl, Effect.flatMap(MirageClient, (c) => c.listVideosPage()))
+      const listed = yield* withClient(
+        sim.baseUrl,
+        Effect.flatMap(MirageClient, (c) => c.listVideosPage())
+      )
       expect(listed).toHaveLength(1)
-    }))
+    })
+  )
 
   it.scopedLive("a wrong key → Unauthorized; an unknown id → NotFound", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim()
-      const wrong = yield* withClient(
-        sim.baseUrl,
-        Effect.flip(Effect.flatMap(MirageClient, (c) => c.getVideo("video_x"))),
-        { key: "mira_wrong_key_123456" }
-      )
+      const wrong = yield* withClient(sim.baseUrl, Effect.flip(Effect.flatMap(MirageClient, (c) => c.getVideo("video_x"))), {
+        key: "mira_wrong_key_123456"
+      })
       expect(wrong).toMatchObject({ _tag: "Unauthorized", status: 401 })
       const missing = yield* withClient(sim.baseUrl, Effect.flip(Effect.flatMap(MirageClient, (c) => c.getVideo("video_nope"))))
       expect(missing).toMatchObject({ _tag: "NotFound", operation: "getVideo", path: "/v1/videos/video_nope" })
@@ -197,13 +208,17 @@ describe("faults injected through the simulator", () => {
         Effect.flip(Effect.flatMap(MirageClient, (c) => c.downloadContent("video_nope", { path: "/nonexistent/never-written" })))
       )
       expect(missingContent).toMatchObject({ _tag: "NotFound" })
-      const missingTemplate = yield* withClient(sim.baseUrl, Effect.flip(Effect.flatMap(MirageClient, (c) => c.getCaptionTemplate("ctpl_nope"))))
+      const missingTemplate = yield* withClient(
+        sim.baseUrl,
+        Effect.flip(Effect.flatMap(MirageClient, (c) => c.getCaptionTemplate("ctpl_nope")))
+      )
       expect(missingTemplate).toMatchObject({ _tag: "NotFound" })
       for (const e of [wrong, missing, missingContent, missingTemplate]) expectNoKey(e)
-    }))
+    })
+  )
 
   it.scopedLive("a text file renamed .png → ValidationFailed with its loc", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim()
       const dir = yield* tempDir
       const fake = join(dir, "not-really.png")
@@ -219,25 +234,26 @@ describe("faults injected through the simulator", () => {
       }
       expectNoKey(e)
       expect((yield* sim.stats).submissions).toEqual({})
-    }))
+    })
+  )
 
   it.scopedLive("failRate 1 → a FAILED video, surfaced as VideoFailed", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* startSim({ failRate: 1, failCodes: ["generation_failed"] })
       const video = yield* withClient(
         sim.baseUrl,
-        Effect.flatMap(MirageClient, (c) =>
-          Effect.flatMap(c.createVideo({ image: alicePng, audio: helloWav }), (v) => c.getVideo(v.id)))
+        Effect.flatMap(MirageClient, (c) => Effect.flatMap(c.createVideo({ image: alicePng, audio: helloWav }), (v) => c.getVideo(v.id)))
       )
       expect(video.status).toBe("FAILED")
       const e = failedVideoError(video)
       expect(e).toMatchObject({ _tag: "VideoFailed", videoId: video.id, code: "generation_failed" })
       expect(e.message.length).toBeGreaterThan(0)
       expectNoKey(e)
-    }))
+    })
+  )
 
   it.scopedLive("truncateRate → IncompleteDownload; resuming from bytesOnDisk completes a file identical to a clean download", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const content = join(dir, "content.mp4")
       const bytes = Buffer.alloc(4 * 1024 * 1024)
@@ -249,7 +265,8 @@ describe("faults injected through the simulator", () => {
       yield* withClient(
         clean.baseUrl,
         Effect.flatMap(MirageClient, (c) =>
-          Effect.flatMap(c.createVideo({ image: alicePng, audio: helloWav }), (v) => c.downloadContent(v.id, { path: cleanOut })))
+          Effect.flatMap(c.createVideo({ image: alicePng, audio: helloWav }), (v) => c.downloadContent(v.id, { path: cleanOut }))
+        )
       )
 
       const sim = yield* startSim({ contentFile: content, truncateRate: 0.5, seed: 3 })
@@ -257,7 +274,7 @@ describe("faults injected through the simulator", () => {
       const failures: Array<IncompleteDownload> = []
       const final = yield* withClient(
         sim.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           const v = yield* c.createVideo({ image: alicePng, audio: helloWav })
           let resumeFrom = 0
@@ -279,5 +296,6 @@ describe("faults injected through the simulator", () => {
       expect(final.totalBytes).toBe(bytes.length)
       expect(sha256(out)).toBe(sha256(cleanOut))
       expect(sha256(out)).toBe(sha256(content))
-    }))
+    })
+  )
 })

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as MirageClient from "../../src/mirage/MirageClient.ts"
-import { makeMirageConfig } from "../../src/mirage/MirageConfig.ts"
+import { makeMirageConfig } from "../../src/mirage/mirageConfig.ts"
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
 export const assetsDir = join(repoRoot, "examples", "assets")
@@ -43,8 +43,7 @@ export const withClient = <A, E, R>(
   baseUrl: string,
   effect: Effect.Effect<A, E, R | MirageClient.MirageClient>,
   options: { key?: string; requestTimeout?: Duration.DurationInput } = {}
-): Effect.Effect<A, E, Exclude<R, MirageClient.MirageClient>> =>
-  Effect.provide(effect, clientLayer(baseUrl, options))
+): Effect.Effect<A, E, Exclude<R, MirageClient.MirageClient>> => Effect.provide(effect, clientLayer(baseUrl, options))
 
 // -----------------------------------------------------------------------------------------------
 // A recording HTTP server (a real server on loopback, to see exactly what the client sends)
@@ -89,10 +88,11 @@ export const recorder = (reply: (request: Recorded) => Reply): Effect.Effect<Rec
         resume(Effect.succeed({ server, recorder: { baseUrl: `http://127.0.0.1:${port}`, requests } }))
       })
     }),
-    ({ server }) => Effect.async<void>((resume) => {
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
   ).pipe(Effect.map(({ recorder }) => recorder))
 
 export interface Part {
@@ -139,7 +139,6 @@ export const closedPort: Effect.Effect<number> = Effect.async<number>((resume) =
     server.close(() => resume(Effect.succeed(port)))
   })
 })
-
 
 /** A loopback server whose handler does anything (stall, cut short, destroy the socket). */
 export const rawServer = (

@@ -12,9 +12,9 @@ import { appendFileSync, closeSync, copyFileSync, ftruncateSync, openSync, readF
 import type * as Http from "node:http"
 import { join } from "node:path"
 import { MirageClient } from "../../src/mirage/MirageClient.ts"
-import { buildForm, filePart, textPart } from "../../src/mirage/Multipart.ts"
+import { buildForm, filePart, textPart } from "../../src/mirage/multipart.ts"
 import { perMinute, uniformQuotas } from "../../src/mirage/quotas.ts"
-import { userAgent } from "../../src/mirage/UserAgent.ts"
+import { userAgent } from "../../src/mirage/userAgent.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { expectNoKey } from "./keyLeak.ts"
 import {
@@ -32,8 +32,7 @@ import {
   withClient
 } from "./support.ts"
 
-const videoJson = (id: string) =>
-  JSON.stringify({ id, object: "video", status: "PROCESSING", created_at: 1, progress: 0 })
+const videoJson = (id: string) => JSON.stringify({ id, object: "video", status: "PROCESSING", created_at: 1, progress: 0 })
 
 const okVideo = () => ({ status: 200, headers: { "content-type": "application/json" }, body: videoJson("video_1") })
 
@@ -41,7 +40,13 @@ const okVideo = () => ({ status: 200, headers: { "content-type": "application/js
 const writeMp4 = (path: string): string => {
   writeFileSync(
     path,
-    Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.from([0, 0, 2, 0]), Buffer.from("isommp41"), Buffer.alloc(256)])
+    Buffer.concat([
+      Buffer.from([0, 0, 0, 0x18]),
+      Buffer.from("ftypisom"),
+      Buffer.from([0, 0, 2, 0]),
+      Buffer.from("isommp41"),
+      Buffer.alloc(256)
+    ])
   )
   return path
 }
@@ -81,7 +86,7 @@ const packageVersion = (): string => {
 
 describe("multipart uploads carry Content-Length", () => {
   it.scopedLive("createVideo: exact Content-Length, no chunking; the parts parse with undici's parser", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* recorder(okVideo)
       yield* withClient(
         server.baseUrl,
@@ -99,21 +104,26 @@ describe("multipart uploads carry Content-Length", () => {
       expect([audio.name, audio.type]).toEqual(["hello.wav", "audio/wav"])
       expect((yield* bytesOf(audio)).equals(readFileSync(helloWav))).toBe(true)
       expect(form.get("model")).toBe("mirage-video-1-latest")
-    }))
+    })
+  )
 
   it.scopedLive("addCaptions (upload) and createTextOverlay: exact Content-Length; UTF-8 names and texts counted in bytes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const mp4 = writeMp4(join(dir, "clip «été».mp4"))
       const server = yield* recorder((r) =>
         r.url === "/v1/meta/text_overlays"
-          ? { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "ov_1", status: "QUEUED", created_at: 1 }) }
+          ? {
+              status: 200,
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ id: "ov_1", status: "QUEUED", created_at: 1 })
+            }
           : okVideo()
       )
-      const texts = ["Soldes d’été — 50 %", "日本語のテキスト", "a \"quoted\"\r\nline"]
+      const texts = ["Soldes d’été — 50 %", "日本語のテキスト", 'a "quoted"\r\nline']
       yield* withClient(
         server.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           yield* c.addCaptions({ templateId: "ctpl_1", videoPath: mp4 })
           yield* c.createTextOverlay({ videoPath: mp4, items: texts.map((text) => ({ text, color: "#FFFFFF" })) })
@@ -133,45 +143,51 @@ describe("multipart uploads carry Content-Length", () => {
       expect(fileOf(form, "video").name).toBe("clip «été».mp4")
       expect((yield* bytesOf(fileOf(form, "video"))).equals(readFileSync(mp4))).toBe(true)
       // undici normalises line breaks in text values as browsers do; our bytes are kept as given.
-      expect(form.getAll("texts")).toEqual([texts[0], texts[1], "a \"quoted\"\r\nline"])
+      expect(form.getAll("texts")).toEqual([texts[0], texts[1], 'a "quoted"\r\nline'])
       const raw = parseMultipart(overlay!.headers["content-type"], overlay!.body).filter((p) => p.name === "texts")
       expect(raw.map((p) => p.data.toString("utf8"))).toEqual(texts)
-    }))
+    })
+  )
 
   it.effect("buildForm lays the body out as RFC 7578 says, byte for byte", () =>
     Effect.scoped(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = yield* tempDir
         const mp4 = writeMp4(join(dir, "clip.mp4"))
-        const body = yield* buildForm("test", [textPart("caption_template_id", "ctpl_1"), filePart("video", mp4), textPart("model", "m")], "BOUNDARY")
+        const body = yield* buildForm(
+          "test",
+          [textPart("caption_template_id", "ctpl_1"), filePart("video", mp4), textPart("model", "m")],
+          "BOUNDARY"
+        )
         const bytes = Buffer.concat(Array.from(yield* Stream.runCollect(body.stream)))
         const expected = Buffer.concat([
           Buffer.from(
-            "--BOUNDARY\r\nContent-Disposition: form-data; name=\"caption_template_id\"\r\n\r\nctpl_1\r\n" +
-              "--BOUNDARY\r\nContent-Disposition: form-data; name=\"video\"; filename=\"clip.mp4\"\r\nContent-Type: video/mp4\r\n\r\n"
+            '--BOUNDARY\r\nContent-Disposition: form-data; name="caption_template_id"\r\n\r\nctpl_1\r\n' +
+              '--BOUNDARY\r\nContent-Disposition: form-data; name="video"; filename="clip.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
           ),
           readFileSync(mp4),
-          Buffer.from("\r\n--BOUNDARY\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nm\r\n--BOUNDARY--\r\n")
+          Buffer.from('\r\n--BOUNDARY\r\nContent-Disposition: form-data; name="model"\r\n\r\nm\r\n--BOUNDARY--\r\n')
         ])
         expect(bytes.toString("latin1")).toBe(expected.toString("latin1"))
         expect(body).toMatchObject({ contentType: "multipart/form-data; boundary=BOUNDARY", contentLength: expected.length, files: 1 })
       })
-    ))
+    )
+  )
 
   it.effect("buildForm: the announced length is the length of the stream, for every mix of parts", () =>
     Effect.scoped(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = yield* tempDir
         const empty = join(dir, "empty.wav")
         writeFileSync(empty, "")
-        const quoteName = join(dir, "a\"b.png")
+        const quoteName = join(dir, 'a"b.png')
         copyFileSync(alicePng, quoteName)
         const mixes = [
           [textPart("only", "text")],
           [filePart("f", alicePng)],
           [filePart("a", bobJpg), filePart("b", welcomeMp3), textPart("c", "ü")],
           [textPart("x", ""), filePart("e", empty), textPart("y", "\r\n")],
-          [filePart("q\"uote", quoteName)]
+          [filePart('q"uote', quoteName)]
         ]
         for (const parts of mixes) {
           const body = yield* buildForm("test", parts)
@@ -188,13 +204,14 @@ describe("multipart uploads carry Content-Length", () => {
         const head = Buffer.concat(Array.from(yield* Stream.runCollect(Stream.take(quoted.stream, 1)))).toString()
         expect(head).toContain(`filename="a%22b.png"`)
       })
-    ))
+    )
+  )
 })
 
 describe("a file that changes between measuring and sending", () => {
   it.effect("shorter or longer when the part is reached → LocalFileError, not a body of another length", () =>
     Effect.scoped(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = yield* tempDir
         const path = join(dir, "image.png")
         copyFileSync(alicePng, path)
@@ -213,10 +230,11 @@ describe("a file that changes between measuring and sending", () => {
         expect(e2).toMatchObject({ _tag: "LocalFileError", path })
         expect(e2.reason).toContain("changed while it was being uploaded")
       })
-    ))
+    )
+  )
 
   const midUpload = (change: (path: string, size: number) => void) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const size = 64 * 1024 * 1024
       const image = sparseFile(join(dir, "big.png"), size)
@@ -256,17 +274,25 @@ describe("a file that changes between measuring and sending", () => {
       return e._tag === "LocalFileError" ? e.reason : `not a LocalFileError: ${e._tag}`
     })
 
-  it.scopedLive("truncated mid-upload → LocalFileError; the server never sees a complete body", () =>
-    Effect.gen(function*() {
-      const reason = yield* midUpload((path) => truncateSync(path, 1024 * 1024))
-      expect(reason).toMatch(/it ended after \d+ bytes/)
-    }), 20_000)
+  it.scopedLive(
+    "truncated mid-upload → LocalFileError; the server never sees a complete body",
+    () =>
+      Effect.gen(function* () {
+        const reason = yield* midUpload((path) => truncateSync(path, 1024 * 1024))
+        expect(reason).toMatch(/it ended after \d+ bytes/)
+      }),
+    20_000
+  )
 
-  it.scopedLive("grown mid-upload → LocalFileError; the server never sees a complete body", () =>
-    Effect.gen(function*() {
-      const reason = yield* midUpload((path, size) => truncateSync(path, size + 10))
-      expect(reason).toContain("longer now")
-    }), 20_000)
+  it.scopedLive(
+    "grown mid-upload → LocalFileError; the server never sees a complete body",
+    () =>
+      Effect.gen(function* () {
+        const reason = yield* midUpload((path, size) => truncateSync(path, size + 10))
+        expect(reason).toContain("longer now")
+      }),
+    20_000
+  )
 })
 
 describe("User-Agent", () => {
@@ -275,7 +301,7 @@ describe("User-Agent", () => {
   })
 
   it.scopedLive("on every request: API calls, uploads, speech, and each hop of a download", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = yield* tempDir
       const files = yield* recorder(() => ({ status: 200, body: "video-bytes" }))
       const api = yield* recorder((r) => {
@@ -285,7 +311,7 @@ describe("User-Agent", () => {
       })
       yield* withClient(
         api.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           yield* c.getVideo("video_1")
           yield* c.createVideo({ image: alicePng, audio: helloWav })
@@ -296,24 +322,27 @@ describe("User-Agent", () => {
       const all = [...api.requests, ...files.requests]
       expect(all).toHaveLength(5)
       for (const r of all) expect(r.headers["user-agent"]).toBe(`clapper/${packageVersion()}`)
-    }))
+    })
+  )
 })
 
 describe("against the simulator (which answers 411 to bodies without Content-Length)", () => {
   it.scopedLive("createVideo, addCaptions by upload and createTextOverlay are accepted", () =>
-    Effect.gen(function*() {
-      const sim = yield* Effect.orDie(Simulator.make({
-        renderFactor: 0,
-        ffmpeg: false,
-        apiKey: secretKey,
-        quotas: uniformQuotas(perMinute(1_000_000)),
-        queuedMs: 0,
-        requireContentLength: true
-      }))
+    Effect.gen(function* () {
+      const sim = yield* Effect.orDie(
+        Simulator.make({
+          renderFactor: 0,
+          ffmpeg: false,
+          apiKey: secretKey,
+          quotas: uniformQuotas(perMinute(1_000_000)),
+          queuedMs: 0,
+          requireContentLength: true
+        })
+      )
       const dir = yield* tempDir
       yield* withClient(
         sim.baseUrl,
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c = yield* MirageClient
           const video = yield* c.createVideo({ image: bobJpg, audio: welcomeMp3 })
           const mp4 = join(dir, "source.mp4")
@@ -329,5 +358,6 @@ describe("against the simulator (which answers 411 to bodies without Content-Len
       expect(stats.requests["POST /v1/videos"]).toBe(1)
       expect(stats.requests["POST /v1/videos/captions"]).toBe(1)
       expect(stats.requests["POST /v1/meta/text_overlays"]).toBe(1)
-    }))
+    })
+  )
 })

@@ -63,7 +63,10 @@ describe("CSV header", () => {
   it("a column named twice is an error at the second, naming both places", async () => {
     const p = tempProject()
     p.write("data.csv", "\nid,presenter, id ,presenter\np1,alice.png,p2,bob.jpg\n")
-    const out = await problems(p, `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    audio: ${hello}\n`)
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    audio: ${hello}\n`
+    )
     expect(out).toEqual([
       `data.csv:2:15: the column "id" is in the header twice, at 2:1 and 2:15: rename one (a row would keep only the last one's value)`,
       `data.csv:2:19: the column "presenter" is in the header twice, at 2:4 and 2:19: rename one (a row would keep only the last one's value)`
@@ -74,6 +77,8 @@ describe("CSV header", () => {
     const p = tempProject()
     p.write("data.csv", '"a,b",id,"a,b"\nx,p1,y\n')
     const out = await problems(p, `${header}sets:\n  a:\n    rows: data.csv\n    image: ${alice}\n    audio: ${hello}\n`)
-    expect(out).toEqual([`data.csv:1:10: the column "a,b" is in the header twice, at 1:1 and 1:10: rename one (a row would keep only the last one's value)`])
+    expect(out).toEqual([
+      `data.csv:1:10: the column "a,b" is in the header twice, at 1:1 and 1:10: rename one (a row would keep only the last one's value)`
+    ])
   })
 })

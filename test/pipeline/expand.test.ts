@@ -71,11 +71,27 @@ sets:
     output: out/{{ vars.campaign | slug }}/{{ row.name | slug }}.mp4
 `
     const csv = await expand(yaml("people.csv"), { "people.csv": "name,face\nZoë Ådams,alice\nBob O'Neil,carol\n" })
-    const json = await expand(yaml("people.json"), { "people.json": '[{"name":"Zoë Ådams","face":"alice"},{"name":"Bob O\'Neil","face":"carol"}]' })
-    const yml = await expand(yaml("people.yaml"), { "people.yaml": "- { name: Zoë Ådams, face: alice }\n- { name: Bob O'Neil, face: carol }\n" })
+    const json = await expand(yaml("people.json"), {
+      "people.json": '[{"name":"Zoë Ådams","face":"alice"},{"name":"Bob O\'Neil","face":"carol"}]'
+    })
+    const yml = await expand(yaml("people.yaml"), {
+      "people.yaml": "- { name: Zoë Ådams, face: alice }\n- { name: Bob O'Neil, face: carol }\n"
+    })
     const expected = [
-      { id: "out/spring-sale/zoe-adams.mp4", set: "people", index: 0, image: "assets/presenters/alice.png", audio: "assets/voice/hello.wav" },
-      { id: "out/spring-sale/bob-o-neil.mp4", set: "people", index: 1, image: "assets/presenters/carol.png", audio: "assets/voice/hello.wav" }
+      {
+        id: "out/spring-sale/zoe-adams.mp4",
+        set: "people",
+        index: 0,
+        image: "assets/presenters/alice.png",
+        audio: "assets/voice/hello.wav"
+      },
+      {
+        id: "out/spring-sale/bob-o-neil.mp4",
+        set: "people",
+        index: 1,
+        image: "assets/presenters/carol.png",
+        audio: "assets/voice/hello.wav"
+      }
     ]
     expect(csv).toEqual(expected)
     expect(json).toEqual(expected)
@@ -137,7 +153,9 @@ ${excluded ? `    exclude: [{ image: ${excluded[0]}, audio: ${excluded[1]} }]\n`
           const jobs = await expand(yaml)
           const expected = spoken
             ? imgs.filter((i) => !(excluded && i === excluded[0])).map((i) => [i, undefined] as const)
-            : imgs.flatMap((i) => auds.map((a) => [i, a] as const)).filter(([i, a]) => !(excluded && i === excluded[0] && a === excluded[1]))
+            : imgs
+                .flatMap((i) => auds.map((a) => [i, a] as const))
+                .filter(([i, a]) => !(excluded && i === excluded[0] && a === excluded[1]))
           expect(jobs.map((j) => [j.image, j.audio])).toEqual(expected)
           expect(jobs.map((j) => j.index)).toEqual(expected.map((_, n) => n))
           if (spoken) {
@@ -222,9 +240,30 @@ sets:
         audio: undefined,
         speech: speech("v_bob", "Hi Bob, I am bob (bob.jpg, jpg) at assets/presenters/bob.jpg.")
       },
-      { id: "renders/duo/carol--0.mp4", set: "duo", index: 0, image: "assets/presenters/carol.png", audio: undefined, speech: speech("v_narrator", "I am carol, pair 0, this spring.") },
-      { id: "renders/duo/bob--1.mp4", set: "duo", index: 1, image: "assets/presenters/bob.jpg", audio: "assets/voice/hello.wav", speech: undefined },
-      { id: "renders/duo/spring--2.mp4", set: "duo", index: 2, image: "assets/presenters/spring.png", audio: undefined, speech: speech("v_narrator", "I am spring, pair 2, this spring.") }
+      {
+        id: "renders/duo/carol--0.mp4",
+        set: "duo",
+        index: 0,
+        image: "assets/presenters/carol.png",
+        audio: undefined,
+        speech: speech("v_narrator", "I am carol, pair 0, this spring.")
+      },
+      {
+        id: "renders/duo/bob--1.mp4",
+        set: "duo",
+        index: 1,
+        image: "assets/presenters/bob.jpg",
+        audio: "assets/voice/hello.wav",
+        speech: undefined
+      },
+      {
+        id: "renders/duo/spring--2.mp4",
+        set: "duo",
+        index: 2,
+        image: "assets/presenters/spring.png",
+        audio: undefined,
+        speech: speech("v_narrator", "I am spring, pair 2, this spring.")
+      }
     ])
   })
 })

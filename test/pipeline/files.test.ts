@@ -9,7 +9,8 @@ import { tempProject } from "../support/tempProject.ts"
 import { alice, header, hello, problems } from "./problems.ts"
 
 const utf8 = (text: string) => new TextEncoder().encode(text)
-const notUtf8 = (byte: string) => `not UTF-8: save the file as UTF-8 (byte 0x${byte} here is not valid UTF-8; Latin-1 or Windows-1252 text looks like this)`
+const notUtf8 = (byte: string) =>
+  `not UTF-8: save the file as UTF-8 (byte 0x${byte} here is not valid UTF-8; Latin-1 or Windows-1252 text looks like this)`
 
 describe("UTF-8", () => {
   it("a Latin-1 byte in the pipeline file is reported at its line and column", async () => {
@@ -23,7 +24,8 @@ describe("UTF-8", () => {
     const p = tempProject()
     p.write("a.csv", new Uint8Array([...utf8("id,presenter\np1,alice"), 0x80, ...utf8(".png\n")]))
     p.write("b.json", new Uint8Array([...utf8('[{ "id": "'), 0xc0, 0xaf, ...utf8('" }]\n')]))
-    const rows = (name: string, file: string) => `  ${name}:\n    rows: ${file}\n    image: assets/presenters/{{ row.presenter }}\n    audio: ${hello}\n`
+    const rows = (name: string, file: string) =>
+      `  ${name}:\n    rows: ${file}\n    image: assets/presenters/{{ row.presenter }}\n    audio: ${hello}\n`
     expect(await problems(p, `${header}sets:\n${rows("a", "a.csv")}${rows("b", "b.json")}`)).toEqual([
       `a.csv:2:9: ${notUtf8("80")}`,
       `b.json:1:11: ${notUtf8("C0")}`
@@ -63,7 +65,10 @@ describe("YAML aliases", () => {
 
   it("ordinary aliases are fine", async () => {
     const p = tempProject()
-    const file = p.write("pipeline.yaml", `${header}vars: { who: &who alice, again: *who }\nsets:\n  a: { pairs: [{ image: &face ${alice}, audio: ${hello} }, { image: *face, audio: assets/voice/welcome.mp3 }] }\n`)
+    const file = p.write(
+      "pipeline.yaml",
+      `${header}vars: { who: &who alice, again: *who }\nsets:\n  a: { pairs: [{ image: &face ${alice}, audio: ${hello} }, { image: *face, audio: assets/voice/welcome.mp3 }] }\n`
+    )
     expect((await loadPipelinePromise(file)).spec.vars).toEqual({ who: "alice", again: "alice" })
   })
 })
@@ -88,7 +93,10 @@ describe("a folder where a file is expected", () => {
   it("an image and an audio", async () => {
     const p = tempProject()
     mkdirSync(`${p.root}/assets/voice/folder.wav`)
-    const out = await problems(p, `${header}sets:\n  a:\n    pairs:\n      - image: assets/presenters\n        audio: assets/voice/folder.wav\n`)
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    pairs:\n      - image: assets/presenters\n        audio: assets/voice/folder.wav\n`
+    )
     expect(out).toEqual([
       `pipeline.yaml:6:16: image "assets/presenters": is a folder, not a file`,
       `pipeline.yaml:7:16: audio "assets/voice/folder.wav": is a folder, not a file`

@@ -110,12 +110,15 @@ ${pair(`${alice}/x.mp4`)}
 })
 
 describe("file name lengths", () => {
-  it("a file name over 245 bytes of UTF-8 (255 less the run's \"<name>.copy.part\") is refused with both lengths", async () => {
+  it('a file name over 245 bytes of UTF-8 (255 less the run\'s "<name>.copy.part") is refused with both lengths', async () => {
     const p = tempProject()
     // 121 × "é" (2 bytes each) + ".mp4" = 246 bytes, but only 125 characters.
     const name = `${"é".repeat(121)}.mp4`
     const fits = `${"é".repeat(120)}.mp4x`
-    const out = await problems(p, `${header}sets:\n  a:\n    pairs:\n${pair(`out/${name}`)}\n      - { image: ${alice}, audio: assets/voice/welcome.mp3, output: "out/${fits}" }\n`)
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    pairs:\n${pair(`out/${name}`)}\n      - { image: ${alice}, audio: assets/voice/welcome.mp3, output: "out/${fits}" }\n`
+    )
     expect(out).toEqual([
       // Long names are cut in the message: their start and their end.
       `pipeline.yaml:6:${outputColumn}: output "out/${"é".repeat(60)}…${"é".repeat(8)}.mp4": its file name "${"é".repeat(24)}…${"é".repeat(8)}.mp4" is 246 bytes in UTF-8; the longest allowed is 245 (the file system's 255 per name, less 10 for the temporary "<name>.copy.part" the run writes first): shorten it`

@@ -8,7 +8,11 @@ export const alice = "assets/presenters/alice.png"
 export const hello = "assets/voice/hello.wav"
 
 /** The diagnostics of validating `file` (default `pipeline.yaml`, written from `yaml`), paths shown relative to the project. */
-export const problems = async (project: TempProject, yaml: string | Uint8Array | undefined, file = "pipeline.yaml"): Promise<ReadonlyArray<string>> => {
+export const problems = async (
+  project: TempProject,
+  yaml: string | Uint8Array | undefined,
+  file = "pipeline.yaml"
+): Promise<ReadonlyArray<string>> => {
   const target = yaml === undefined ? `${project.root}/${file}` : project.write(file, yaml)
   const before = project.snapshot()
   const error = await validatePipelinePromise(target).then(
@@ -17,5 +21,9 @@ export const problems = async (project: TempProject, yaml: string | Uint8Array |
   )
   expect(project.snapshot()).toEqual(before) // nothing written, whatever the outcome
   expect(error).toBeInstanceOf(PipelineInvalid)
-  return (error as PipelineInvalid).diagnostics.map((d) => formatDiagnostic({ ...d, file: d.file.replace(project.root + "/", "") }).split(project.root + "/").join(""))
+  return (error as PipelineInvalid).diagnostics.map((d) =>
+    formatDiagnostic({ ...d, file: d.file.replace(project.root + "/", "") })
+      .split(project.root + "/")
+      .join("")
+  )
 }

@@ -58,7 +58,10 @@ ${sets}`
       `pipeline.yaml:4:21: run.poll.interval (1m) is longer than run.poll.maxInterval (30s by default): the longest time between two status checks cannot be below the shortest; set maxInterval to 1m or more, or lower interval to 30s or less`,
       `pipeline.yaml:5:22: run.retry.maxDelay (500ms) is shorter than run.retry.initialDelay (1s by default): the longest backoff delay cannot be below the first; raise maxDelay to 1s or more, or set initialDelay to 500ms or less`
     ])
-    const equal = p.write("pipeline.yaml", `${header}run:\n  poll: { interval: 30s }\n  retry: { initialDelay: 60s, maxDelay: 60s }\n${sets}`)
+    const equal = p.write(
+      "pipeline.yaml",
+      `${header}run:\n  poll: { interval: 30s }\n  retry: { initialDelay: 60s, maxDelay: 60s }\n${sets}`
+    )
     expect((await loadPipelinePromise(equal)).spec.run?.poll?.interval).toEqual(Duration.seconds(30))
   })
 

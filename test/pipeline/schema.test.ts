@@ -52,7 +52,14 @@ describe("the JSON Schema of the run's timing and the provider's limits", () => 
   it("refuses 0 where a duration must be above 0, and allows it for the retry delays", () => {
     const run = defs().run.properties
     for (const node of [run.timeout, run.poll.properties.interval, run.poll.properties.maxInterval, run.retry.properties.patience]) {
-      expect(["0s", "0.0ms", "00m", "0.5s", "10m", "1h"].map((text) => matches(node, text))).toEqual([false, false, false, true, true, true])
+      expect(["0s", "0.0ms", "00m", "0.5s", "10m", "1h"].map((text) => matches(node, text))).toEqual([
+        false,
+        false,
+        false,
+        true,
+        true,
+        true
+      ])
     }
     for (const node of [run.retry.properties.initialDelay, run.retry.properties.maxDelay]) {
       expect(["0s", "250ms", "soon"].map((text) => matches(node, text))).toEqual([true, true, false])

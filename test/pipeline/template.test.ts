@@ -147,7 +147,11 @@ describe("parseTemplate", () => {
           message: `unclosed "{{": another "{{" comes before its "}}" (for a literal "{{" write "{{{{")`,
           span: { start: 2, end: 4 }
         },
-        { kind: "unknownFilter", message: `unknown filter "slg" (did you mean "slug"? available: slug, lower, upper)`, span: spanOf(source, "slg") }
+        {
+          kind: "unknownFilter",
+          message: `unknown filter "slg" (did you mean "slug"? available: slug, lower, upper)`,
+          span: spanOf(source, "slg")
+        }
       ])
     })
 
@@ -286,7 +290,11 @@ describe("checkVariables", () => {
         message: `"image" is a group of variables, not a value (use one of: image.path, image.name, image.stem, image.ext)`,
         span: spanOf(source, "{{ image }}")
       },
-      { kind: "unknownVariable", message: `"row" is a group of variables, not a value (use one of: row.*)`, span: spanOf(source, "{{ row }}") },
+      {
+        kind: "unknownVariable",
+        message: `"row" is a group of variables, not a value (use one of: row.*)`,
+        span: spanOf(source, "{{ row }}")
+      },
       {
         kind: "unknownVariable",
         message: `unknown variable "image.stem.x": "image.stem" is a value, not a group with fields`,
@@ -385,7 +393,9 @@ describe("renderTemplate", () => {
     const placeholder: Placeholder = { path: ["x"], filters: ["reverse"], span: { start: 0, end: 19 } }
     const template: Template = { source: "{{ x | reverse }}..", parts: [placeholder], placeholders: [placeholder] }
     expect(renderTemplate(template, { x: "a" }, { pathSafe: false })).toEqual(
-      Either.left([{ kind: "unknownFilter", message: `unknown filter "reverse" (available: slug, lower, upper)`, span: { start: 0, end: 19 } }])
+      Either.left([
+        { kind: "unknownFilter", message: `unknown filter "reverse" (available: slug, lower, upper)`, span: { start: 0, end: 19 } }
+      ])
     )
   })
 
@@ -503,7 +513,9 @@ const templatePieces = fc.record({
 })
 
 const spansInRange = (source: string, errorsOrTemplate: Either.Either<Template, ReadonlyArray<TemplateError>>) => {
-  const spans = Either.isLeft(errorsOrTemplate) ? errorsOrTemplate.left.map((e) => e.span) : errorsOrTemplate.right.placeholders.map((p) => p.span)
+  const spans = Either.isLeft(errorsOrTemplate)
+    ? errorsOrTemplate.left.map((e) => e.span)
+    : errorsOrTemplate.right.placeholders.map((p) => p.span)
   for (const span of spans) {
     expect(0 <= span.start && span.start <= span.end && span.end <= source.length).toBe(true)
   }
@@ -538,38 +550,34 @@ describe("properties", () => {
     expect(Either.getOrThrow(renderTemplate(template, {}, { pathSafe: true }))).toBe(text)
   })
 
-  it.prop(
-    "literal text around placeholders round-trips",
-    { pieces: templatePieces, value: fc.string() },
-    ({ pieces, value }) => {
-      const { texts, names, filters } = pieces
-      // Placeholder k names `v<k>.<segments…>`, so no two collide.
-      const paths = names.map((segments, k) => [`v${k}`, ...segments])
-      let source = ""
-      const expected: Array<{ path: ReadonlyArray<string>; filters: ReadonlyArray<string>; start: number }> = []
-      texts.forEach((text, k) => {
-        if (k > 0) {
-          const path = paths[k - 1] ?? []
-          const chosen = filters[k - 1] ?? []
-          expected.push({ path, filters: chosen, start: source.length })
-          source += formatPlaceholder({ path, filters: chosen })
-        }
-        source += escapeLiteral(text)
-      })
-      const template = parsed(source)
-      expect(template.placeholders.map((p) => ({ path: p.path, filters: p.filters, start: p.span.start }))).toEqual(expected)
-      expect(template.parts.filter((p): p is string => typeof p === "string")).toEqual(texts.filter((t) => t !== ""))
+  it.prop("literal text around placeholders round-trips", { pieces: templatePieces, value: fc.string() }, ({ pieces, value }) => {
+    const { texts, names, filters } = pieces
+    // Placeholder k names `v<k>.<segments…>`, so no two collide.
+    const paths = names.map((segments, k) => [`v${k}`, ...segments])
+    let source = ""
+    const expected: Array<{ path: ReadonlyArray<string>; filters: ReadonlyArray<string>; start: number }> = []
+    texts.forEach((text, k) => {
+      if (k > 0) {
+        const path = paths[k - 1] ?? []
+        const chosen = filters[k - 1] ?? []
+        expected.push({ path, filters: chosen, start: source.length })
+        source += formatPlaceholder({ path, filters: chosen })
+      }
+      source += escapeLiteral(text)
+    })
+    const template = parsed(source)
+    expect(template.placeholders.map((p) => ({ path: p.path, filters: p.filters, start: p.span.start }))).toEqual(expected)
+    expect(template.parts.filter((p): p is string => typeof p === "string")).toEqual(texts.filter((t) => t !== ""))
 
-      const nest = (segments: ReadonlyArray<string>): string | TemplateScope =>
-        segments.length === 0 ? value : { [segments[0] ?? ""]: nest(segments.slice(1)) }
-      const scope: TemplateScope = Object.fromEntries(paths.map(([head = "", ...rest]) => [head, nest(rest)]))
-      const applied = (chosen: ReadonlyArray<string>) =>
-        chosen.reduce((v, f) => (f === "slug" ? slug(v) : f === "lower" ? v.toLowerCase() : v.toUpperCase()), value)
-      let expectedOutput = texts[0] ?? ""
-      for (let k = 1; k < texts.length; k++) expectedOutput += applied(filters[k - 1] ?? []) + (texts[k] ?? "")
-      expect(Either.getOrThrow(renderTemplate(template, scope, { pathSafe: false }))).toBe(expectedOutput)
-    }
-  )
+    const nest = (segments: ReadonlyArray<string>): string | TemplateScope =>
+      segments.length === 0 ? value : { [segments[0] ?? ""]: nest(segments.slice(1)) }
+    const scope: TemplateScope = Object.fromEntries(paths.map(([head = "", ...rest]) => [head, nest(rest)]))
+    const applied = (chosen: ReadonlyArray<string>) =>
+      chosen.reduce((v, f) => (f === "slug" ? slug(v) : f === "lower" ? v.toLowerCase() : v.toUpperCase()), value)
+    let expectedOutput = texts[0] ?? ""
+    for (let k = 1; k < texts.length; k++) expectedOutput += applied(filters[k - 1] ?? []) + (texts[k] ?? "")
+    expect(Either.getOrThrow(renderTemplate(template, scope, { pathSafe: false }))).toBe(expectedOutput)
+  })
 
   it.prop("slug is idempotent and yields words of [a-z0-9] joined by -", { text: anyText }, ({ text }) => {
     const once = slug(text)
@@ -590,7 +598,9 @@ describe("properties", () => {
       const placeholders = names.map((name, k) => formatPlaceholder({ path: [name], filters: filters[k] ?? [] }))
       const source = [texts[0], placeholders[0], texts[1], placeholders[1], texts[2], placeholders[2], texts[3]].join("")
       const template = parsed(source)
-      const ownValues = template.placeholders.map((p) => Either.getOrThrow(renderTemplate({ ...template, parts: [p] }, scope, { pathSafe: false })))
+      const ownValues = template.placeholders.map((p) =>
+        Either.getOrThrow(renderTemplate({ ...template, parts: [p] }, scope, { pathSafe: false }))
+      )
       const result = renderTemplate(template, scope, { pathSafe: true })
       const unsafe = ownValues.some((v) => v === "" || v.includes("/") || v.includes("\\") || v.includes(".."))
       if (Either.isRight(result)) {
@@ -621,12 +631,16 @@ describe("properties", () => {
     }
   )
 
-  it.prop("rendering is deterministic", { pieces: templatePieces, values: fc.array(nastyValue, { minLength: 1 }) }, ({ pieces, values }) => {
-    const source = pieces.texts.map(escapeLiteral).join("{{ a | slug }}{{ b.c }}")
-    const scope: TemplateScope = { a: values[0] ?? "", b: { c: values[values.length - 1] ?? "" } }
-    const template = parsed(source)
-    for (const pathSafe of [false, true]) {
-      expect(renderTemplate(template, scope, { pathSafe })).toEqual(renderTemplate(parsed(source), { ...scope }, { pathSafe }))
+  it.prop(
+    "rendering is deterministic",
+    { pieces: templatePieces, values: fc.array(nastyValue, { minLength: 1 }) },
+    ({ pieces, values }) => {
+      const source = pieces.texts.map(escapeLiteral).join("{{ a | slug }}{{ b.c }}")
+      const scope: TemplateScope = { a: values[0] ?? "", b: { c: values[values.length - 1] ?? "" } }
+      const template = parsed(source)
+      for (const pathSafe of [false, true]) {
+        expect(renderTemplate(template, scope, { pathSafe })).toEqual(renderTemplate(parsed(source), { ...scope }, { pathSafe }))
+      }
     }
-  })
+  )
 })

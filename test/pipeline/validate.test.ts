@@ -40,7 +40,9 @@ describe("clapper validate: bad input", () => {
   it("an unknown key is reported at the key, with a did-you-mean", async () => {
     const p = tempProject()
     const out = await problems(p, `${header}sets:\n  a:\n    pairs:\n      - { image: ${alice}, audoi: ${hello} }\n`)
-    expect(out).toContain(`pipeline.yaml:6:${"      - { image: ".length + alice.length + 3}: unknown key "audoi" in sets.a.pairs[0] (did you mean "audio"?)`)
+    expect(out).toContain(
+      `pipeline.yaml:6:${"      - { image: ".length + alice.length + 3}: unknown key "audoi" in sets.a.pairs[0] (did you mean "audio"?)`
+    )
   })
 
   it("a missing required key is reported at its parent mapping", async () => {
@@ -68,19 +70,26 @@ describe("clapper validate: bad input", () => {
     const p = tempProject()
     const line = `output: out/{{ image.stme }}.mp4`
     const out = await problems(p, `${header}${line}\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`)
-    expect(out).toEqual([expect.stringMatching(new RegExp(`^pipeline\\.yaml:3:${line.indexOf("{{") + 1}: .*image\\.stme.*did you mean "image\\.stem"`))])
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^pipeline\\.yaml:3:${line.indexOf("{{") + 1}: .*image\\.stme.*did you mean "image\\.stem"`))
+    ])
   })
 
   it("an unknown filter, at the placeholder", async () => {
     const p = tempProject()
-    const out = await problems(p, `${header}output: "out/{{ set | slgu }}.mp4"\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`)
+    const out = await problems(
+      p,
+      `${header}output: "out/{{ set | slgu }}.mp4"\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`
+    )
     expect(out).toEqual([expect.stringMatching(/^pipeline\.yaml:3:\d+: .*slgu.*did you mean "slug"/)])
   })
 
   it("a glob that matches nothing, at the pattern", async () => {
     const p = tempProject()
     const out = await problems(p, `${header}sets:\n  a:\n    matrix:\n      image: assets/presenters/*.gif\n      audio: ${hello}\n`)
-    expect(out).toEqual([`pipeline.yaml:6:14: the glob "assets/presenters/*.gif" matches no file (relative to ${p.root}/pipeline.yaml's folder)`])
+    expect(out).toEqual([
+      `pipeline.yaml:6:14: the glob "assets/presenters/*.gif" matches no file (relative to ${p.root}/pipeline.yaml's folder)`
+    ])
   })
 
   it("a CSV row without a column the templates use names the column and the columns there are", async () => {
@@ -90,21 +99,30 @@ describe("clapper validate: bad input", () => {
       p,
       `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    audio: assets/voice/{{ row.voice }}\n`
     )
-    expect(out).toEqual([expect.stringMatching(/^pipeline\.yaml:7:25: unknown variable "row\.voice" \(available: row\.id, row\.presenter\)$/)])
+    expect(out).toEqual([
+      expect.stringMatching(/^pipeline\.yaml:7:25: unknown variable "row\.voice" \(available: row\.id, row\.presenter\)$/)
+    ])
   })
 
   it("a CSV value carrying ../ is refused at its row", async () => {
     const p = tempProject()
     p.write("data.csv", "id,presenter\np1,alice.png\np2,../../etc/passwd\n")
-    const out = await problems(p, `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    audio: ${hello}\n`)
-    expect(out).toEqual([expect.stringMatching(new RegExp(`^data\\.csv:3:1: .*row\\.presenter.*\\.\\./\\.\\./etc/passwd.*slug.*pipeline\\.yaml:6:30`))])
+    const out = await problems(
+      p,
+      `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    audio: ${hello}\n`
+    )
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^data\\.csv:3:1: .*row\\.presenter.*\\.\\./\\.\\./etc/passwd.*slug.*pipeline\\.yaml:6:30`))
+    ])
   })
 
   it("a .png that is really text", async () => {
     const p = tempProject()
     p.write("assets/fake.png", "I am not a picture\n")
     const out = await problems(p, `${header}sets:\n  a:\n    pairs:\n      - image: assets/fake.png\n        audio: ${hello}\n`)
-    expect(out).toEqual([`pipeline.yaml:6:16: image "assets/fake.png": must be PNG or JPEG by its contents, but it is not a recognised media file`])
+    expect(out).toEqual([
+      `pipeline.yaml:6:16: image "assets/fake.png": must be PNG or JPEG by its contents, but it is not a recognised media file`
+    ])
   })
 
   it("an empty audio file", async () => {
@@ -131,8 +149,13 @@ describe("clapper validate: bad input", () => {
 
   it("an output escaping the project root with ..", async () => {
     const p = tempProject()
-    const out = await problems(p, `${header}output: ../elsewhere/{{ image.stem }}.mp4\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`)
-    expect(out).toEqual([expect.stringMatching(/^pipeline\.yaml:3:9: output "\.\.\/elsewhere\/alice\.mp4" resolves to .*, outside the project root/)])
+    const out = await problems(
+      p,
+      `${header}output: ../elsewhere/{{ image.stem }}.mp4\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`
+    )
+    expect(out).toEqual([
+      expect.stringMatching(/^pipeline\.yaml:3:9: output "\.\.\/elsewhere\/alice\.mp4" resolves to .*, outside the project root/)
+    ])
   })
 
   it("an output escaping the project root through a symlink", async () => {
@@ -140,8 +163,13 @@ describe("clapper validate: bad input", () => {
     const { symlinkSync, mkdtempSync } = await import("node:fs")
     const { tmpdir } = await import("node:os")
     symlinkSync(mkdtempSync(`${tmpdir()}/clapper-outside-`), `${p.root}/renders`)
-    const out = await problems(p, `${header}output: renders/{{ image.stem }}.mp4\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`)
-    expect(out).toEqual([expect.stringMatching(/^pipeline\.yaml:3:9: output "renders\/alice\.mp4" resolves to .*clapper-outside-.*, outside the project root/)])
+    const out = await problems(
+      p,
+      `${header}output: renders/{{ image.stem }}.mp4\nsets:\n  a: { pairs: [{ image: ${alice}, audio: ${hello} }] }\n`
+    )
+    expect(out).toEqual([
+      expect.stringMatching(/^pipeline\.yaml:3:9: output "renders\/alice\.mp4" resolves to .*clapper-outside-.*, outside the project root/)
+    ])
   })
 
   it("two jobs with one output, naming both", async () => {
@@ -207,7 +235,9 @@ describe("clapper validate: bad input", () => {
     )
     expect(tooLong).toEqual([
       expect.stringMatching(
-        new RegExp(`^pipeline\\.yaml:9:13: the speech script for image "${alice}" is 5001 characters, over the API's 5000 \\(the template at .*pipeline\\.yaml:9:13\\)$`)
+        new RegExp(
+          `^pipeline\\.yaml:9:13: the speech script for image "${alice}" is 5001 characters, over the API's 5000 \\(the template at .*pipeline\\.yaml:9:13\\)$`
+        )
       )
     ])
   })
@@ -218,7 +248,9 @@ describe("clapper validate: bad input", () => {
       p,
       `${header}vars: { long: ${"x".repeat(4995)} }\nsets:\n  a:\n    speech: { voice: v_narrator, text: "{{ vars.long }} {{ image.stem }}" }\n    pairs:\n      - { image: ${alice} }\n      - { image: assets/presenters/bob.jpg }\n`
     )
-    expect(out).toEqual([expect.stringMatching(new RegExp(`^pipeline\\.yaml:6:\\d+: the speech script for image "${alice}" is 5001 characters`))])
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^pipeline\\.yaml:6:\\d+: the speech script for image "${alice}" is 5001 characters`))
+    ])
   })
 
   it("spoken rows and pairs: the script knows image.* but not audio.*, reported at the placeholder", async () => {
@@ -243,6 +275,8 @@ describe("clapper validate: bad input", () => {
       p,
       `${header}sets:\n  a:\n    rows: data.csv\n    image: assets/presenters/{{ row.presenter }}\n    speech: { voice: v_narrator, text: "{{ row.name }}" }\n`
     )
-    expect(out).toEqual([expect.stringMatching(new RegExp(`^data\\.csv:3:1: .*row\\.presenter.*\\.\\./\\.\\./etc/passwd.*pipeline\\.yaml:6:30`))])
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^data\\.csv:3:1: .*row\\.presenter.*\\.\\./\\.\\./etc/passwd.*pipeline\\.yaml:6:30`))
+    ])
   })
 })

@@ -27,7 +27,11 @@ sets:
     ])
     expect(json.jobs[1]!.fingerprint).toBe(json.jobs[2]!.fingerprint)
     expect(json.totals).toEqual({ jobs: 3, renders: 2, estimatedCostUsd: 2.7, unpricedStages: [] })
-    expect(json.jobs[0]!.inputs.audio).toMatchObject({ path: "assets/outreach/p-003.mp3", kind: "mp3", durationSeconds: expect.closeTo(7.2, 1) })
+    expect(json.jobs[0]!.inputs.audio).toMatchObject({
+      path: "assets/outreach/p-003.mp3",
+      kind: "mp3",
+      durationSeconds: expect.closeTo(7.2, 1)
+    })
     expect(json.jobs[0]!.inputs.image.sha256).toMatch(/^[0-9a-f]{64}$/)
   })
 

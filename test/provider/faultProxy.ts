@@ -74,10 +74,7 @@ const listenOn = (server: Server, port: number) =>
     })
   })
 
-export const startFaultProxy = async (
-  target: string,
-  decide: (request: ProxyRequest) => Decision = () => forward
-): Promise<FaultProxy> => {
+export const startFaultProxy = async (target: string, decide: (request: ProxyRequest) => Decision = () => forward): Promise<FaultProxy> => {
   const upstream = new URL(target)
   const agent = new Agent({ keepAlive: true })
   const log: Array<LoggedRequest> = []

@@ -19,7 +19,9 @@ const statusFor = (status: string, polls: number) => {
     if (r.route !== "GET /v1/videos/{video_id}") return forward
     const n = (seen.get(r.path) ?? 0) + 1
     seen.set(r.path, n)
-    return n > polls ? forward : { _tag: "Forward" as const, rewriteJson: (video: Record<string, unknown>) => ({ ...video, status, progress: 0 }) }
+    return n > polls
+      ? forward
+      : { _tag: "Forward" as const, rewriteJson: (video: Record<string, unknown>) => ({ ...video, status, progress: 0 }) }
   }
 }
 
@@ -58,7 +60,10 @@ describe("a status Clapper does not know", () => {
     expect(warnings[0]!.message).toContain("WARMING_UP")
     const progress = eventsOf(events, "job.progress")
     for (const job of summary.completed) {
-      expect(progress.filter((e) => e.job === job).map((e) => e.status)).toEqual([...Array.from({ length: 10 }, () => "WARMING_UP"), "COMPLETE"])
+      expect(progress.filter((e) => e.job === job).map((e) => e.status)).toEqual([
+        ...Array.from({ length: 10 }, () => "WARMING_UP"),
+        "COMPLETE"
+      ])
     }
     // Never resubmitted for it.
     expect(log.filter((e) => e.route === "POST /v1/videos")).toHaveLength(3)

@@ -47,7 +47,10 @@ const twoRunsAtOnce = (shareQuota: boolean) => {
         const warmedUp = r.proxy.log.length
         const options = { shareQuota, settings: { quotas } }
         const [a, b] = yield* Effect.all([runVia(r, alpha, options), runVia(r, beta, options)], { concurrency: 2 })
-        const posts = r.proxy.log.slice(warmedUp).filter((e) => e.route === "POST /v1/videos" && e.status === 200).map((e) => e.at)
+        const posts = r.proxy.log
+          .slice(warmedUp)
+          .filter((e) => e.route === "POST /v1/videos" && e.status === 200)
+          .map((e) => e.at)
         return { a, b, stats: yield* r.sim.stats, posts }
       })
     ).pipe(Effect.provide(NodeContext.layer))
@@ -68,7 +71,9 @@ describe("a key's quota shared by two runs at once", () => {
     // Generation requests in arrival order, whichever run sent them: a spacing apart (the runs
     // aim at spacing × 1.02; 5 % is left for the jitter between the gate and the wire).
     expect(posts).toHaveLength(8)
-    const seen = `gaps: ${gaps(posts).map((g) => g.toFixed(0)).join(", ")} ms`
+    const seen = `gaps: ${gaps(posts)
+      .map((g) => g.toFixed(0))
+      .join(", ")} ms`
     expect(Math.min(...gaps(posts)), seen).toBeGreaterThanOrEqual(spacing * 0.95)
   }, 30_000)
 
@@ -94,45 +99,48 @@ describe("the published quotas, with default settings", () => {
    * loopback, the files and the journal are real. The clock advances in small steps, with real
    * time for I/O between them.
    */
-  it.scoped("3 renders at 2 generations a minute: every job completes, none refused, none failed for throttling", () =>
-    Effect.gen(function* () {
-      const p = tempProject()
-      const file = campaign(p, 3)
-      // The simulator's defaults: the published quotas, jobs QUEUED for 2 s, render time 4 × the audio.
-      const sim = yield* Simulator.make({ ffmpeg: false })
-      expect(sim.options.quotas.generation).toEqual({ count: 2, perMs: 60_000 })
-      const events: Array<RunEvent> = []
-      // No baseSettings, no quotas: the run's defaults, as `clapper run` without --quota.
-      const run = yield* Effect.fork(
-        runPipeline(file, {
-          backend: { _tag: "Api", baseUrl: sim.baseUrl, apiKey: "test-key" },
-          emit: (e) => Effect.sync(() => void events.push(e))
-        })
-      )
-      // 250 ms of the provider's time per step: far below every timeout of the run (a request's is
-      // 60 s), so a request in flight over a few steps of real time is not cut short.
-      for (let step = 0; run.unsafePoll() === null && step < 4 * 60 * 10; step++) {
-        yield* TestClock.adjust("250 millis")
-        yield* letIoHappen
-      }
-      const summary = yield* Fiber.join(run)
-      const stats = yield* sim.stats
+  it.scoped(
+    "3 renders at 2 generations a minute: every job completes, none refused, none failed for throttling",
+    () =>
+      Effect.gen(function* () {
+        const p = tempProject()
+        const file = campaign(p, 3)
+        // The simulator's defaults: the published quotas, jobs QUEUED for 2 s, render time 4 × the audio.
+        const sim = yield* Simulator.make({ ffmpeg: false })
+        expect(sim.options.quotas.generation).toEqual({ count: 2, perMs: 60_000 })
+        const events: Array<RunEvent> = []
+        // No baseSettings, no quotas: the run's defaults, as `clapper run` without --quota.
+        const run = yield* Effect.fork(
+          runPipeline(file, {
+            backend: { _tag: "Api", baseUrl: sim.baseUrl, apiKey: "test-key" },
+            emit: (e) => Effect.sync(() => void events.push(e))
+          })
+        )
+        // 250 ms of the provider's time per step: far below every timeout of the run (a request's is
+        // 60 s), so a request in flight over a few steps of real time is not cut short.
+        for (let step = 0; run.unsafePoll() === null && step < 4 * 60 * 10; step++) {
+          yield* TestClock.adjust("250 millis")
+          yield* letIoHappen
+        }
+        const summary = yield* Fiber.join(run)
+        const stats = yield* sim.stats
 
-      expect(summary.failed).toEqual([])
-      expect(summary.completed).toHaveLength(3)
-      expect(stats.refused).toEqual({})
-      expect(eventsOf(events, "job.retrying").filter((e) => e.throttled === true)).toEqual([])
-      expect(eventsOf(events, "run.throttled")).toEqual([])
-      expect(Object.values(stats.submissions)).toEqual([1, 1, 1])
-      expect(eventsOf(events, "run.started")[0]!.generationQuota).toBe("2 per minute")
-      // The run paced itself: submits a published spacing apart (30 s and the margin), on the clock both sides share.
-      const submits = eventsOf(events, "job.submitting").map((e) => Date.parse(e.at))
-      expect(submits).toHaveLength(3)
-      expect(submits[1]! - submits[0]!).toBeGreaterThanOrEqual(30_000)
-      expect(submits[2]! - submits[1]!).toBeGreaterThanOrEqual(30_000)
-      // A minute of the provider's time at least, and not much more.
-      expect(summary.elapsedMs).toBeGreaterThanOrEqual(60_000)
-      expect(summary.elapsedMs).toBeLessThan(180_000)
-    }).pipe(Effect.provide(NodeContext.layer)),
-  30_000)
+        expect(summary.failed).toEqual([])
+        expect(summary.completed).toHaveLength(3)
+        expect(stats.refused).toEqual({})
+        expect(eventsOf(events, "job.retrying").filter((e) => e.throttled === true)).toEqual([])
+        expect(eventsOf(events, "run.throttled")).toEqual([])
+        expect(Object.values(stats.submissions)).toEqual([1, 1, 1])
+        expect(eventsOf(events, "run.started")[0]!.generationQuota).toBe("2 per minute")
+        // The run paced itself: submits a published spacing apart (30 s and the margin), on the clock both sides share.
+        const submits = eventsOf(events, "job.submitting").map((e) => Date.parse(e.at))
+        expect(submits).toHaveLength(3)
+        expect(submits[1]! - submits[0]!).toBeGreaterThanOrEqual(30_000)
+        expect(submits[2]! - submits[1]!).toBeGreaterThanOrEqual(30_000)
+        // A minute of the provider's time at least, and not much more.
+        expect(summary.elapsedMs).toBeGreaterThanOrEqual(60_000)
+        expect(summary.elapsedMs).toBeLessThan(180_000)
+      }).pipe(Effect.provide(NodeContext.layer)),
+    30_000
+  )
 })

@@ -58,13 +58,15 @@ describe("411 Length Required", () => {
   it("a gateway refusing bodies without Content-Length: the uploads carry one, every job completes", async () => {
     const p = tempProject()
     const file = campaign(p, 3)
-    const { summary, stats, log } = await runThroughProxy(
-      file,
-      { renderFactor: 0 },
-      (r) => (r.method === "POST" && r.headers["content-length"] === undefined ? { _tag: "Answer", status: 411, body: lengthRequired } : forward)
+    const { summary, stats, log } = await runThroughProxy(file, { renderFactor: 0 }, (r) =>
+      r.method === "POST" && r.headers["content-length"] === undefined ? { _tag: "Answer", status: 411, body: lengthRequired } : forward
     )
     expect(log.filter((e) => e.answeredBy === "proxy")).toEqual([])
-    expect(log.filter((e) => e.method === "POST").every((e) => e.headers["content-length"] !== undefined && e.headers["transfer-encoding"] === undefined)).toBe(true)
+    expect(
+      log
+        .filter((e) => e.method === "POST")
+        .every((e) => e.headers["content-length"] !== undefined && e.headers["transfer-encoding"] === undefined)
+    ).toBe(true)
     expect(summary.failed).toEqual([])
     expect(summary.completed).toHaveLength(3)
     expect(Object.values(stats.submissions)).toEqual([1, 1, 1])
@@ -73,10 +75,8 @@ describe("411 Length Required", () => {
   it("a gateway answering 411 to every upload: each job fails at once with a clear reason naming Content-Length, one POST per job", async () => {
     const p = tempProject()
     const file = campaign(p, 3)
-    const { summary, events, stats, log } = await runThroughProxy(
-      file,
-      { renderFactor: 0 },
-      (r) => (r.route === "POST /v1/videos" ? { _tag: "Answer", status: 411, body: lengthRequired } : forward)
+    const { summary, events, stats, log } = await runThroughProxy(file, { renderFactor: 0 }, (r) =>
+      r.route === "POST /v1/videos" ? { _tag: "Answer", status: 411, body: lengthRequired } : forward
     )
     expect(summary.completed).toEqual([])
     expect(summary.failed).toHaveLength(3)
@@ -96,7 +96,6 @@ describe("411 Length Required", () => {
   })
 })
 
-
 describe("a refused key, through the real binary", () => {
   it("a 401 on the first submit: exit 2, one line on stderr naming MIRAGE_API_KEY and the base URL, one POST", async () => {
     const sim = await startSimulator({ apiKey: "right", renderFactor: 0 })
@@ -104,7 +103,10 @@ describe("a refused key, through the real binary", () => {
       const p = tempProject()
       const file = campaign(p, 3)
       // Default concurrency (4): the first refusal must stop the submits that would follow it.
-      const result = await runCli(["run", file, "--base-url", sim.baseUrl, ...roomyQuotaFlags], { cwd: p.root, env: { MIRAGE_API_KEY: "wrong" } })
+      const result = await runCli(["run", file, "--base-url", sim.baseUrl, ...roomyQuotaFlags], {
+        cwd: p.root,
+        env: { MIRAGE_API_KEY: "wrong" }
+      })
       expect(result.code, result.stderr).toBe(2)
       const lines = result.stderr.split("\n").filter((line) => line.trim() !== "")
       expect(lines, result.stderr).toHaveLength(1)

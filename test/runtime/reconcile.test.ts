@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
 import fc from "fast-check"
-import type { Video } from "../../src/mirage/Schemas.ts"
+import type { Video } from "../../src/mirage/schemas.ts"
 import { chooseAdoption, inWindow, type ReconcileWindow } from "../../src/runtime/reconcile.ts"
 
 const t0 = 1_780_000_000_000 // epoch ms, a whole second
@@ -49,10 +49,16 @@ describe("reconciliation: which video a lost submit may adopt", () => {
       fc.property(
         fc.array(listed, { maxLength: 12 }),
         fc.integer({ min: 0, max: 60_000 }),
-        fc.array(fc.record({ from: fc.integer({ min: -120_000, max: 120_000 }), length: fc.integer({ min: 0, max: 60_000 }) }), { maxLength: 3 }),
+        fc.array(fc.record({ from: fc.integer({ min: -120_000, max: 120_000 }), length: fc.integer({ min: 0, max: 60_000 }) }), {
+          maxLength: 3
+        }),
         (videos, length, otherSpecs) => {
           const list = videos.map((v, i) => video(`v${i}`, t0 + v.offsetMs, { model: v.model, status: v.status }))
-          const w = window(t0, t0 + length, videos.flatMap((v, i) => (v.claimed ? [`v${i}`] : [])))
+          const w = window(
+            t0,
+            t0 + length,
+            videos.flatMap((v, i) => (v.claimed ? [`v${i}`] : []))
+          )
           const others = otherSpecs.map((o) => ({ from: t0 + o.from, until: t0 + o.from + o.length }))
           const { adopt, candidates } = chooseAdoption(list, w, others)
           if (Option.isNone(adopt)) return
@@ -73,11 +79,7 @@ describe("reconciliation: which video a lost submit may adopt", () => {
       fc.property(statuses, fc.integer({ min: 0, max: 30_000 }), fc.integer({ min: 0, max: 30_000 }), (status, length, at) => {
         const createdAt = t0 + Math.min(at, length)
         const own = video("own", createdAt, { status })
-        const noise = [
-          video("older", t0 - 60_000),
-          video("claimed", createdAt),
-          video("other-model", createdAt, { model: "mirage-2" })
-        ]
+        const noise = [video("older", t0 - 60_000), video("claimed", createdAt), video("other-model", createdAt, { model: "mirage-2" })]
         const { adopt } = chooseAdoption([own, ...noise], window(t0, t0 + length, ["claimed"]), [])
         expect(Option.getOrUndefined(adopt)?.id).toBe("own")
       })

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import type { RunEvent } from "../../src/runtime/events.ts"
 import * as Client from "../../src/mirage/MirageClient.ts"
-import { makeMirageConfig } from "../../src/mirage/MirageConfig.ts"
+import { makeMirageConfig } from "../../src/mirage/mirageConfig.ts"
 import { loadPipeline } from "../../src/pipeline/load.ts"
 import { planPipeline } from "../../src/plan/plan.ts"
 import { readPipelineState } from "../../src/plan/planState.ts"
@@ -53,7 +53,12 @@ const run = (
         const handle = yield* Simulator.make({ ...roomySim, ffmpeg: false, ...sim })
         const events: Array<RunEvent> = []
         if (onStats) {
-          yield* Effect.forkScoped(Effect.repeat(Effect.flatMap(handle.stats, (s) => Effect.sync(() => onStats(s))), Schedule.spaced("20 millis")))
+          yield* Effect.forkScoped(
+            Effect.repeat(
+              Effect.flatMap(handle.stats, (s) => Effect.sync(() => onStats(s))),
+              Schedule.spaced("20 millis")
+            )
+          )
         }
         const summary = yield* runPipeline(file, {
           backend: { _tag: "Api", baseUrl: handle.baseUrl, apiKey: "test-key" },
@@ -69,17 +74,21 @@ describe("clapper run: the runtime on the simulator", () => {
   it("completes a 50-job campaign through 429s, 5xx, resets and FAILED rate_limit_exceeded, with no corrupt file", async () => {
     const p = tempProject()
     const file = campaign(p, 50)
-    const { summary, events, stats } = await run(file, {
-      renderFactor: 0.05,
-      seed: 7,
-      throttleRps: 60,
-      errorRate: 0.1,
-      resetRate: 0.1,
-      failRate: 0.1,
-      failCodes: ["rate_limit_exceeded"],
-      truncateRate: 0.1
-      // At 10 % of each fault, 5 attempts per request would lose a job now and then: leave room for bad luck.
-    }, { retry: { ...fast.retry, attempts: 10 } })
+    const { summary, events, stats } = await run(
+      file,
+      {
+        renderFactor: 0.05,
+        seed: 7,
+        throttleRps: 60,
+        errorRate: 0.1,
+        resetRate: 0.1,
+        failRate: 0.1,
+        failCodes: ["rate_limit_exceeded"],
+        truncateRate: 0.1
+        // At 10 % of each fault, 5 attempts per request would lose a job now and then: leave room for bad luck.
+      },
+      { retry: { ...fast.retry, attempts: 10 } }
+    )
     expect(summary.failed).toEqual([])
     expect(summary.completed).toHaveLength(50)
     const outputs = readdirSync(join(p.root, "out"))
@@ -95,7 +104,9 @@ describe("clapper run: the runtime on the simulator", () => {
     const duplicateRisks = events.filter((e) => e.type === "job.duplicateRisk").length
     expect(summary.possibleDuplicates).toBe(duplicateRisks)
     const submissions = Object.values(stats.submissions).reduce((a, b) => a + b, 0)
-    const resubmittedAfterFailed = events.filter((e) => e.type === "job.retrying" && e.step === "submit" && /rate.limit.exceeded/i.test(e.reason)).length
+    const resubmittedAfterFailed = events.filter(
+      (e) => e.type === "job.retrying" && e.step === "submit" && /rate.limit.exceeded/i.test(e.reason)
+    ).length
     expect(submissions).toBeLessThanOrEqual(50 + duplicateRisks + resubmittedAfterFailed)
   }, 60_000)
 
@@ -139,7 +150,11 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     )
     expect(summary.completed).toEqual(["out/v000.mp4", "out/v002.mp4"])
     expect(summary.failed).toEqual([
-      { job: "out/v001.mp4", step: "submit", reason: expect.stringMatching(/^createVideo: the Mirage API rejected the request \(422\): .*audio_reference/) }
+      {
+        job: "out/v001.mp4",
+        step: "submit",
+        reason: expect.stringMatching(/^createVideo: the Mirage API rejected the request \(422\): .*audio_reference/)
+      }
     ])
     expect(stats.requests["POST /v1/videos"]).toBe(3)
   })
@@ -150,7 +165,10 @@ describe("clapper run: what is not retried, what is counted, what is detached", 
     const { summary, stats } = await run(file, { apiKey: "the-right-key" })
     expect(summary.completed).toEqual([])
     expect(summary.failed).toEqual([])
-    expect(summary.stopped).toEqual({ reason: "key-refused", message: expect.stringMatching(/^the API key given to the run was refused by http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\): check the key/) })
+    expect(summary.stopped).toEqual({
+      reason: "key-refused",
+      message: expect.stringMatching(/^the API key given to the run was refused by http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\): check the key/)
+    })
     expect(summary.skipped).toHaveLength(6)
     // One submit refused, and nothing after it.
     expect(stats.requests["POST /v1/videos"]).toBe(1)

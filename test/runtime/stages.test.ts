@@ -27,11 +27,18 @@ const remote = (stats: Simulator.SimStats) => ({
   overlays: stats.requests["POST /v1/meta/text_overlays"] ?? 0
 })
 
-type Run = (extra?: Partial<RunPipelineOptions>) => Effect.Effect<{ summary: RunSummary; events: Array<RunEvent> }, RunPipelineError, FileSystem.FileSystem | Path.Path>
+type Run = (
+  extra?: Partial<RunPipelineOptions>
+) => Effect.Effect<{ summary: RunSummary; events: Array<RunEvent> }, RunPipelineError, FileSystem.FileSystem | Path.Path>
 
 const withOutreach = <A>(
   sim: Partial<Simulator.SimulatorOptions>,
-  body: (ctx: { root: string; file: string; run: Run; handle: Simulator.SimulatorHandle }) => Effect.Effect<A, unknown, Scope.Scope | FileSystem.FileSystem | Path.Path>
+  body: (ctx: {
+    root: string
+    file: string
+    run: Run
+    handle: Simulator.SimulatorHandle
+  }) => Effect.Effect<A, unknown, Scope.Scope | FileSystem.FileSystem | Path.Path>
 ) => {
   const root = repoPipelineProject("outreach.yaml")
   const file = join(root, "pipelines", "outreach.yaml")
@@ -116,7 +123,10 @@ describe("production stages", () => {
     const root = repoPipelineProject("outreach.yaml")
     const file = join(root, "pipelines", "outreach.yaml")
     // Fast polls for the test; the pipeline is the repository's otherwise.
-    writeFileSync(file, readFileSync(file, "utf8").replace("  budgetUsd: 10\n", "  budgetUsd: 10\n  poll: { interval: 50ms, maxInterval: 200ms }\n"))
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace("  budgetUsd: 10\n", "  budgetUsd: 10\n  poll: { interval: 50ms, maxInterval: 200ms }\n")
+    )
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
@@ -153,7 +163,9 @@ describe("production stages", () => {
     const error = await validatePipelinePromise(file).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(PipelineInvalid)
     expect((error as PipelineInvalid).diagnostics.map(formatDiagnostic)).toEqual([
-      expect.stringMatching(new RegExp(`^.*outreach\\.yaml:${line}:${column}: unknown variable "row\\.frist_name" \\(did you mean "row\\.first_name"\\?`))
+      expect.stringMatching(
+        new RegExp(`^.*outreach\\.yaml:${line}:${column}: unknown variable "row\\.frist_name" \\(did you mean "row\\.first_name"\\?`)
+      )
     ])
     writeFileSync(file, text)
     const csv = join(root, "examples", "data", "outreach.csv")
@@ -177,7 +189,9 @@ describe("production stages", () => {
           )
           expect(withKey.code).toBe(2)
           expect(withKey.stderr).toMatch(/pipelines\/outreach\.yaml:\d+:\d+: caption template "ctpl_typo" does not exist at the provider/)
-          const withoutKey = yield* Effect.promise(() => runCli(["plan", "pipelines/outreach.yaml"], { cwd: root, env: { MIRAGE_API_KEY: "" } }))
+          const withoutKey = yield* Effect.promise(() =>
+            runCli(["plan", "pipelines/outreach.yaml"], { cwd: root, env: { MIRAGE_API_KEY: "" } })
+          )
           expect(withoutKey.code).toBe(0)
           expect(withoutKey.stderr).toContain("caption templates not checked")
         })
@@ -221,7 +235,9 @@ sets:
           expect(remote(yield* handle.stats)).toEqual({ speech: 4, videos: 5, captions: 0, overlays: 0 })
           const lock = JSON.parse(readFileSync(join(project.root, "pipeline.lock.json"), "utf8"))
           expect(Object.keys(lock.outputs).sort()).toEqual(outputs)
-          expect(lock.outputs["renders/intro/bob--1.mp4"].inputs).toEqual({ image: { path: "assets/presenters/bob.jpg", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } })
+          expect(lock.outputs["renders/intro/bob--1.mp4"].inputs).toEqual({
+            image: { path: "assets/presenters/bob.jpg", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }
+          })
           expect(lock.outputs["renders/intro/bob--1.mp4"].parameters.speech).toEqual({
             voice: "v_narrator",
             text: "Hi, I am bob and this is our spring launch.",

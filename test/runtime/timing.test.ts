@@ -37,7 +37,9 @@ describe("adaptive polling", () => {
     const delay = nextPollDelay({ intervalMs: 5000, maxIntervalMs: 60_000, elapsedMs: 20_000, progress: 40, previousMs: 5000, unit: 0 })
     expect(delay).toBeGreaterThanOrEqual(30_000)
     expect(delay).toBeLessThanOrEqual(33_000)
-    expect(nextPollDelay({ intervalMs: 5000, maxIntervalMs: 30_000, elapsedMs: 20_000, progress: 40, previousMs: 5000, unit: 0 })).toBe(30_000)
+    expect(nextPollDelay({ intervalMs: 5000, maxIntervalMs: 30_000, elapsedMs: 20_000, progress: 40, previousMs: 5000, unit: 0 })).toBe(
+      30_000
+    )
   })
 
   it("backs off when the provider reports no progress", () => {
@@ -63,9 +65,17 @@ describe("the shared request gate", () => {
       const gate = yield* gateAt(2)
       const started = yield* Ref.make<Array<number>>([])
       const fiber = yield* Effect.fork(
-        Effect.forEach([1, 2, 3, 4], () => Effect.zipRight(gate.take("status"), Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))), {
-          concurrency: "unbounded"
-        })
+        Effect.forEach(
+          [1, 2, 3, 4],
+          () =>
+            Effect.zipRight(
+              gate.take("status"),
+              Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))
+            ),
+          {
+            concurrency: "unbounded"
+          }
+        )
       )
       yield* TestClock.adjust("5 seconds")
       yield* Fiber.join(fiber)
@@ -100,10 +110,13 @@ describe("retrying a step", () => {
           gate,
           onRetry: (n) => Effect.sync(() => notices.push(n)),
           attempt: () =>
-            Effect.flatMap(Ref.getAndUpdate(calls, (c) => c + 1), (c) => {
-              const outcome = outcomes[Math.min(c, outcomes.length - 1)]!
-              return outcome === "ok" ? Effect.succeed("done") : Effect.fail(outcome)
-            })
+            Effect.flatMap(
+              Ref.getAndUpdate(calls, (c) => c + 1),
+              (c) => {
+                const outcome = outcomes[Math.min(c, outcomes.length - 1)]!
+                return outcome === "ok" ? Effect.succeed("done") : Effect.fail(outcome)
+              }
+            )
         }).pipe(Effect.either)
       )
       yield* TestClock.adjust("10 minutes")
@@ -183,9 +196,17 @@ describe("quota pacing", () => {
       const gate = yield* gateAt(100, publishedQuotas)
       const started = yield* Ref.make<Array<number>>([])
       const fiber = yield* Effect.fork(
-        Effect.forEach([1, 2, 3], () => Effect.zipRight(gate.take("generation"), Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))), {
-          concurrency: "unbounded"
-        })
+        Effect.forEach(
+          [1, 2, 3],
+          () =>
+            Effect.zipRight(
+              gate.take("generation"),
+              Effect.flatMap(TestClock.currentTimeMillis, (t) => Ref.update(started, (s) => [...s, t]))
+            ),
+          {
+            concurrency: "unbounded"
+          }
+        )
       )
       yield* TestClock.adjust("2 minutes")
       yield* Fiber.join(fiber)

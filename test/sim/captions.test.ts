@@ -94,7 +94,10 @@ describe("POST /v1/videos/captions", () => {
 
   it("captions an existing COMPLETE video: a new video whose content is the source's", async () => {
     const source = await createVideo(sim)
-    const response = await caption([["caption_template_id", templateId], ["video_id", source.id]])
+    const response = await caption([
+      ["caption_template_id", templateId],
+      ["video_id", source.id]
+    ])
     expect(response.status).toBe(200)
     const captioned = (await response.json()) as Video
     expect(captioned).toMatchObject({
@@ -112,7 +115,10 @@ describe("POST /v1/videos/captions", () => {
   })
 
   it("captions an uploaded 9:16 MP4", async () => {
-    const response = await caption([["caption_template_id", templateId], ["video", portraitMp4, "clip.mp4"]])
+    const response = await caption([
+      ["caption_template_id", templateId],
+      ["video", portraitMp4, "clip.mp4"]
+    ])
     expect(response.status).toBe(200)
     const captioned = (await response.json()) as Video
     expect(captioned).toMatchObject({ source_video_id: null, caption_template_id: templateId })
@@ -121,21 +127,40 @@ describe("POST /v1/videos/captions", () => {
   })
 
   it("refuses a 16:9 upload and a file that is not a video", async () => {
-    const wide = await issuesOf(await caption([["caption_template_id", templateId], ["video", landscapeMp4, "wide.mp4"]]))
+    const wide = await issuesOf(
+      await caption([
+        ["caption_template_id", templateId],
+        ["video", landscapeMp4, "wide.mp4"]
+      ])
+    )
     expect(locs(wide)).toEqual(["body.video"])
     expect(wide[0]?.msg).toContain("9:16")
-    const png = await issuesOf(await caption([["caption_template_id", templateId], ["video", alicePng, "clip.mp4"]]))
+    const png = await issuesOf(
+      await caption([
+        ["caption_template_id", templateId],
+        ["video", alicePng, "clip.mp4"]
+      ])
+    )
     expect(locs(png)).toEqual(["body.video"])
   })
 
   it("needs exactly one of video and video_id, a known template and a COMPLETE source", async () => {
     const source = await createVideo(sim)
     const both = await issuesOf(
-      await caption([["caption_template_id", templateId], ["video_id", source.id], ["video", portraitMp4, "c.mp4"]])
+      await caption([
+        ["caption_template_id", templateId],
+        ["video_id", source.id],
+        ["video", portraitMp4, "c.mp4"]
+      ])
     )
     expect(locs(both)).toEqual(["body"])
     expect(locs(await issuesOf(await caption([["caption_template_id", templateId]])))).toEqual(["body"])
-    const unknown = await issuesOf(await caption([["caption_template_id", "ctpl_nope"], ["video_id", "video_nope"]]))
+    const unknown = await issuesOf(
+      await caption([
+        ["caption_template_id", "ctpl_nope"],
+        ["video_id", "video_nope"]
+      ])
+    )
     expect(locs(unknown)).toEqual(["body.caption_template_id", "body.video_id"])
     expect(locs(await issuesOf(await caption([["video_id", source.id]])))).toEqual(["body.caption_template_id"])
 
@@ -143,7 +168,14 @@ describe("POST /v1/videos/captions", () => {
     try {
       const processing = await createVideo(slow)
       const issues = await issuesOf(
-        await post(slow, "/v1/videos/captions", form([["caption_template_id", templateId], ["video_id", processing.id]]))
+        await post(
+          slow,
+          "/v1/videos/captions",
+          form([
+            ["caption_template_id", templateId],
+            ["video_id", processing.id]
+          ])
+        )
       )
       expect(issues).toEqual([expect.objectContaining({ loc: ["body", "video_id"], msg: expect.stringContaining("COMPLETE") })])
     } finally {
@@ -155,7 +187,14 @@ describe("POST /v1/videos/captions", () => {
     const timed = await startSim({ renderFactor: 0.5, ffmpeg: false, queuedMs: 0 })
     try {
       // The placeholder lasts about 1.1 s: about 560 ms of PROCESSING.
-      const response = await post(timed, "/v1/videos/captions", form([["caption_template_id", templateId], ["video", portraitMp4, "c.mp4"]]))
+      const response = await post(
+        timed,
+        "/v1/videos/captions",
+        form([
+          ["caption_template_id", templateId],
+          ["video", portraitMp4, "c.mp4"]
+        ])
+      )
       const captioned = (await response.json()) as Video
       expect((await getVideo(timed, captioned.id)).status).toBe("PROCESSING")
       await new Promise((resolve) => setTimeout(resolve, 650))

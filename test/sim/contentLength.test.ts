@@ -6,17 +6,7 @@
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { placeholderMp4Bytes } from "../../src/sim/placeholderMp4.ts"
-import {
-  encodedForm,
-  form,
-  post,
-  postChunked,
-  rawPost,
-  roomyQuotas,
-  type RunningSim,
-  startSim,
-  videoParts
-} from "./support.ts"
+import { encodedForm, form, post, postChunked, rawPost, roomyQuotas, type RunningSim, startSim, videoParts } from "./support.ts"
 
 const lengthRequired = { detail: "Length Required: send the request body with a Content-Length header" }
 
@@ -44,16 +34,25 @@ describe("requireContentLength (default)", () => {
     const after = await Effect.runPromise(sim.stats)
     // Both are counted as requests; only the sized one became a submission.
     expect((after.requests["POST /v1/videos"] ?? 0) - (before.requests["POST /v1/videos"] ?? 0)).toBe(2)
-    expect(Object.values(after.submissions).reduce((a, b) => a + b, 0) - Object.values(before.submissions).reduce((a, b) => a + b, 0)).toBe(1)
+    expect(Object.values(after.submissions).reduce((a, b) => a + b, 0) - Object.values(before.submissions).reduce((a, b) => a + b, 0)).toBe(
+      1
+    )
   })
 
   it("holds for every POST, JSON ones included", async () => {
-    const { bytes, contentType } = await encodedForm(form([["caption_template_id", "ctpl_x"], ["video", placeholderMp4Bytes, "c.mp4"]]))
+    const { bytes, contentType } = await encodedForm(
+      form([
+        ["caption_template_id", "ctpl_x"],
+        ["video", placeholderMp4Bytes, "c.mp4"]
+      ])
+    )
     for (const path of ["/v1/videos/captions", "/v1/meta/text_overlays"]) {
       const response = await postChunked(sim, path, bytes, { headers: { "content-type": contentType } })
       expect(response.status).toBe(411)
     }
-    const speech = await postChunked(sim, "/v1/audio/text-to-speech/voice_a", speechBody, { headers: { "content-type": "application/json" } })
+    const speech = await postChunked(sim, "/v1/audio/text-to-speech/voice_a", speechBody, {
+      headers: { "content-type": "application/json" }
+    })
     expect(speech.status).toBe(411)
     expect(await speech.json()).toEqual(lengthRequired)
     const sizedSpeech = await post(sim, "/v1/audio/text-to-speech/voice_a", new TextDecoder().decode(speechBody))

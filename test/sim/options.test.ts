@@ -2,7 +2,7 @@ import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { publishedQuotas, uniformQuotas } from "../../src/mirage/quotas.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
-import { optionProblems, resolveOptions } from "../../src/sim/SimulatorOptions.ts"
+import { optionProblems, resolveOptions } from "../../src/sim/simulatorOptions.ts"
 
 describe("simulator options", () => {
   it("defaults to the provider's strictness: published quotas, no Retry-After, a 2 s queue, Content-Length required", () => {

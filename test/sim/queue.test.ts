@@ -23,7 +23,10 @@ const create = (sim: Target, path = "/v1/videos", parts: ReadonlyArray<Part> = v
   json<Video>(() => post(sim, path, form(parts)))
 const poll = (sim: Target, id: string) => Effect.promise(() => getVideo(sim, id))
 const listed = (sim: Target, id: string) =>
-  Effect.map(json<ReadonlyArray<Video>>(() => get(sim, "/v1/videos")), (videos) => videos.find((v) => v.id === id))
+  Effect.map(
+    json<ReadonlyArray<Video>>(() => get(sim, "/v1/videos")),
+    (videos) => videos.find((v) => v.id === id)
+  )
 
 describe("QUEUED", () => {
   it("queues for 2 s by default", () => {
@@ -31,14 +34,21 @@ describe("QUEUED", () => {
   })
 
   it.scoped("a new video is QUEUED at 0% for queuedMs, then PROCESSING over its render time, then COMPLETE", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator() // queuedMs 2000 by default
       const created = yield* create(sim)
       expect(created).toMatchObject({ status: "QUEUED", progress: 0, completed_at: null, error: null })
       expect((yield* sim.stats).jobs).toEqual({ QUEUED: 1, PROCESSING: 0, COMPLETE: 0, FAILED: 0, CANCELLED: 0 })
 
       const seen: Array<readonly [number, string, number | null]> = []
-      for (const [step, at] of [[0, 0], [1999, 1999], [1, 2000], [1000, 3000], [999, 3999], [1, 4000]] as const) {
+      for (const [step, at] of [
+        [0, 0],
+        [1999, 1999],
+        [1, 2000],
+        [1000, 3000],
+        [999, 3999],
+        [1, 4000]
+      ] as const) {
         yield* TestClock.adjust(step)
         const video = yield* poll(sim, created.id)
         // A list shows each video as GET by id does.
@@ -56,10 +66,11 @@ describe("QUEUED", () => {
       // created + queue + render time.
       expect((yield* poll(sim, created.id)).completed_at).toBe(4)
       expect((yield* sim.stats).jobs).toMatchObject({ QUEUED: 0, COMPLETE: 1 })
-    }))
+    })
+  )
 
   it.scoped("content is not served while QUEUED, and a QUEUED video cannot be captioned", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator()
       const created = yield* create(sim)
       const content = yield* Effect.promise(async () => {
@@ -70,15 +81,23 @@ describe("QUEUED", () => {
       expect(content.body.detail).toContain("QUEUED")
       const templates = yield* json<{ data: ReadonlyArray<{ id: string }> }>(() => get(sim, "/v1/videos/captions/templates"))
       const captioning = yield* Effect.promise(async () => {
-        const response = await post(sim, "/v1/videos/captions", form([["caption_template_id", templates.data[0]?.id ?? ""], ["video_id", created.id]]))
+        const response = await post(
+          sim,
+          "/v1/videos/captions",
+          form([
+            ["caption_template_id", templates.data[0]?.id ?? ""],
+            ["video_id", created.id]
+          ])
+        )
         return { status: response.status, body: await response.text() }
       })
       expect(captioning.status).toBe(422)
       expect(captioning.body).toContain("it is QUEUED")
-    }))
+    })
+  )
 
   it.scoped("a job planned to fail fails partway through its render time, never while QUEUED", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ failRate: 1, queuedMs: 5000 })
       const created = yield* create(sim)
       yield* TestClock.adjust(4999)
@@ -89,10 +108,11 @@ describe("QUEUED", () => {
       const failed = yield* poll(sim, created.id)
       expect(failed.status).toBe("FAILED")
       expect(failed.progress).toBeGreaterThanOrEqual(10)
-    }))
+    })
+  )
 
   it.scoped("captioning jobs queue too", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ queuedMs: 1000 })
       const templates = yield* json<{ data: ReadonlyArray<{ id: string }> }>(() => get(sim, "/v1/videos/captions/templates"))
       const captioned = yield* create(sim, "/v1/videos/captions", [
@@ -106,22 +126,25 @@ describe("QUEUED", () => {
       expect((yield* poll(sim, captioned.id)).status).toBe("PROCESSING")
       yield* TestClock.adjust("2 seconds") // past the placeholder's ≈ 1.1 s
       expect((yield* poll(sim, captioned.id)).status).toBe("COMPLETE")
-    }))
+    })
+  )
 
   it.scoped("queuedMs 0: answered PROCESSING at once, as before", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ queuedMs: 0 })
       const created = yield* create(sim)
       expect(created).toMatchObject({ status: "PROCESSING", progress: 0 })
       yield* TestClock.adjust(1000)
       expect(yield* poll(sim, created.id)).toMatchObject({ status: "PROCESSING", progress: 50 })
-    }))
+    })
+  )
 
   it.scoped("render factor 0 still means at once: no queue, COMPLETE from the first poll", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ renderFactor: 0, queuedMs: 60_000 })
       const created = yield* create(sim)
       expect(created.status).toBe("PROCESSING")
       expect(yield* poll(sim, created.id)).toMatchObject({ status: "COMPLETE", progress: 100 })
-    }))
+    })
+  )
 })

@@ -19,7 +19,8 @@ const answer = (request: () => Promise<Response>) =>
     return { status: response.status, headers: response.headers, body: await response.text() }
   })
 
-const submit = (sim: Target, apiKey = key) => answer(() => post(sim, "/v1/videos", form(videoParts()), { headers: { "x-api-key": apiKey } }))
+const submit = (sim: Target, apiKey = key) =>
+  answer(() => post(sim, "/v1/videos", form(videoParts()), { headers: { "x-api-key": apiKey } }))
 const list = (sim: Target) => answer(() => get(sim, "/v1/videos"))
 
 const oneAMinute = uniformQuotas({ count: 1, perMs: 60_000 })
@@ -31,7 +32,7 @@ describe("quotas per key and kind", () => {
   })
 
   it.scoped("admits at most `count` generations in any window of `perMs`; the rest get the documented 429, no Retry-After", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator() // 2 generations a minute
       const statuses: Array<number> = []
       statuses.push((yield* submit(sim)).status) // t = 0
@@ -59,10 +60,11 @@ describe("quotas per key and kind", () => {
       expect(stats.requests["POST /v1/videos"]).toBe(7)
       expect(stats.refused).toEqual({ "POST /v1/videos": 3 })
       expect(Object.values(stats.submissions)).toEqual([4])
-    }))
+    })
+  )
 
   it.scoped("counts each key (an organisation) and each kind on its own", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator()
       expect((yield* submit(sim)).status).toBe(200)
       expect((yield* submit(sim)).status).toBe(200)
@@ -71,10 +73,11 @@ describe("quotas per key and kind", () => {
       expect((yield* submit(sim, "another-key")).status).toBe(200)
       expect((yield* list(sim)).status).toBe(200)
       expect((yield* answer(() => get(sim, "/v1/videos/video_unknown"))).status).toBe(404)
-    }))
+    })
+  )
 
   it.scoped("with retryAfter, says in whole seconds when a slot frees, at least 1", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ retryAfter: true, quotas: { ...roomyQuotas, list: { count: 2, perMs: 60_000 } } })
       expect((yield* list(sim)).status).toBe(200) // t = 0
       yield* TestClock.adjust(20_500)
@@ -88,12 +91,13 @@ describe("quotas per key and kind", () => {
       expect((yield* list(sim)).headers.get("retry-after")).toBe("1")
       yield* TestClock.adjust(100)
       expect((yield* list(sim)).status).toBe(200)
-    }))
+    })
+  )
 })
 
 describe("where the quota sits in the gate", () => {
   it.scoped("after authentication: a request without a valid key is 401 and uses none of the quota", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ quotas: oneAMinute, apiKey: key })
       expect((yield* submit(sim, "wrong-key")).status).toBe(401)
       expect((yield* answer(() => fetch(`${sim.baseUrl}/v1/videos`, { method: "POST", body: form(videoParts()) }))).status).toBe(401)
@@ -101,29 +105,41 @@ describe("where the quota sits in the gate", () => {
       expect((yield* submit(sim)).status).toBe(429)
       expect((yield* submit(sim, "wrong-key")).status).toBe(401)
       expect((yield* sim.stats).refused).toEqual({ "POST /v1/videos": 1 })
-    }))
+    })
+  )
 
   it.scoped("before an injected 5xx, which uses the quota like any admitted request", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ quotas: oneAMinute, errorRate: 1 })
       expect([500, 502, 503]).toContain((yield* list(sim)).status)
       expect((yield* list(sim)).status).toBe(429)
-    }))
+    })
+  )
 
   it.scoped("a large refused upload is answered the whole 429 (the body is read before refusing)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ quotas: oneAMinute })
       expect((yield* submit(sim)).status).toBe(200)
       const big = new Uint8Array(8 * 1024 * 1024)
-      const refused = yield* answer(() => post(sim, "/v1/videos", form([["image_reference", big, "big.png"], ["audio_reference", big, "big.wav"]])))
+      const refused = yield* answer(() =>
+        post(
+          sim,
+          "/v1/videos",
+          form([
+            ["image_reference", big, "big.png"],
+            ["audio_reference", big, "big.wav"]
+          ])
+        )
+      )
       expect(refused.status).toBe(429)
       expect(JSON.parse(refused.body)).toEqual(rateLimitExceededBody)
-    }))
+    })
+  )
 })
 
 describe("the kind of each route", () => {
   it.scoped("every API route counts against its kind; routes of one kind share it; the file host is not limited", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ quotas: oneAMinute })
       const speech = (voice: string) =>
         answer(() => post(sim, `/v1/audio/text-to-speech/${voice}`, JSON.stringify({ text: "Hello", model: "mirage-audio-1" })))
@@ -161,22 +177,24 @@ describe("the kind of each route", () => {
         "GET /v1/videos/{video_id}/content": 1,
         "GET /v1/videos/captions/templates/{template_id}": 1
       })
-    }))
+    })
+  )
 
   it.scoped("the file host (storage) has no quota", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ quotas: oneAMinute })
       const templates = JSON.parse((yield* answer(() => get(sim, "/v1/videos/captions/templates"))).body) as {
         data: ReadonlyArray<{ preview_url: string }>
       }
       const preview = templates.data[0]?.preview_url ?? ""
       for (let i = 0; i < 5; i++) expect((yield* answer(() => fetch(preview))).status).toBe(200)
-    }))
+    })
+  )
 })
 
 describe("throttleRps", () => {
   it.scoped("stays a global limit across keys, answered with the documented body and a Retry-After, not counted as a quota", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* simulator({ quotas: roomyQuotas, throttleRps: 2 })
       const listAs = (apiKey: string) => answer(() => get(sim, "/v1/videos", { headers: { "x-api-key": apiKey } }))
       expect((yield* listAs("a")).status).toBe(200)
@@ -188,5 +206,6 @@ describe("throttleRps", () => {
       expect((yield* sim.stats).refused).toEqual({})
       yield* TestClock.adjust("1 second")
       expect((yield* listAs("c")).status).toBe(200)
-    }))
+    })
+  )
 })

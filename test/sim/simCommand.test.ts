@@ -56,9 +56,19 @@ describe("clapper sim", () => {
 
   it("takes quotas, --retry-after, --queued-ms and --no-require-content-length", async () => {
     const child = start([
-      "--port", "0", "--no-ffmpeg",
-      "--quota", "list=1/min", "--quota", "all=10/s", "--quota", "generation=60/min",
-      "--retry-after", "--queued-ms", "0", "--no-require-content-length"
+      "--port",
+      "0",
+      "--no-ffmpeg",
+      "--quota",
+      "list=1/min",
+      "--quota",
+      "all=10/s",
+      "--quota",
+      "generation=60/min",
+      "--retry-after",
+      "--queued-ms",
+      "0",
+      "--no-require-content-length"
     ])
     try {
       const [line, quotas] = await bannerOf(child, 2)
@@ -72,7 +82,9 @@ describe("clapper sim", () => {
       expect(limited.status).toBe(429)
       expect(limited.headers.get("retry-after")).toMatch(/^[1-9]\d*$/)
       const speech = new TextEncoder().encode(JSON.stringify({ text: "Hi", model: "mirage-audio-1" }))
-      const chunked = await postChunked(sim, "/v1/audio/text-to-speech/v", speech, { headers: { ...headers, "content-type": "application/json" } })
+      const chunked = await postChunked(sim, "/v1/audio/text-to-speech/v", speech, {
+        headers: { ...headers, "content-type": "application/json" }
+      })
       expect(chunked.status).toBe(200)
       const created = await fetch(`${baseUrl}/v1/videos`, { method: "POST", body: form(videoParts()), headers })
       expect(((await created.json()) as { status: string }).status).toBe("PROCESSING")

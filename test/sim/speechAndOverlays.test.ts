@@ -11,8 +11,7 @@ describe("POST /v1/audio/text-to-speech/{voice_id}", () => {
   })
   afterAll(() => sim.close())
 
-  const speak = (body: unknown, voice = "voice_anna") =>
-    post(sim, `/v1/audio/text-to-speech/${voice}`, JSON.stringify(body))
+  const speak = (body: unknown, voice = "voice_anna") => post(sim, `/v1/audio/text-to-speech/${voice}`, JSON.stringify(body))
 
   const secondsOf = async (response: Response) => {
     expect(response.status).toBe(200)
@@ -98,7 +97,12 @@ describe("Meta text overlays", () => {
     expect(locs(styled)).toEqual(["body.items.0.style.color"])
     const noVideo = await issuesOf(await overlay([["texts", "a"]]))
     expect(locs(noVideo)).toEqual(["body.video"])
-    const image = await issuesOf(await overlay([["video", alicePng, "v.mp4"], ["texts", "a"]]))
+    const image = await issuesOf(
+      await overlay([
+        ["video", alicePng, "v.mp4"],
+        ["texts", "a"]
+      ])
+    )
     expect(locs(image)).toEqual(["body.video"])
   })
 

@@ -119,8 +119,7 @@ export const createVideo = async (sim: Target, parts: ReadonlyArray<Part> = vide
   return (await response.json()) as Video
 }
 
-export const getVideo = async (sim: Target, id: string): Promise<Video> =>
-  (await (await get(sim, `/v1/videos/${id}`)).json()) as Video
+export const getVideo = async (sim: Target, id: string): Promise<Video> => (await (await get(sim, `/v1/videos/${id}`)).json()) as Video
 
 /** The 422 issues of a response (fails the test if it is not a 422). */
 export const issuesOf = async (response: Response): Promise<ReadonlyArray<Issue>> => {

@@ -11,7 +11,20 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { request as httpRequest } from "node:http"
 import { makeVideoRenderer } from "../../src/sim/videoRenderer.ts"
-import { alicePng, createVideo, encodedForm, ffmpegUsable, form, getVideo, helloWav, key, roomyQuotas, sha256, startSim, videoParts } from "./support.ts"
+import {
+  alicePng,
+  createVideo,
+  encodedForm,
+  ffmpegUsable,
+  form,
+  getVideo,
+  helloWav,
+  key,
+  roomyQuotas,
+  sha256,
+  startSim,
+  videoParts
+} from "./support.ts"
 
 const tempRoot = Effect.acquireRelease(
   Effect.sync(() => mkdtempSync(join(tmpdir(), "sim-renderer-"))),
@@ -45,7 +58,7 @@ const uploadOf = (root: string, name: string) => {
 
 describe.skipIf(!ffmpegUsable)("render cache (ffmpeg)", () => {
   it.scopedLive("a caller interrupted right after its render was cached does not leave the render unfinished", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const root = yield* tempRoot
       const started = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
@@ -66,12 +79,13 @@ describe.skipIf(!ffmpegUsable)("render cache (ffmpeg)", () => {
       const rendered = yield* Deferred.await(later).pipe(Effect.timeout("10 seconds"))
       expect(rendered.path).not.toBe(renderer.placeholderPath)
       expect(rendered.path.endsWith(".mp4")).toBe(true)
-    }))
+    })
+  )
 })
 
 describe("a client that goes away mid-submission", () => {
   it.live("does not stop later submissions of the same inputs from completing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sim = yield* Effect.acquireRelease(
         Effect.promise(() => startSim({ renderFactor: 0, quotas: roomyQuotas })),
         (running) => Effect.promise(() => running.close())
@@ -94,5 +108,6 @@ describe("a client that goes away mid-submission", () => {
       // At render factor 0 a submission waits for its file: a poisoned render would never answer.
       const video = yield* Effect.promise(() => createVideo(sim)).pipe(Effect.timeout("20 seconds"))
       expect((yield* Effect.promise(() => getVideo(sim, video.id))).status).toBe("COMPLETE")
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped)
+  )
 })

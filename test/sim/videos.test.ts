@@ -162,7 +162,12 @@ describe("POST /v1/videos validation", () => {
   })
 
   it("refuses a file sent as a plain text field", async () => {
-    const issues = await issuesOf(await submit([["image_reference", "not a file"], ["audio_reference", helloWav, "a.wav"]]))
+    const issues = await issuesOf(
+      await submit([
+        ["image_reference", "not a file"],
+        ["audio_reference", helloWav, "a.wav"]
+      ])
+    )
     expect(locs(issues)).toEqual(["body.image_reference"])
   })
 })
@@ -231,8 +236,7 @@ describe("GET /v1/videos", () => {
   })
   afterAll(() => sim.close())
 
-  const ids = async (query: string) =>
-    ((await (await get(sim, `/v1/videos${query}`)).json()) as ReadonlyArray<Video>).map((v) => v.id)
+  const ids = async (query: string) => ((await (await get(sim, `/v1/videos${query}`)).json()) as ReadonlyArray<Video>).map((v) => v.id)
 
   it("lists newest first by default, 20 at most", async () => {
     expect(await ids("")).toEqual(created.map((v) => v.id).reverse())

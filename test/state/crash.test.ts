@@ -89,7 +89,12 @@ sets:
           const outputs = readdirSync(join(p.root, "out"))
           expect(outputs.filter((f) => f.endsWith(".mp4"))).toHaveLength(jobs)
           expect(outputs.filter((f) => !f.endsWith(".mp4"))).toEqual([])
-          for (const f of outputs) expect(readFileSync(join(p.root, "out", f)).subarray(4, 8).toString("latin1")).toBe("ftyp")
+          for (const f of outputs)
+            expect(
+              readFileSync(join(p.root, "out", f))
+                .subarray(4, 8)
+                .toString("latin1")
+            ).toBe("ftyp")
           expect(Object.keys(JSON.parse(readFileSync(join(p.root, "campaign.lock.json"), "utf8")).outputs)).toHaveLength(jobs)
 
           // The witness: submissions per render, against the duplicates the journal admits to.

@@ -19,7 +19,9 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   return {
     ...actual,
     rename: (from: string, to: string) =>
-      renames.fail ? Promise.reject(Object.assign(new Error("EACCES: permission denied, rename"), { code: "EACCES" })) : actual.rename(from, to)
+      renames.fail
+        ? Promise.reject(Object.assign(new Error("EACCES: permission denied, rename"), { code: "EACCES" }))
+        : actual.rename(from, to)
   }
 })
 
@@ -107,7 +109,11 @@ describe("a journal line that is not an entry", () => {
   it.each([
     ["a missing field", { t: "submitted", fp, job: "out/a.mp4", at: 2 }, /:3: this line is not a journal entry \(`videoId` is missing\)/],
     ["a field of the wrong type", { t: "intent", fp, job: "out/a.mp4", at: "noon" }, /:3: .*`at`: expected number, actual "noon"/],
-    ["an optional field of the wrong type", { t: "failed", fp, step: "poll", reason: "x", code: 3, at: 1 }, /:3: .*`code`: expected string, actual 3/],
+    [
+      "an optional field of the wrong type",
+      { t: "failed", fp, step: "poll", reason: "x", code: 3, at: 1 },
+      /:3: .*`code`: expected string, actual 3/
+    ],
     ["an unknown kind of entry", { t: "teleported", fp, at: 1 }, /:3: .*`t`: expected "header" \| "intent"/],
     ["no kind at all", { fp, at: 1 }, /:3: .*`t` is missing/],
     ["not an object", 42, /:3: .*expected JournalEntry, actual 42/],
@@ -119,7 +125,7 @@ describe("a journal line that is not an entry", () => {
   ])("%s: refused with its line and the field at fault", async (_, value, message) => {
     const dir = stateDir()
     writeJournal(dir, `${header}\n${JSON.stringify(oneOfEach.intent)}\n${JSON.stringify(value)}\n${JSON.stringify(oneOfEach.complete)}\n`)
-    const error = (await corrupt(dir))
+    const error = await corrupt(dir)
     expect(error.line).toBe(3)
     expect(error.message).toMatch(message)
     expect(error.message).toContain("--rebuild-state")
@@ -193,7 +199,9 @@ describe("--rebuild-state", () => {
     renames.fail = true
     try {
       const result = await Effect.runPromise(Effect.either(rebuildState(dir, lockPath, "campaign")))
-      expect(Either.isLeft(result) && result.left._tag === "StateIoError" && result.left.message).toMatch(/campaign\.lock\.json: permission denied/)
+      expect(Either.isLeft(result) && result.left._tag === "StateIoError" && result.left.message).toMatch(
+        /campaign\.lock\.json: permission denied/
+      )
       expect(existsSync(lockPath)).toBe(true)
     } finally {
       renames.fail = false

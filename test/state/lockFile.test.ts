@@ -23,7 +23,9 @@ const reference = (lock: LockFile) =>
   `${JSON.stringify(
     lock,
     (_, v: unknown) =>
-      v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
     2
   )}\n`
 
@@ -31,10 +33,18 @@ describe("the lock file's text", () => {
   it("is exactly the sorted-keys JSON of the whole lock, however its entries are assembled", () => {
     fc.assert(
       // Keys are job ids: output paths, never integer-like (which JS objects would order first).
-      fc.property(fc.dictionary(fc.string().map((s) => `out/${s}.mp4`), entry, { maxKeys: 6 }), fc.string(), (outputs, pipeline) => {
-        const lock: LockFile = { version: 1, pipeline, outputs }
-        expect(serializeLock(lock)).toBe(reference(lock))
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string().map((s) => `out/${s}.mp4`),
+          entry,
+          { maxKeys: 6 }
+        ),
+        fc.string(),
+        (outputs, pipeline) => {
+          const lock: LockFile = { version: 1, pipeline, outputs }
+          expect(serializeLock(lock)).toBe(reference(lock))
+        }
+      ),
       { numRuns: 200 }
     )
   })
@@ -73,12 +83,19 @@ describe("reading the lock file", () => {
   it("reads back what was written, and writing it again changes no byte", async () => {
     const path = lockPath()
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.string().map((s) => `out/${s}.mp4`), entry, { maxKeys: 4 }), async (outputs) => {
-        const text = serializeLock({ version: 1, pipeline: "campaign", outputs })
-        writeFileSync(path, text)
-        const result = await read(path)
-        expect(Either.isRight(result) && serializeLock(result.right)).toBe(text)
-      }),
+      fc.asyncProperty(
+        fc.dictionary(
+          fc.string().map((s) => `out/${s}.mp4`),
+          entry,
+          { maxKeys: 4 }
+        ),
+        async (outputs) => {
+          const text = serializeLock({ version: 1, pipeline: "campaign", outputs })
+          writeFileSync(path, text)
+          const result = await read(path)
+          expect(Either.isRight(result) && serializeLock(result.right)).toBe(text)
+        }
+      ),
       { numRuns: 50 }
     )
   })
@@ -89,9 +106,21 @@ describe("reading the lock file", () => {
   })
 
   it.each([
-    ["a missing field", (e: Record<string, unknown>) => ({ ...e, videoId: undefined }), /"out\/b\.mp4" is not valid \(`videoId` is missing\)/],
-    ["a field of the wrong type", (e: Record<string, unknown>) => ({ ...e, output: { sha256: "bb", size: "12" } }), /"out\/b\.mp4" is not valid \(`output\.size`: expected number, actual "12"\)/],
-    ["a damaged input", (e: Record<string, unknown>) => ({ ...e, inputs: { image: { path: "a.png" } } }), /"out\/b\.mp4" is not valid \(`inputs\.image\.sha256` is missing\)/],
+    [
+      "a missing field",
+      (e: Record<string, unknown>) => ({ ...e, videoId: undefined }),
+      /"out\/b\.mp4" is not valid \(`videoId` is missing\)/
+    ],
+    [
+      "a field of the wrong type",
+      (e: Record<string, unknown>) => ({ ...e, output: { sha256: "bb", size: "12" } }),
+      /"out\/b\.mp4" is not valid \(`output\.size`: expected number, actual "12"\)/
+    ],
+    [
+      "a damaged input",
+      (e: Record<string, unknown>) => ({ ...e, inputs: { image: { path: "a.png" } } }),
+      /"out\/b\.mp4" is not valid \(`inputs\.image\.sha256` is missing\)/
+    ],
     ["an entry that is not an object", () => 7, /"out\/b\.mp4" is not valid \(expected LockEntry, actual 7\)/]
   ])("%s: refused, naming the output, the field and the entry's line", async (_, damage, message) => {
     const path = lockPath()

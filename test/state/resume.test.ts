@@ -46,15 +46,23 @@ const counts = (stats: Simulator.SimStats): Counts => ({
   submits: stats.requests["POST /v1/videos"] ?? 0,
   contents: stats.requests["GET /v1/videos/{video_id}/content"] ?? 0,
   polls: stats.requests["GET /v1/videos/{video_id}"] ?? 0,
-  all: Object.entries(stats.requests).filter(([r]) => r.includes("/v1/")).reduce((a, [, n]) => a + n, 0)
+  all: Object.entries(stats.requests)
+    .filter(([r]) => r.includes("/v1/"))
+    .reduce((a, [, n]) => a + n, 0)
 })
 
 /** A simulator that lives across the runs of one test, and a way to run the pipeline against it. */
-const withSimulator = <A>(options: Partial<Simulator.SimulatorOptions>, body: (sim: {
-  run: (file: string, extra?: Partial<RunPipelineOptions>) => Effect.Effect<{ summary: RunSummary; events: Array<RunEvent>; delta: Counts }, RunPipelineError, FileSystem.FileSystem | Path.Path>
-  stats: Effect.Effect<Simulator.SimStats>
-  baseUrl: string
-}) => Effect.Effect<A, unknown, Scope.Scope | FileSystem.FileSystem | Path.Path>) =>
+const withSimulator = <A>(
+  options: Partial<Simulator.SimulatorOptions>,
+  body: (sim: {
+    run: (
+      file: string,
+      extra?: Partial<RunPipelineOptions>
+    ) => Effect.Effect<{ summary: RunSummary; events: Array<RunEvent>; delta: Counts }, RunPipelineError, FileSystem.FileSystem | Path.Path>
+    stats: Effect.Effect<Simulator.SimStats>
+    baseUrl: string
+  }) => Effect.Effect<A, unknown, Scope.Scope | FileSystem.FileSystem | Path.Path>
+) =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
@@ -180,7 +188,15 @@ describe("resumable state", () => {
         yield* Effect.scoped(
           Effect.gen(function* () {
             const journal = yield* openJournal(stateDir, "campaign")
-            yield* journal.append({ t: "possibleDuplicate", fp: "sha256:another-render", job: "out/gone.mp4", reason: "lost", from: t, until: t + 1000, at: t + 1000 })
+            yield* journal.append({
+              t: "possibleDuplicate",
+              fp: "sha256:another-render",
+              job: "out/gone.mp4",
+              reason: "lost",
+              from: t,
+              until: t + 1000,
+              at: t + 1000
+            })
             yield* journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at: t })
           })
         )
@@ -188,7 +204,11 @@ describe("resumable state", () => {
         // other render's lost submit did (here, any submit with other inputs).
         const orphan = yield* Effect.gen(function* () {
           const client = yield* MirageClient
-          return yield* client.createVideo({ image: join(p.root, "assets/presenters/alice.png"), audio: join(p.root, "voice/v0.wav"), model: job.model })
+          return yield* client.createVideo({
+            image: join(p.root, "assets/presenters/alice.png"),
+            audio: join(p.root, "voice/v0.wav"),
+            model: job.model
+          })
         }).pipe(Effect.provide(MirageClientLayer({ baseUrl, apiKey: Redacted.make("test-key"), requestTimeout: Duration.seconds(10) })))
         const { summary, events, delta } = yield* run(file)
         // Not adopted: the job was submitted again and says a duplicate may exist.
@@ -208,7 +228,11 @@ describe("resumable state", () => {
         const stateDir = join(p.root, ".clapper", "campaign")
         const client = MirageClientLayer({ baseUrl, apiKey: Redacted.make("test-key"), requestTimeout: Duration.seconds(10) })
         const loseSubmit = (t: number) =>
-          Effect.scoped(Effect.flatMap(openJournal(stateDir, "campaign"), (journal) => journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at: t })))
+          Effect.scoped(
+            Effect.flatMap(openJournal(stateDir, "campaign"), (journal) =>
+              journal.append({ t: "intent", fp: job.fingerprint, job: job.id, at: t })
+            )
+          )
         const orphanWindows = Effect.map(readJournal(stateDir), (loaded) => loaded.state.orphanWindows)
 
         // Announced, never answered, and the provider has nothing from then: no video was made.
@@ -226,7 +250,11 @@ describe("resumable state", () => {
         yield* Effect.gen(function* () {
           const mirage = yield* MirageClient
           for (let i = 0; i < 2; i++) {
-            yield* mirage.createVideo({ image: join(p.root, "assets/presenters/alice.png"), audio: join(p.root, "voice/v0.wav"), model: job.model })
+            yield* mirage.createVideo({
+              image: join(p.root, "assets/presenters/alice.png"),
+              audio: join(p.root, "voice/v0.wav"),
+              model: job.model
+            })
           }
         }).pipe(Effect.provide(client))
         const second = yield* run(file)
@@ -344,7 +372,11 @@ describe("the journal file", () => {
             const fp = `sha256:${i % 100}`
             yield* journal.append({ t: "intent", fp, job: `out/${i % 100}.mp4`, at: i }, { durable: false })
             yield* journal.append({ t: "submitted", fp, job: `out/${i % 100}.mp4`, videoId: `video_${i}`, at: i }, { durable: false })
-            if (i % 500 === 0) yield* journal.append({ t: "possibleDuplicate", fp, job: `out/${i % 100}.mp4`, reason: "lost", from: i, until: i + 1, at: i }, { durable: false })
+            if (i % 500 === 0)
+              yield* journal.append(
+                { t: "possibleDuplicate", fp, job: `out/${i % 100}.mp4`, reason: "lost", from: i, until: i + 1, at: i },
+                { durable: false }
+              )
           }
           return fold(journal.state)
         })
@@ -356,7 +388,11 @@ describe("the journal file", () => {
     // What reconciliation must never adopt survives the compaction: earlier videos of each render
     // (submitted again) and the windows of lost submits that were sent again.
     expect(written.retiredVideos).toHaveLength(1400)
-    expect(written.orphanWindows).toEqual([{ from: 0, until: 1 }, { from: 500, until: 501 }, { from: 1000, until: 1001 }])
+    expect(written.orphanWindows).toEqual([
+      { from: 0, until: 1 },
+      { from: 500, until: 501 },
+      { from: 1000, until: 1001 }
+    ])
     expect(linesBefore).toBeGreaterThan(3000)
     expect(readFileSync(join(dir, "journal.jsonl"), "utf8").trim().split("\n")).toHaveLength(2) // header + snapshot
     rmSync(dir, { recursive: true, force: true })

@@ -55,7 +55,12 @@ const hasProc = existsSync("/proc/self/stat")
 /** Field 22 of `/proc/<pid>/stat`, counted after the last `)` (the command name may hold `)`). */
 const procStartOf = (pid: number | "self"): number => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-  return Number(stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/)[19])
+  return Number(
+    stat
+      .slice(stat.lastIndexOf(")") + 1)
+      .trim()
+      .split(/\s+/)[19]
+  )
 }
 const bootIdNow = () => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()
 
@@ -82,9 +87,7 @@ const livePid = Effect.acquireRelease(
           child.kill()
         })
     )
-).pipe(
-  Effect.flatMap((child) => (child.pid === undefined ? Effect.die(new Error("no pid")) : Effect.succeed(child.pid)))
-)
+).pipe(Effect.flatMap((child) => (child.pid === undefined ? Effect.die(new Error("no pid")) : Effect.succeed(child.pid))))
 
 const holderJson = (holder: LockHolder) => `${JSON.stringify({ version: 1, ...holder })}\n`
 
@@ -121,7 +124,7 @@ describe("runner lock", () => {
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
-  it.scoped("a second acquire while held fails \"alive\", naming the holder, and leaves the lock alone", () =>
+  it.scoped('a second acquire while held fails "alive", naming the holder, and leaves the lock alone', () =>
     Effect.gen(function* () {
       const dir = freshStateDir()
       yield* acquireRunnerLock(dir, { command: "first", pipeline: "pipelines/x.yaml" })
@@ -351,7 +354,7 @@ describe("runner lock across processes", () => {
       next: async () => {
         while (lines.length === 0) await new Promise<void>((resolve) => waiters.push(resolve))
         return JSON.parse(lines.shift() ?? "null")
-      },
+      }
     }
   }
 
@@ -392,7 +395,7 @@ describe.skipIf(!hasProc)("runner lock and pid reuse (Linux /proc)", () => {
     ...extra
   })
 
-  it.scoped("the live test process has a command name with \")\" and spaces (so the parse is exercised)", () =>
+  it.scoped('the live test process has a command name with ")" and spaces (so the parse is exercised)', () =>
     Effect.gen(function* () {
       const pid = yield* livePid
       expect(readFileSync(`/proc/${pid}/stat`, "utf8")).toContain(`(${awkwardName})`)
@@ -414,7 +417,7 @@ describe.skipIf(!hasProc)("runner lock and pid reuse (Linux /proc)", () => {
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
-  it.scoped("a lock naming a live pid with its true start time and this boot is refused \"alive\"", () =>
+  it.scoped('a lock naming a live pid with its true start time and this boot is refused "alive"', () =>
     Effect.gen(function* () {
       const dir = freshStateDir()
       const pid = yield* livePid
@@ -432,7 +435,10 @@ describe.skipIf(!hasProc)("runner lock and pid reuse (Linux /proc)", () => {
     Effect.gen(function* () {
       const dir = freshStateDir()
       const pid = yield* livePid
-      const otherBoot = bootIdNow() === "00000000-0000-4000-8000-000000000000" ? "11111111-1111-4111-8111-111111111111" : "00000000-0000-4000-8000-000000000000"
+      const otherBoot =
+        bootIdNow() === "00000000-0000-4000-8000-000000000000"
+          ? "11111111-1111-4111-8111-111111111111"
+          : "00000000-0000-4000-8000-000000000000"
       const stale = holderFor(pid, { procStart: procStartOf(pid), bootId: otherBoot })
       writeFileAt(dir, "runner.lock", holderJson(stale))
       const acquired = yield* acquireRunnerLock(dir, { command: "clapper run t.yaml" })
@@ -452,7 +458,7 @@ describe.skipIf(!hasProc)("runner lock and pid reuse (Linux /proc)", () => {
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
-  it.scoped("an old lock (no procStart, no bootId) naming a live pid is still refused \"alive\"", () =>
+  it.scoped('an old lock (no procStart, no bootId) naming a live pid is still refused "alive"', () =>
     Effect.gen(function* () {
       const dir = freshStateDir()
       const pid = yield* livePid

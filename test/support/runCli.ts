@@ -25,7 +25,11 @@ export const runCli = (
     execFile(
       process.execPath,
       [join(repoRoot, "bin", "clapper.js"), ...args],
-      { cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: "1", CLAPPER_QUOTA_DIR: quotaDir, ...options.env }, timeout: 60_000 },
+      {
+        cwd: options.cwd ?? repoRoot,
+        env: { ...process.env, NO_COLOR: "1", CLAPPER_QUOTA_DIR: quotaDir, ...options.env },
+        timeout: 60_000
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0
         resolve({ code, stdout, stderr })
@@ -47,7 +51,12 @@ export interface CliEvent {
  */
 export const watchCliRun = (
   args: ReadonlyArray<string>,
-  options: { cwd: string; env?: Record<string, string>; onEvent: (event: CliEvent, signal: (s: NodeJS.Signals) => void) => void; killAfterMs?: number }
+  options: {
+    cwd: string
+    env?: Record<string, string>
+    onEvent: (event: CliEvent, signal: (s: NodeJS.Signals) => void) => void
+    killAfterMs?: number
+  }
 ): Promise<number | null> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, "bin", "clapper.js"), ...args], {

@@ -161,8 +161,7 @@ export const jobsInFlight = (state: DisplayState): ReadonlyArray<JobView> =>
     .filter((view) => activePhases.has(view.phase))
     .sort((a, b) => a.seq - b.seq)
 
-export const jobView = (state: DisplayState, job: string): JobView | undefined =>
-  Option.getOrUndefined(HashMap.get(state.jobs, job))
+export const jobView = (state: DisplayState, job: string): JobView | undefined => Option.getOrUndefined(HashMap.get(state.jobs, job))
 
 /** Applies `change` to the job (creating it, queued, if this is its first event). */
 const updateJob = (state: DisplayState, job: string, change: (view: JobView) => JobView): DisplayState => {

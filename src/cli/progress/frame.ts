@@ -214,7 +214,14 @@ export const formatFrame = (state: DisplayState, options: FrameOptions): Readonl
   const notes: Array<string> = []
   if (state.resumedJobs > 0) {
     const n = state.resumedJobs
-    notes.push(palette.dim(firstFitting([`picked up ${n} ${n === 1 ? "job" : "jobs"} from the last run (not sent again)`, `resumed ${n} from the last run`], columns)))
+    notes.push(
+      palette.dim(
+        firstFitting(
+          [`picked up ${n} ${n === 1 ? "job" : "jobs"} from the last run (not sent again)`, `resumed ${n} from the last run`],
+          columns
+        )
+      )
+    )
   }
   if (state.throttledUntilMs !== undefined && state.throttledUntilMs > options.now && state.finished === undefined) {
     notes.push(palette.yellow(`rate limited by the provider: requests resume in ${formatWait(state.throttledUntilMs - options.now)}`))

@@ -69,7 +69,8 @@ const field = (ps: SchemaAST.PropertySignature, depth: number): string => {
   if (documentedAbove.has(String(ps.name))) return name
   const note = describedAs(ps.type)
   // A struct field of an event (the summary) is spelled out in place, each field with its note.
-  if (struct && depth === 0 && SchemaAST.isTypeLiteral(ps.type)) return `${name}${note === undefined ? "" : ` (${note})`}: ${fields(struct, 1)}`
+  if (struct && depth === 0 && SchemaAST.isTypeLiteral(ps.type))
+    return `${name}${note === undefined ? "" : ` (${note})`}: ${fields(struct, 1)}`
   const shape = struct ? `{${fields(struct, 2)}}` : valuesText(ps.type)
   const text = [shape, note].filter((part) => part !== undefined).join(": ")
   return text === "" ? name : `${name} (${text})`
@@ -82,12 +83,15 @@ const fields = (struct: SchemaAST.TypeLiteral, depth: number): string =>
     .join(", ")
 
 /** Each event: its `type`, what it means, and its other fields. */
-export const ndjsonEvents: ReadonlyArray<{ readonly type: string; readonly ast: SchemaAST.TypeLiteral }> = RunEvent.members.map((member) => {
-  const ast = member.ast
-  const type = SchemaAST.isTypeLiteral(ast) ? ast.propertySignatures.find((ps) => ps.name === "type")?.type : undefined
-  if (!SchemaAST.isTypeLiteral(ast) || type === undefined || !SchemaAST.isLiteral(type)) throw new Error("every RunEvent is a struct with a literal `type`")
-  return { type: String(type.literal), ast }
-})
+export const ndjsonEvents: ReadonlyArray<{ readonly type: string; readonly ast: SchemaAST.TypeLiteral }> = RunEvent.members.map(
+  (member) => {
+    const ast = member.ast
+    const type = SchemaAST.isTypeLiteral(ast) ? ast.propertySignatures.find((ps) => ps.name === "type")?.type : undefined
+    if (!SchemaAST.isTypeLiteral(ast) || type === undefined || !SchemaAST.isLiteral(type))
+      throw new Error("every RunEvent is a struct with a literal `type`")
+    return { type: String(type.literal), ast }
+  }
+)
 
 const row = ({ type, ast }: (typeof ndjsonEvents)[number]) =>
   `| ${code(type)} | ${cell(describedAs(ast) ?? "")} | ${cell(fields(ast, 0))} |`

@@ -60,7 +60,9 @@ export const plainLines = (before: PlainState, event: RunEvent): readonly [Plain
           `started ${event.pipeline}: ${event.jobs} ${event.jobs === 1 ? "job" : "jobs"}, ` +
             `${event.renders} ${event.renders === 1 ? "render" : "renders"}, concurrency ${event.concurrency}, ` +
             `estimated ${usd(event.estimatedCostUsd)}` +
-            (event.minimumDurationMs >= 60_000 ? `, at least ${formatLongDuration(event.minimumDurationMs)} at ${event.generationQuota} generations` : "")
+            (event.minimumDurationMs >= 60_000
+              ? `, at least ${formatLongDuration(event.minimumDurationMs)} at ${event.generationQuota} generations`
+              : "")
         )
       ]
     case "job.queued":
@@ -72,7 +74,8 @@ export const plainLines = (before: PlainState, event: RunEvent): readonly [Plain
       // A new video starts its progress from zero.
       const next = { ...state, progressStep: HashMap.remove(state.progressStep, event.job) }
       // Attempt 0: the video of an earlier run's unanswered submit, found at the provider.
-      if (event.attempt === 0) return [next, line(event.at, `picked up ${event.job} from the last run (${event.videoId}, found at the provider)`)]
+      if (event.attempt === 0)
+        return [next, line(event.at, `picked up ${event.job} from the last run (${event.videoId}, found at the provider)`)]
       const verb = event.step === "captions" ? "captioning" : event.step === "overlay" ? "adding overlay to" : "submitted"
       return [next, line(event.at, `${verb} ${event.job} (${event.videoId}, attempt ${event.attempt})`)]
     }
@@ -138,7 +141,10 @@ export const plainLines = (before: PlainState, event: RunEvent): readonly [Plain
     case "run.throttled": {
       const atMs = parseInstant(event.at)
       const wait = atMs === undefined ? "" : ` for ${formatWait(event.untilMs - atMs)}`
-      return [state, line(event.at, `rate limited by the provider: pausing ${event.step === undefined ? "requests" : `${event.step} requests`}${wait}`)]
+      return [
+        state,
+        line(event.at, `rate limited by the provider: pausing ${event.step === undefined ? "requests" : `${event.step} requests`}${wait}`)
+      ]
     }
     case "run.waiting": {
       const atMs = parseInstant(event.at)

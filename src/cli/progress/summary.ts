@@ -134,11 +134,7 @@ export const formatSummary = (summary: RunSummary, context: SummaryContext = {})
   if (summary.skipped.length > 0) {
     const listed = summary.skipped.slice(0, MAX_SKIPPED_LISTED)
     const rest = summary.skipped.length - listed.length
-    lines.push(
-      "Skipped (never started):",
-      ...listed.map((job) => `  ${job}`),
-      ...(rest > 0 ? [`  … and ${rest} more`] : [])
-    )
+    lines.push("Skipped (never started):", ...listed.map((job) => `  ${job}`), ...(rest > 0 ? [`  … and ${rest} more`] : []))
   }
   if (summary.possibleDuplicates > 0) {
     const n = summary.possibleDuplicates

@@ -33,80 +33,82 @@ const addCaptions = (context: SimContext): ApiRoute => ({
   template: "/v1/videos/captions",
   kind: "captions",
   handle: (caller) =>
-    Effect.scoped(Effect.gen(function*() {
-      const dir = yield* context.store.scratchDirectory
-      const upload = yield* Effect.either(readMultipartUpload(dir, (field) => (field === "video" ? captionVideoMaxBytes : 0)))
-      if (Either.isLeft(upload)) return validationFailed([issue(["body"], upload.left.reason)])
-      const form = checkFormShape(upload.right, { files: ["video"], texts: ["caption_template_id", "video_id"] })
-      const issues: Array<ValidationIssue> = [...form.issues]
+    Effect.scoped(
+      Effect.gen(function* () {
+        const dir = yield* context.store.scratchDirectory
+        const upload = yield* Effect.either(readMultipartUpload(dir, (field) => (field === "video" ? captionVideoMaxBytes : 0)))
+        if (Either.isLeft(upload)) return validationFailed([issue(["body"], upload.left.reason)])
+        const form = checkFormShape(upload.right, { files: ["video"], texts: ["caption_template_id", "video_id"] })
+        const issues: Array<ValidationIssue> = [...form.issues]
 
-      const templateId = form.text("caption_template_id")
-      if (Option.isNone(templateId)) {
-        if (!issues.some((i) => i.loc[1] === "caption_template_id")) issues.push(missingField(["body", "caption_template_id"]))
-      } else if (findCaptionTemplate(templateId.value) === undefined) {
-        issues.push(issue(["body", "caption_template_id"], "Caption template not found"))
-      }
-
-      // An empty `video_id` field is how some form encoders send "none".
-      const videoId = Option.filter(form.text("video_id"), (id) => id.trim() !== "")
-      const video = form.file("video")
-      let source: Option.Option<CaptionSource> = Option.none()
-      if (Option.isSome(videoId) && Option.isSome(video)) {
-        issues.push(issue(["body"], "Provide exactly one of video or video_id, not both"))
-      } else if (Option.isNone(videoId) && Option.isNone(video)) {
-        if (!issues.some((i) => i.loc[1] === "video" || i.loc[1] === "video_id")) {
-          issues.push(issue(["body"], "Provide exactly one of video or video_id"))
+        const templateId = form.text("caption_template_id")
+        if (Option.isNone(templateId)) {
+          if (!issues.some((i) => i.loc[1] === "caption_template_id")) issues.push(missingField(["body", "caption_template_id"]))
+        } else if (findCaptionTemplate(templateId.value) === undefined) {
+          issues.push(issue(["body", "caption_template_id"], "Caption template not found"))
         }
-      } else if (Option.isSome(videoId)) {
-        const job = yield* context.videos.get(videoId.value, caller.apiKey)
-        if (Option.isNone(job)) {
-          issues.push(issue(["body", "video_id"], "Video not found"))
-        } else {
-          const view = yield* viewAt(job.value, yield* Clock.currentTimeMillis)
-          if (view.status !== "COMPLETE" || Option.isNone(job.value.content)) {
-            issues.push(issue(["body", "video_id"], `The source video must be COMPLETE; it is ${view.status}`))
+
+        // An empty `video_id` field is how some form encoders send "none".
+        const videoId = Option.filter(form.text("video_id"), (id) => id.trim() !== "")
+        const video = form.file("video")
+        let source: Option.Option<CaptionSource> = Option.none()
+        if (Option.isSome(videoId) && Option.isSome(video)) {
+          issues.push(issue(["body"], "Provide exactly one of video or video_id, not both"))
+        } else if (Option.isNone(videoId) && Option.isNone(video)) {
+          if (!issues.some((i) => i.loc[1] === "video" || i.loc[1] === "video_id")) {
+            issues.push(issue(["body"], "Provide exactly one of video or video_id"))
+          }
+        } else if (Option.isSome(videoId)) {
+          const job = yield* context.videos.get(videoId.value, caller.apiKey)
+          if (Option.isNone(job)) {
+            issues.push(issue(["body", "video_id"], "Video not found"))
           } else {
-            const file = yield* Deferred.await(job.value.content.value)
-            source = Option.some({ path: file.path, durationSeconds: job.value.durationSeconds, sourceVideoId: job.value.id })
+            const view = yield* viewAt(job.value, yield* Clock.currentTimeMillis)
+            if (view.status !== "COMPLETE" || Option.isNone(job.value.content)) {
+              issues.push(issue(["body", "video_id"], `The source video must be COMPLETE; it is ${view.status}`))
+            } else {
+              const file = yield* Deferred.await(job.value.content.value)
+              source = Option.some({ path: file.path, durationSeconds: job.value.durationSeconds, sourceVideoId: job.value.id })
+            }
+          }
+        } else if (Option.isSome(video)) {
+          const checked = yield* checkVideo(video.value, ["body", "video"], {
+            maxBytes: Option.some(captionVideoMaxBytes),
+            portrait: true
+          })
+          issues.push(...checked.issues)
+          if (checked.issues.length === 0 && Option.isSome(checked.info)) {
+            const extension = Option.getOrElse(checked.kind, () => "mp4")
+            const kept = yield* context.store.keep(video.value.path, "caption-upload", extension)
+            const seconds = checked.info.value.durationSeconds
+            source = Option.some({ path: kept, durationSeconds: seconds > 0 ? seconds : fallbackSeconds, sourceVideoId: null })
           }
         }
-      } else if (Option.isSome(video)) {
-        const checked = yield* checkVideo(video.value, ["body", "video"], {
-          maxBytes: Option.some(captionVideoMaxBytes),
-          portrait: true
-        })
-        issues.push(...checked.issues)
-        if (checked.issues.length === 0 && Option.isSome(checked.info)) {
-          const extension = Option.getOrElse(checked.kind, () => "mp4")
-          const kept = yield* context.store.keep(video.value.path, "caption-upload", extension)
-          const seconds = checked.info.value.durationSeconds
-          source = Option.some({ path: kept, durationSeconds: seconds > 0 ? seconds : fallbackSeconds, sourceVideoId: null })
-        }
-      }
-      if (issues.length > 0 || Option.isNone(source) || Option.isNone(templateId)) return validationFailed(issues)
+        if (issues.length > 0 || Option.isNone(source) || Option.isNone(templateId)) return validationFailed(issues)
 
-      const nowMs = yield* Clock.currentTimeMillis
-      const id = yield* newVideoId
-      const failure = yield* planJobFailure(context)
-      const content = yield* Deferred.make<RenderedVideo>()
-      yield* Deferred.succeed(content, { path: source.value.path, readyAtMs: nowMs })
-      const job: VideoJob = {
-        id,
-        owner: caller.apiKey,
-        createdAtMs: nowMs,
-        queuedMs: queueTimeMs(context.options),
-        renderMs: Math.round(context.options.renderFactor * source.value.durationSeconds * 1000),
-        durationSeconds: source.value.durationSeconds,
-        model: null,
-        sourceVideoId: source.value.sourceVideoId,
-        captionTemplateId: templateId.value,
-        failure,
-        content: Option.isSome(failure) ? Option.none() : Option.some(content),
-        fileName: `${id}-${yield* randomToken(16)}.mp4`
-      }
-      yield* context.videos.add(job)
-      return HttpServerResponse.unsafeJson(yield* initialView(job))
-    }))
+        const nowMs = yield* Clock.currentTimeMillis
+        const id = yield* newVideoId
+        const failure = yield* planJobFailure(context)
+        const content = yield* Deferred.make<RenderedVideo>()
+        yield* Deferred.succeed(content, { path: source.value.path, readyAtMs: nowMs })
+        const job: VideoJob = {
+          id,
+          owner: caller.apiKey,
+          createdAtMs: nowMs,
+          queuedMs: queueTimeMs(context.options),
+          renderMs: Math.round(context.options.renderFactor * source.value.durationSeconds * 1000),
+          durationSeconds: source.value.durationSeconds,
+          model: null,
+          sourceVideoId: source.value.sourceVideoId,
+          captionTemplateId: templateId.value,
+          failure,
+          content: Option.isSome(failure) ? Option.none() : Option.some(content),
+          fileName: `${id}-${yield* randomToken(16)}.mp4`
+        }
+        yield* context.videos.add(job)
+        return HttpServerResponse.unsafeJson(yield* initialView(job))
+      })
+    )
 })
 
 const listTemplates = (context: SimContext): ApiRoute => ({
@@ -114,7 +116,7 @@ const listTemplates = (context: SimContext): ApiRoute => ({
   template: "/v1/videos/captions/templates",
   kind: "templates",
   handle: () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const query = yield* HttpServerRequest.ParsedSearchParams
       const limit = pageLimit(query)
       if (Either.isLeft(limit)) return validationFailed(collectIssues([limit]))
@@ -140,7 +142,7 @@ const getTemplate = (context: SimContext): ApiRoute => ({
   template: "/v1/videos/captions/templates/{template_id}",
   kind: "templates",
   handle: () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { template_id } = yield* HttpRouter.params
       const template = findCaptionTemplate(template_id ?? "")
       return template === undefined

@@ -34,7 +34,7 @@ const generateSpeech: ApiRoute = {
   template: "/v1/audio/text-to-speech/{voice_id}",
   kind: "speech",
   handle: () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { voice_id } = yield* HttpRouter.params
       const request = yield* HttpServerRequest.HttpServerRequest
       const body = yield* Effect.either(request.json)

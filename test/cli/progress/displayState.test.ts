@@ -4,19 +4,32 @@ import { countsOf, displayStateOf, jobsInFlight, jobView, nothingToDo } from "..
 import { at, captionedRun, overlayEvents, rerun, sampleRun, upToDateRun } from "./fixtures.ts"
 
 /** The events up to and including the first one matching `predicate`. */
-const until = (predicate: (event: RunEvent) => boolean): ReadonlyArray<RunEvent> =>
-  sampleRun.slice(0, sampleRun.findIndex(predicate) + 1)
+const until = (predicate: (event: RunEvent) => boolean): ReadonlyArray<RunEvent> => sampleRun.slice(0, sampleRun.findIndex(predicate) + 1)
 
 describe("the display state reducer", () => {
   it("starts from run.started: totals, estimate, everything queued", () => {
     const state = displayStateOf(until((e) => e.type === "job.queued" && e.job === "renders/e.mp4"))
-    expect(state).toMatchObject({ pipeline: "spring", totalJobs: 5, renders: 4, concurrency: 2, estimatedCostUsd: 3.6, spentUsd: 0, startedAtMs: 0 })
+    expect(state).toMatchObject({
+      pipeline: "spring",
+      totalJobs: 5,
+      renders: 4,
+      concurrency: 2,
+      estimatedCostUsd: 3.6,
+      spentUsd: 0,
+      startedAtMs: 0
+    })
     expect(countsOf(state)).toEqual({ total: 5, done: 0, failed: 0, detached: 0, inFlight: 0, queued: 5 })
   })
 
   it("follows each job's step, attempt and progress; a retry records when it resumes", () => {
     const state = displayStateOf(until((e) => e.type === "job.duplicateRisk"))
-    expect(jobView(state, "renders/a.mp4")).toMatchObject({ phase: "rendering", attempt: 1, videoId: "video_a1", progress: null, startedAtMs: 1000 })
+    expect(jobView(state, "renders/a.mp4")).toMatchObject({
+      phase: "rendering",
+      attempt: 1,
+      videoId: "video_a1",
+      progress: null,
+      startedAtMs: 1000
+    })
     expect(jobView(state, "renders/b.mp4")).toMatchObject({
       phase: "retrying",
       attempt: 1,
@@ -122,7 +135,9 @@ describe("the display state reducer", () => {
   })
 
   it("copes with job events for a job it was never told about", () => {
-    const state = displayStateOf([{ type: "job.progress", at: "2026-01-01T00:00:10Z", job: "x.mp4", videoId: "v", progress: 10, status: "PROCESSING" }])
+    const state = displayStateOf([
+      { type: "job.progress", at: "2026-01-01T00:00:10Z", job: "x.mp4", videoId: "v", progress: 10, status: "PROCESSING" }
+    ])
     expect(countsOf(state)).toMatchObject({ total: 1, inFlight: 1 })
     expect(jobView(state, "x.mp4")).toMatchObject({ phase: "rendering", progress: 10, startedAtMs: Date.parse("2026-01-01T00:00:10Z") })
   })

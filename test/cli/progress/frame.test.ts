@@ -14,7 +14,17 @@ const ESC = "\u001B"
 /** A run with `n` jobs all rendering, started one second apart. */
 const manyInFlight = (n: number, name: (i: number) => string = (i) => `renders/job-${String(i).padStart(2, "0")}.mp4`) =>
   displayStateOf([
-    { type: "run.started", at: at(0), pipeline: "big", jobs: n + 5, renders: n + 5, concurrency: n, estimatedCostUsd: (n + 5) * 0.9, minimumDurationMs: 0, generationQuota: "2 per minute" },
+    {
+      type: "run.started",
+      at: at(0),
+      pipeline: "big",
+      jobs: n + 5,
+      renders: n + 5,
+      concurrency: n,
+      estimatedCostUsd: (n + 5) * 0.9,
+      minimumDurationMs: 0,
+      generationQuota: "2 per minute"
+    },
     ...Array.from({ length: n }, (_, i): RunEvent => ({ type: "job.submitting", at: at(i), job: name(i), attempt: 1 }))
   ])
 
@@ -47,11 +57,24 @@ describe("the live frame", () => {
 
   it("under a quota, the ETA is at least the renders left at the quota's pace, from the start", () => {
     // 100 renders at 2 a minute: 50 minutes at least, whatever the concurrency.
-    const start: RunEvent = { type: "run.started", at: at(0), pipeline: "big", jobs: 100, renders: 100, concurrency: 8, estimatedCostUsd: 90, minimumDurationMs: 50 * 60_000, generationQuota: "2 per minute" }
+    const start: RunEvent = {
+      type: "run.started",
+      at: at(0),
+      pipeline: "big",
+      jobs: 100,
+      renders: 100,
+      concurrency: 8,
+      estimatedCostUsd: 90,
+      minimumDurationMs: 50 * 60_000,
+      generationQuota: "2 per minute"
+    }
     const quota = displayStateOf([start])
     expect(estimateRemainingMs(quota, 1_000)).toBe(50 * 60_000)
     // 10 submitted, one finished after 40 s: 90 renders left at 30 s each, then the last one's 40 s.
-    const submitted = Array.from({ length: 10 }, (_, i): RunEvent => ({ type: "job.submitted", at: at(i * 30), job: `r${i}.mp4`, videoId: `v${i}`, attempt: 1 }))
+    const submitted = Array.from(
+      { length: 10 },
+      (_, i): RunEvent => ({ type: "job.submitted", at: at(i * 30), job: `r${i}.mp4`, videoId: `v${i}`, attempt: 1 })
+    )
     const done: RunEvent = { type: "job.completed", at: at(40), job: "r0.mp4", videoId: "v0", output: "r0.mp4", bytes: 1 }
     const later = displayStateOf([start, ...submitted, done])
     expect(estimateRemainingMs(later, 300_000)).toBe(90 * 30_000 + 40_000)
@@ -77,7 +100,10 @@ describe("the live frame", () => {
 
   it("names each phase in its own words: speech, queued at the provider, rendering, captioning, overlay", () => {
     const stepAt = (count: number, now: number) => formatFrame(displayStateOf(captionedRun.slice(0, count)), { ...plain, now }).slice(2)
-    const step = (count: number, now: number) => stepAt(count, now)[0]?.replace(/^ {2}out\/ada\.mp4 {2}/, "").replace(/ +\d+s$/, "")
+    const step = (count: number, now: number) =>
+      stepAt(count, now)[0]
+        ?.replace(/^ {2}out\/ada\.mp4 {2}/, "")
+        .replace(/ +\d+s$/, "")
     expect(step(3, 2_000)).toBe("retrying speech in 2s")
     expect(step(3, 4_500)).toBe("generating speech")
     expect(step(4, 5_000)).toBe("submitting")
@@ -126,7 +152,9 @@ describe("the live frame", () => {
   })
 
   it("says there is nothing to do for an up-to-date rerun, never an empty 0/0 bar", () => {
-    expect(formatFrame(displayStateOf(upToDateRun.slice(0, 1)), { ...plain, now: 100 })).toEqual(["spring  nothing to do: every job is up to date"])
+    expect(formatFrame(displayStateOf(upToDateRun.slice(0, 1)), { ...plain, now: 100 })).toEqual([
+      "spring  nothing to do: every job is up to date"
+    ])
     expect(formatFrame(displayStateOf(upToDateRun), { ...plain, now: 200 })).toEqual(["spring  nothing to do: 17 jobs up to date"])
     expect(formatFrame(displayStateOf(upToDateRun), { columns: 30, color: true, now: 200 })).toEqual(["nothing to do: 17 jobs up to …"])
   })
@@ -170,7 +198,17 @@ describe("the live frame", () => {
   it("counts wide characters (CJK, emoji) as two columns: lines fit and job lines stay aligned", () => {
     const names = ["renders/春のキャンペーン/田中さん--こんにちは.mp4", "renders/🎬-launch/👩‍💻-team--hi.mp4", "renders/plain.mp4"]
     const state = displayStateOf([
-      { type: "run.started", at: at(0), pipeline: "春のキャンペーン", jobs: 5, renders: 5, concurrency: 3, estimatedCostUsd: 4.5, minimumDurationMs: 0, generationQuota: "2 per minute" },
+      {
+        type: "run.started",
+        at: at(0),
+        pipeline: "春のキャンペーン",
+        jobs: 5,
+        renders: 5,
+        concurrency: 3,
+        estimatedCostUsd: 4.5,
+        minimumDurationMs: 0,
+        generationQuota: "2 per minute"
+      },
       ...names.map((job, i): RunEvent => ({ type: "job.submitting", at: at(i), job, attempt: 1 }))
     ])
     for (const color of [false, true]) {

@@ -32,7 +32,17 @@ const tty = (write: (text: string) => void, columns = 80, terminal = fakeTermina
 /** What the frame lines look like once escape sequences are taken out. */
 const visibleLines = (text: string) => text.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, "").split("\n")
 
-const started: RunEvent = { type: "run.started", at: at(0), pipeline: "spring", jobs: 5, renders: 4, concurrency: 2, estimatedCostUsd: 3.6, minimumDurationMs: 0, generationQuota: "2 per minute" }
+const started: RunEvent = {
+  type: "run.started",
+  at: at(0),
+  pipeline: "spring",
+  jobs: 5,
+  renders: 4,
+  concurrency: 2,
+  estimatedCostUsd: 3.6,
+  minimumDurationMs: 0,
+  generationQuota: "2 per minute"
+}
 
 describe("the live display", () => {
   it.scoped("draws the frame from a ticker, at most ~10 times a second however many events arrive", () =>
@@ -46,8 +56,22 @@ describe("the live display", () => {
 
       // Two events every 10 ms for a second: 200 events.
       for (let i = 1; i <= 100; i++) {
-        yield* renderer.onEvent({ type: "job.progress", at: at(i / 100), job: "renders/a.mp4", videoId: "video_a1", progress: i, status: "PROCESSING" })
-        yield* renderer.onEvent({ type: "job.progress", at: at(i / 100), job: "renders/a.mp4", videoId: "video_a1", progress: i, status: "PROCESSING" })
+        yield* renderer.onEvent({
+          type: "job.progress",
+          at: at(i / 100),
+          job: "renders/a.mp4",
+          videoId: "video_a1",
+          progress: i,
+          status: "PROCESSING"
+        })
+        yield* renderer.onEvent({
+          type: "job.progress",
+          at: at(i / 100),
+          job: "renders/a.mp4",
+          videoId: "video_a1",
+          progress: i,
+          status: "PROCESSING"
+        })
         yield* TestClock.adjust("10 millis")
       }
       expect(out.writes.length).toBeGreaterThanOrEqual(5)
@@ -65,7 +89,15 @@ describe("the live display", () => {
       const renderer = yield* tty(out.write)
       yield* renderer.onEvent(started)
       yield* renderer.onEvent({ type: "job.submitting", at: at(0), job: "renders/b.mp4", attempt: 1 })
-      yield* renderer.onEvent({ type: "job.retrying", at: at(0), job: "renders/b.mp4", step: "submit", attempt: 1, delayMs: 4000, reason: "connection reset" })
+      yield* renderer.onEvent({
+        type: "job.retrying",
+        at: at(0),
+        job: "renders/b.mp4",
+        step: "submit",
+        attempt: 1,
+        delayMs: 4000,
+        reason: "connection reset"
+      })
       yield* TestClock.adjust("100 millis")
       expect(out.text()).toContain("renders/b.mp4  retrying submit in 4s  0s")
       yield* TestClock.adjust("2 seconds")
@@ -133,13 +165,20 @@ describe("the live display", () => {
         screen.write(text)
       }, 40)
       yield* renderer.onEvent(started)
-      yield* renderer.onEvent({ type: "job.submitting", at: at(0), job: "renders/spring-2026/outreach/some-very-long-name.mp4", attempt: 1 })
+      yield* renderer.onEvent({
+        type: "job.submitting",
+        at: at(0),
+        job: "renders/spring-2026/outreach/some-very-long-name.mp4",
+        attempt: 1
+      })
       yield* renderer.onEvent({ type: "job.submitting", at: at(0), job: "renders/春のキャンペーン/田中さん--こんにちは.mp4", attempt: 1 })
       yield* renderer.onEvent({ type: "job.submitting", at: at(0), job: "renders/🎬-launch/👩‍💻-team--hi.mp4", attempt: 1 })
       yield* TestClock.adjust("100 millis")
       for (const line of visibleLines(out.text())) expect(stringWidth(line)).toBeLessThanOrEqual(40)
       expect(out.text()).toContain("[..........]  0/5 jobs  ETA —\n0 done, 0 failed, 3 in flight, 2 queued\n")
-      expect(out.text()).toContain("  …me-very-long-name.mp4  submitting  0s\n  …さん--こんにちは.mp4   submitting  0s\n  …aunch/👩‍💻-team--hi.mp4  submitting  0s")
+      expect(out.text()).toContain(
+        "  …me-very-long-name.mp4  submitting  0s\n  …さん--こんにちは.mp4   submitting  0s\n  …aunch/👩‍💻-team--hi.mp4  submitting  0s"
+      )
       // Nothing wraps on the terminal: the frame's rows are its lines.
       expect(screen.text()).toEqual([
         "[..........]  0/5 jobs  ETA —",
@@ -156,11 +195,28 @@ describe("the live display", () => {
       const screen = new Screen(100)
       const terminal = fakeTerminal(100)
       const renderer = yield* tty((text) => screen.write(text), 80, terminal)
-      const failed: RunEvent = { type: "job.failed", at: at(0), job: "renders/c.mp4", step: "submit", reason: "HTTP 422: the audio is too long" }
+      const failed: RunEvent = {
+        type: "job.failed",
+        at: at(0),
+        job: "renders/c.mp4",
+        step: "submit",
+        reason: "HTTP 422: the audio is too long"
+      }
       const events: ReadonlyArray<RunEvent> = [
         started,
-        { type: "job.submitting", at: at(0), job: "renders/spring-2026/outreach/very-long-company-name/presenter-alice--hello-world.mp4", attempt: 1 },
-        { type: "job.submitted", at: at(0), job: "renders/spring-2026/outreach/very-long-company-name/presenter-alice--hello-world.mp4", videoId: "v1", attempt: 1 },
+        {
+          type: "job.submitting",
+          at: at(0),
+          job: "renders/spring-2026/outreach/very-long-company-name/presenter-alice--hello-world.mp4",
+          attempt: 1
+        },
+        {
+          type: "job.submitted",
+          at: at(0),
+          job: "renders/spring-2026/outreach/very-long-company-name/presenter-alice--hello-world.mp4",
+          videoId: "v1",
+          attempt: 1
+        },
         { type: "job.submitting", at: at(0), job: "renders/spring-2026/outreach/another-company/presenter-bob--hello.mp4", attempt: 1 },
         failed
       ]
@@ -237,7 +293,9 @@ describe("the live display", () => {
       expect(shown).toContain("picked up 2 jobs from the last run (not sent again)")
       expect(shown).toContain("Interrupted after 9s: 1 done, 0 failed, 2 in flight, 0 skipped, 17 already up to date (20 jobs)")
       expect(shown).toContain("Resumed: 2 jobs picked up from the last run (not sent again)")
-      expect(shown.at(-1)).toBe("Run the same command to resume: finished jobs are kept and renders in flight are picked up, not sent again.")
+      expect(shown.at(-1)).toBe(
+        "Run the same command to resume: finished jobs are kept and renders in flight are picked up, not sent again."
+      )
     })
   )
 })

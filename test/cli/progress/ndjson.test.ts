@@ -84,7 +84,7 @@ describe("NDJSON", () => {
     for (const ps of summary.propertySignatures) expect(row, String(ps.name)).toContain(description(ps.type)!)
   })
 
-  it("counts a bare Schema.String as undescribed (Effect's own \"a string\" is not a description)", () => {
+  it('counts a bare Schema.String as undescribed (Effect\'s own "a string" is not a description)', () => {
     expect(describedAs(Schema.String.ast)).toBeUndefined()
     expect(describedAs(Schema.Number.ast)).toBeUndefined()
     expect(describedAs(Schema.String.annotations({ description: "the set" }).ast)).toBe("the set")

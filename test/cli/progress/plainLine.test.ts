@@ -38,14 +38,22 @@ describe("plain lines", () => {
     expect(linesOf(oneOfEach["job.submitted"])).toEqual(["00:00:02 submitted renders/x.mp4 (video_abc, attempt 1)"])
     expect(linesOf(oneOfEach["job.progress"], submitted)).toEqual(["00:00:07 rendering renders/x.mp4 30% (video_abc)"])
     expect(linesOf(oneOfEach["job.downloading"], submitted)).toEqual(["00:00:20 downloading renders/x.mp4 (video_abc, resuming at 1.0 MB)"])
-    expect(linesOf({ ...oneOfEach["job.downloading"], resumeFrom: 0 }, submitted)).toEqual(["00:00:20 downloading renders/x.mp4 (video_abc)"])
-    expect(linesOf(oneOfEach["job.completed"])).toEqual(["00:00:21 done renders/y.mp4 (2.4 MB, copied from renders/x.mp4)"])
-    expect(linesOf({ type: "job.completed", at: at(21), job: "renders/x.mp4", videoId: "v", output: "renders/x.mp4", bytes: 512 })).toEqual([
-      "00:00:21 done renders/x.mp4 (512 B)"
+    expect(linesOf({ ...oneOfEach["job.downloading"], resumeFrom: 0 }, submitted)).toEqual([
+      "00:00:20 downloading renders/x.mp4 (video_abc)"
     ])
-    expect(linesOf(oneOfEach["job.retrying"])).toEqual(["00:00:03 retrying renders/x.mp4 poll in 2s after attempt 2: HTTP 503 Service Unavailable"])
-    expect(linesOf(oneOfEach["job.duplicateRisk"])).toEqual(["00:00:03 possible duplicate renders/x.mp4: the submit timed out after it was sent"])
-    expect(linesOf(oneOfEach["job.failed"])).toEqual(["00:00:09 FAILED renders/x.mp4: render failed (code RENDER_ERROR; at poll; video video_abc)"])
+    expect(linesOf(oneOfEach["job.completed"])).toEqual(["00:00:21 done renders/y.mp4 (2.4 MB, copied from renders/x.mp4)"])
+    expect(linesOf({ type: "job.completed", at: at(21), job: "renders/x.mp4", videoId: "v", output: "renders/x.mp4", bytes: 512 })).toEqual(
+      ["00:00:21 done renders/x.mp4 (512 B)"]
+    )
+    expect(linesOf(oneOfEach["job.retrying"])).toEqual([
+      "00:00:03 retrying renders/x.mp4 poll in 2s after attempt 2: HTTP 503 Service Unavailable"
+    ])
+    expect(linesOf(oneOfEach["job.duplicateRisk"])).toEqual([
+      "00:00:03 possible duplicate renders/x.mp4: the submit timed out after it was sent"
+    ])
+    expect(linesOf(oneOfEach["job.failed"])).toEqual([
+      "00:00:09 FAILED renders/x.mp4: render failed (code RENDER_ERROR; at poll; video video_abc)"
+    ])
     expect(linesOf({ type: "job.failed", at: at(9), job: "renders/x.mp4", step: "submit", reason: "HTTP 422: audio too long" })).toEqual([
       "00:00:09 FAILED renders/x.mp4: HTTP 422: audio too long (at submit)"
     ])

@@ -38,7 +38,10 @@ describe("the summary block", () => {
   })
 
   it("is two lines when everything went well", () => {
-    expect(formatSummary(clean)).toEqual(["Finished in 4m12s: 2 done, 0 failed, 0 in flight, 0 skipped (2 jobs)", "Spent: ~$1.80 (estimated)"])
+    expect(formatSummary(clean)).toEqual([
+      "Finished in 4m12s: 2 done, 0 failed, 0 in flight, 0 skipped (2 jobs)",
+      "Spent: ~$1.80 (estimated)"
+    ])
   })
 
   it("lists the jobs whose submit was cut short by the interruption", () => {
@@ -67,8 +70,12 @@ describe("the summary block", () => {
   })
 
   it("is one line when every job was up to date", () => {
-    expect(formatSummary({ ...clean, jobs: 17, completed: [], upToDate: upToDateJobs, spentUsd: 0 })).toEqual(["Nothing to do: 17 jobs up to date."])
-    expect(formatSummary({ ...clean, jobs: 1, completed: [], upToDate: ["a.mp4"], spentUsd: 0 })).toEqual(["Nothing to do: 1 job up to date."])
+    expect(formatSummary({ ...clean, jobs: 17, completed: [], upToDate: upToDateJobs, spentUsd: 0 })).toEqual([
+      "Nothing to do: 17 jobs up to date."
+    ])
+    expect(formatSummary({ ...clean, jobs: 1, completed: [], upToDate: ["a.mp4"], spentUsd: 0 })).toEqual([
+      "Nothing to do: 1 job up to date."
+    ])
     expect(formatSummary({ ...clean, jobs: 0, completed: [], spentUsd: 0 })).toEqual(["Nothing to do: the pipeline has no jobs."])
   })
 
@@ -78,7 +85,11 @@ describe("the summary block", () => {
       jobs: 64,
       completed: ["ok.mp4"],
       failed: [
-        ...Array.from({ length: 60 }, (_, i) => ({ job: `renders/lead-${i + 1}.mp4`, step: "submit" as const, reason: "HTTP 422: audio too long (max 300 s)" })),
+        ...Array.from({ length: 60 }, (_, i) => ({
+          job: `renders/lead-${i + 1}.mp4`,
+          step: "submit" as const,
+          reason: "HTTP 422: audio too long (max 300 s)"
+        })),
         { job: "renders/x.mp4", step: "poll", reason: "the provider's render failed", code: "RENDER_ERROR", videoId: "v_x" },
         { job: "renders/y.mp4", step: "poll", reason: "the provider's render failed", code: "RENDER_ERROR", videoId: "v_y" },
         { job: "renders/z.mp4", step: "poll", reason: "the provider's render failed", code: "INVALID_AUDIO", videoId: "v_z" }
@@ -114,7 +125,10 @@ describe("the summary block", () => {
       "Spent: ~$1.80 (estimated)",
       "Once that is fixed, run the same command to resume: nothing finished is sent again."
     ])
-    const unwritable = formatSummary({ ...keyRefused, stopped: { reason: "state-unwritable", message: "cannot write .clapper/journal.ndjson: EACCES" } })
+    const unwritable = formatSummary({
+      ...keyRefused,
+      stopped: { reason: "state-unwritable", message: "cannot write .clapper/journal.ndjson: EACCES" }
+    })
     expect(unwritable[0]).toBe("Stopped after 12s: cannot write .clapper/journal.ndjson: EACCES")
     expect(unwritable.join("\n")).not.toMatch(/Finished|Interrupted/)
   })
@@ -130,7 +144,9 @@ describe("the summary block", () => {
     expect(lines).toContain("  s9.mp4")
     expect(lines).not.toContain("  s10.mp4")
     expect(lines).toContain("  … and 3 more")
-    expect(lines).toContain("Possible duplicates: 3 submits were retried after an unknown outcome; extra paid videos may exist at the provider.")
+    expect(lines).toContain(
+      "Possible duplicates: 3 submits were retried after an unknown outcome; extra paid videos may exist at the provider."
+    )
     expect(formatSummary({ ...clean, possibleDuplicates: 3 }, { duplicateCostUsd: 2.7 })).toContain(
       "Spent: ~$1.80 (estimated) + up to ~$2.70 more in 3 possible duplicates"
     )

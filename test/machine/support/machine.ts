@@ -48,7 +48,8 @@ export const makeMachine = (options: {
     const { settings } = options
     const events: Array<RunEvent> = []
     const emit = (event: RunEvent) => Effect.sync(() => void events.push(event))
-    const emitNow = (event: (at: string) => RunEvent) => Effect.flatMap(Clock.currentTimeMillis, (ms) => emit(event(new Date(ms).toISOString())))
+    const emitNow = (event: (at: string) => RunEvent) =>
+      Effect.flatMap(Clock.currentTimeMillis, (ms) => emit(event(new Date(ms).toISOString())))
     const gate = yield* makeRequestGate({
       requestsPerSecond: settings.requestsPerSecond,
       burst: Math.max(1, Math.ceil(settings.requestsPerSecond / 5)),
@@ -66,7 +67,12 @@ export const makeMachine = (options: {
       runStop: yield* makeRunStop,
       keyName: "MIRAGE_API_KEY",
       warnOnce: (key, message) =>
-        warned.has(key) ? Effect.void : Effect.zipRight(Effect.sync(() => void warned.add(key)), emitNow((at) => ({ type: "run.warning", at, message }))),
+        warned.has(key)
+          ? Effect.void
+          : Effect.zipRight(
+              Effect.sync(() => void warned.add(key)),
+              emitNow((at) => ({ type: "run.warning", at, message }))
+            ),
       uploads: yield* Effect.makeSemaphore(settings.uploads),
       downloads: yield* Effect.makeSemaphore(settings.downloads),
       emit,
@@ -141,7 +147,9 @@ export const runPlanned = (
 ): Effect.Effect<PlanRun, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const events: Array<RunEvent> = []
-    const fiber = yield* Effect.fork(runPlan(plan, { ...options, emit: (e) => Effect.sync(() => void events.push(e)) }).pipe(Effect.provide(stub.layer)))
+    const fiber = yield* Effect.fork(
+      runPlan(plan, { ...options, emit: (e) => Effect.sync(() => void events.push(e)) }).pipe(Effect.provide(stub.layer))
+    )
     const summary = yield* drive(fiber)
     return { summary, events, eventsOf: (type) => events.filter((e): e is Extract<RunEvent, { type: typeof type }> => e.type === type) }
   })

@@ -54,11 +54,16 @@ export const makeMemoryRecorder = (options: { readonly fail?: (call: RecorderCal
     })
   const recorder: Recorder = {
     intent: (target, at) => call({ method: "intent", target, at }, { t: "intent", fp: target.fp, job: target.job, at }),
-    submitted: (target, videoId, at) => call({ method: "submitted", target, videoId, at }, { t: "submitted", fp: target.fp, job: target.job, videoId, at }),
+    submitted: (target, videoId, at) =>
+      call({ method: "submitted", target, videoId, at }, { t: "submitted", fp: target.fp, job: target.job, videoId, at }),
     notSubmitted: (target, at) => call({ method: "notSubmitted", target, at }, { t: "notSubmitted", fp: target.fp, at }),
-    adopted: (target, videoId, at) => call({ method: "adopted", target, videoId, at }, { t: "adopted", fp: target.fp, job: target.job, videoId, at }),
+    adopted: (target, videoId, at) =>
+      call({ method: "adopted", target, videoId, at }, { t: "adopted", fp: target.fp, job: target.job, videoId, at }),
     possibleDuplicate: (target, reason, window, at) =>
-      call({ method: "possibleDuplicate", target, at, detail: reason }, { t: "possibleDuplicate", fp: target.fp, job: target.job, reason, ...(window ?? {}), at }),
+      call(
+        { method: "possibleDuplicate", target, at, detail: reason },
+        { t: "possibleDuplicate", fp: target.fp, job: target.job, reason, ...(window ?? {}), at }
+      ),
     rendered: (target, videoId, at) => call({ method: "rendered", target, videoId, at }, { t: "complete", fp: target.fp, videoId, at }),
     failed: (target, failure, at) =>
       call(
@@ -78,7 +83,16 @@ export const makeMemoryRecorder = (options: { readonly fail?: (call: RecorderCal
     completed: (output: CompletedOutput, facts: OutputFacts, at) =>
       call(
         { method: "completed", target: { job: output.job, fp: output.fp }, videoId: output.videoId, at, detail: facts },
-        { t: "downloaded", job: output.job, fp: output.fp, videoId: output.videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at }
+        {
+          t: "downloaded",
+          job: output.job,
+          fp: output.fp,
+          videoId: output.videoId,
+          sha256: facts.sha256,
+          size: facts.size,
+          mtimeMs: facts.mtimeMs,
+          at
+        }
       )
   }
   return {

@@ -6,9 +6,14 @@
  */
 import { Clock, Effect, Layer, Stream } from "effect"
 import { writeFileSync } from "node:fs"
-import { MirageClient, type CreateTextOverlayInput, type CreateVideoInput, type MirageClientService } from "../../../src/mirage/MirageClient.ts"
+import {
+  MirageClient,
+  type CreateTextOverlayInput,
+  type CreateVideoInput,
+  type MirageClientService
+} from "../../../src/mirage/MirageClient.ts"
 import { type ApiError, type DownloadError, type FileApiError, NotFound } from "../../../src/mirage/MirageError.ts"
-import type { TextOverlay, Video } from "../../../src/mirage/Schemas.ts"
+import type { TextOverlay, Video } from "../../../src/mirage/schemas.ts"
 
 /** The operations a test can count (every method of the service). */
 export type Operation = Exclude<keyof MirageClientService, "baseUrl">
@@ -50,7 +55,11 @@ export interface StubScript {
   /** The n-th download (from 0) of `id` fails with this, when it returns one. Default: the bytes. */
   readonly downloadContent?: (id: string, n: number) => DownloadError | undefined
   /** The n-th createTextOverlay (from 0); like `createVideo`. */
-  readonly createTextOverlay?: (n: number, create: Effect.Effect<TextOverlay>, input: CreateTextOverlayInput) => Effect.Effect<TextOverlay, FileApiError>
+  readonly createTextOverlay?: (
+    n: number,
+    create: Effect.Effect<TextOverlay>,
+    input: CreateTextOverlayInput
+  ) => Effect.Effect<TextOverlay, FileApiError>
   /** What a status check of a known overlay job answers. Default: COMPLETE, every item with its URL. */
   readonly getTextOverlay?: (poll: { readonly id: string; readonly n: number; readonly now: number }) => OverlayAnswer
   /** The n-th downloadUrl (from 0) of `url` fails with this, when it returns one. */
@@ -131,7 +140,15 @@ export const makeStubClient = (script: StubScript = {}): StubClient => {
     return video
   }
   const seedOverlay = ({ texts, ...fields }: Partial<TextOverlay> & { readonly id: string; readonly texts: ReadonlyArray<string> }) => {
-    const overlay: TextOverlay = { object: "text_overlay", status: "PROCESSING", created_at: 0, completed_at: null, error: null, results: resultsFor(fields.id, texts), ...fields }
+    const overlay: TextOverlay = {
+      object: "text_overlay",
+      status: "PROCESSING",
+      created_at: 0,
+      completed_at: null,
+      error: null,
+      results: resultsFor(fields.id, texts),
+      ...fields
+    }
     overlays.set(overlay.id, overlay)
     return overlay
   }
@@ -171,7 +188,9 @@ export const makeStubClient = (script: StubScript = {}): StubClient => {
           yield* record("listVideos")
           const failure = script.listVideos?.(next("listVideos"))
           if (failure) return Stream.fail(failure)
-          const all = [...videos.values()].sort((a, b) => (params?.order === "asc" ? a.created_at - b.created_at : b.created_at - a.created_at))
+          const all = [...videos.values()].sort((a, b) =>
+            params?.order === "asc" ? a.created_at - b.created_at : b.created_at - a.created_at
+          )
           return Stream.fromIterable(all)
         })
       ),
@@ -204,7 +223,9 @@ export const makeStubClient = (script: StubScript = {}): StubClient => {
         yield* record("getTextOverlay", id)
         const known = overlays.get(id)
         if (!known) return yield* notFound("getTextOverlay", `/v1/meta/text_overlays/${id}`)
-        const answer = script.getTextOverlay ? script.getTextOverlay({ id, n: nextOf(polls, id), now: yield* Clock.currentTimeMillis }) : "COMPLETE"
+        const answer = script.getTextOverlay
+          ? script.getTextOverlay({ id, n: nextOf(polls, id), now: yield* Clock.currentTimeMillis })
+          : "COMPLETE"
         if (isFailure(answer)) return yield* Effect.fail(answer)
         const overlay: TextOverlay = { ...known, ...(typeof answer === "string" ? { status: answer } : answer) }
         overlays.set(id, overlay)

@@ -49,11 +49,15 @@ export const makeMirageConfig = (options: {
 export const loadMirageConfig = (options: MirageConfigOptions = {}): Effect.Effect<MirageConfig, MissingApiKey> => {
   const variable = options.apiKeyEnv ?? defaultApiKeyEnv
   const missing = new MissingApiKey({ operation: "loadMirageConfig", variable })
-  return Effect.gen(function*() {
+  return Effect.gen(function* () {
     const key = yield* Config.option(Config.redacted(variable)).pipe(Effect.orElseSucceed(() => Option.none()))
     if (Option.isNone(key) || Redacted.value(key.value).trim() === "") return yield* Effect.fail(missing)
-    const baseUrl = options.baseUrl ??
-      (yield* Config.string(baseUrlEnv).pipe(Config.withDefault(defaultBaseUrl), Effect.orElseSucceed(() => defaultBaseUrl)))
+    const baseUrl =
+      options.baseUrl ??
+      (yield* Config.string(baseUrlEnv).pipe(
+        Config.withDefault(defaultBaseUrl),
+        Effect.orElseSucceed(() => defaultBaseUrl)
+      ))
     return makeMirageConfig({ apiKey: key.value, baseUrl, requestTimeout: options.requestTimeout })
   })
 }

@@ -15,9 +15,9 @@ import {
   UnexpectedResponse,
   ValidationFailed
 } from "./MirageError.ts"
-import { parseProviderError, rateLimitedError } from "./RateLimit.ts"
-import { HttpValidationError, type ValidationIssue } from "./Schemas.ts"
-import { fromHttpClientError } from "./Transport.ts"
+import { parseProviderError, rateLimitedError } from "./rateLimit.ts"
+import { HttpValidationError, type ValidationIssue } from "./schemas.ts"
+import { fromHttpClientError } from "./transport.ts"
 
 /** What an answer is read for: the operation, the request path and how to scrub the key from text. */
 export interface Exchange {
@@ -33,14 +33,10 @@ export const bodyPrefixLength = 200
 
 export const isSuccess = (status: number): boolean => status >= 200 && status < 300
 
-export const bodyPrefix = (exchange: Exchange, text: string): string =>
-  exchange.scrub(text.slice(0, bodyPrefixLength))
+export const bodyPrefix = (exchange: Exchange, text: string): string => exchange.scrub(text.slice(0, bodyPrefixLength))
 
 /** The whole body as text; a connection lost while reading is a `TransportError`. */
-export const readText = (
-  exchange: Exchange,
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<string, TransportError> =>
+export const readText = (exchange: Exchange, response: HttpClientResponse.HttpClientResponse): Effect.Effect<string, TransportError> =>
   Effect.mapError(response.text, (e) => fromHttpClientError(exchange.operation, e, exchange.scrub))
 
 const parseJson = (text: string): Either.Either<unknown, string> => {
@@ -60,7 +56,8 @@ const scrubIssue = (exchange: Exchange, issue: ValidationIssue): ValidationIssue
 /** The issues of a 422 body; a body that is not the documented shape still gives a `ValidationFailed`. */
 const validationIssues = (exchange: Exchange, text: string): ReadonlyArray<ValidationIssue> => {
   const decoded = Either.flatMap(parseJson(text), (json) =>
-    Either.mapLeft(Schema.decodeUnknownEither(HttpValidationError)(json), () => "not a validation error"))
+    Either.mapLeft(Schema.decodeUnknownEither(HttpValidationError)(json), () => "not a validation error")
+  )
   if (Either.isLeft(decoded)) {
     const prefix = bodyPrefix(exchange, text)
     return prefix === "" ? [] : [{ loc: [], msg: prefix, type: "unparsed" }]
@@ -72,10 +69,7 @@ const validationIssues = (exchange: Exchange, text: string): ReadonlyArray<Valid
 }
 
 /** Short text a refusal's JSON body gives (`{"detail": "…"}`, `{"message": "…"}`, the provider's envelope). */
-const DetailBody = Schema.parseJson(Schema.Union(
-  Schema.Struct({ detail: Schema.String }),
-  Schema.Struct({ message: Schema.String })
-))
+const DetailBody = Schema.parseJson(Schema.Union(Schema.Struct({ detail: Schema.String }), Schema.Struct({ message: Schema.String })))
 
 const serverSaid = (exchange: Exchange, text: string): string | undefined => {
   const envelope = parseProviderError(text, exchange.scrub)
@@ -87,10 +81,7 @@ const serverSaid = (exchange: Exchange, text: string): string | undefined => {
 }
 
 /** The typed error for a non-2xx answer (its body is read, which also frees the connection). */
-export const failForStatus = (
-  exchange: Exchange,
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<never, ApiError> =>
+export const failForStatus = (exchange: Exchange, response: HttpClientResponse.HttpClientResponse): Effect.Effect<never, ApiError> =>
   Effect.flatMap(readText(exchange, response), (text): Effect.Effect<never, ApiError> => {
     const { operation, path } = exchange
     const status = response.status
@@ -139,5 +130,4 @@ export const handleJson = <A, I>(
   exchange: Exchange,
   response: HttpClientResponse.HttpClientResponse,
   schema: Schema.Schema<A, I>
-): Effect.Effect<A, ApiError> =>
-  isSuccess(response.status) ? decodeBody(exchange, response, schema) : failForStatus(exchange, response)
+): Effect.Effect<A, ApiError> => (isSuccess(response.status) ? decodeBody(exchange, response, schema) : failForStatus(exchange, response))

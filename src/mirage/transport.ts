@@ -60,7 +60,9 @@ const causes = (u: unknown, depth = 0): ReadonlyArray<unknown> => {
 
 /** `true` unless the failure certainly happened before any byte reached the server. */
 export const mayHaveReachedServer = (cause: unknown): boolean => {
-  const codes = causes(cause).map(codeOf).filter((c): c is string => c !== undefined)
+  const codes = causes(cause)
+    .map(codeOf)
+    .filter((c): c is string => c !== undefined)
   if (codes.length === 0) return true
   return !codes.every((c) => neverConnected.has(c))
 }
@@ -92,7 +94,11 @@ export const fromHttpClientError = (
       case "InvalidUrl":
         return new TransportError({ operation, reason: scrub(`invalid URL: ${describeCause(error.cause)}`), bodySent: false })
       case "Encode":
-        return new TransportError({ operation, reason: scrub(`could not send the request body: ${describeCause(error.cause)}`), bodySent: true })
+        return new TransportError({
+          operation,
+          reason: scrub(`could not send the request body: ${describeCause(error.cause)}`),
+          bodySent: true
+        })
       case "Transport":
         return new TransportError({
           operation,

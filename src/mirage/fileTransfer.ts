@@ -15,9 +15,9 @@ import { Chunk, Data, Duration, Effect, Option, Stream } from "effect"
 import * as Fs from "node:fs"
 import { open, stat } from "node:fs/promises"
 import { type ApiError, type DownloadError, IncompleteDownload, LocalFileError, StorageRefused, UnexpectedResponse } from "./MirageError.ts"
-import { describeFsError, fsEffect } from "./LocalFile.ts"
-import { bodyPrefix, type Exchange, failForStatus, isSuccess, readText } from "./Responses.ts"
-import { fromHttpClientError, timedOut } from "./Transport.ts"
+import { describeFsError, fsEffect } from "./localFile.ts"
+import { bodyPrefix, type Exchange, failForStatus, isSuccess, readText } from "./responses.ts"
+import { fromHttpClientError, timedOut } from "./transport.ts"
 
 /** Where to write a download, and from which byte to resume. */
 export interface DownloadOptions {
@@ -109,15 +109,15 @@ const getOnce = (
   url: URL,
   headers: Readonly<Record<string, string>>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, ApiError> =>
-  fetcher.client.execute(
-    HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders({ ...headers, ...fetcher.credentialsFor(url) }))
-  ).pipe(
-    Effect.mapError((e) => fromHttpClientError(operation, e, fetcher.scrub)),
-    Effect.timeoutFail({
-      duration: fetcher.firstByteTimeout,
-      onTimeout: () => timedOut(operation, `no answer from ${url.origin} within ${Duration.format(fetcher.firstByteTimeout)}`)
-    })
-  )
+  fetcher.client
+    .execute(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders({ ...headers, ...fetcher.credentialsFor(url) })))
+    .pipe(
+      Effect.mapError((e) => fromHttpClientError(operation, e, fetcher.scrub)),
+      Effect.timeoutFail({
+        duration: fetcher.firstByteTimeout,
+        onTimeout: () => timedOut(operation, `no answer from ${url.origin} within ${Duration.format(fetcher.firstByteTimeout)}`)
+      })
+    )
 
 /**
  * GET `url`, following up to `maxRedirects` redirects. Each hop gets the key only when it is on the
@@ -129,17 +129,14 @@ export const getFollowingRedirects = (
   url: URL,
   headers: Readonly<Record<string, string>>
 ): Effect.Effect<{ readonly response: HttpClientResponse.HttpClientResponse; readonly url: URL }, ApiError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     let current = url
     for (let hop = 0; ; hop++) {
       const response = yield* getOnce(fetcher, operation, current, headers)
       if (!redirectStatuses.has(response.status)) return { response, url: current }
       const location = header(response, "location")
       // Drain the small redirect body so the connection is released.
-      yield* readText(exchangeFor(fetcher, operation, current), response).pipe(
-        Effect.timeout(fetcher.firstByteTimeout),
-        Effect.ignore
-      )
+      yield* readText(exchangeFor(fetcher, operation, current), response).pipe(Effect.timeout(fetcher.firstByteTimeout), Effect.ignore)
       if (location === undefined) {
         return yield* Effect.fail(
           new UnexpectedResponse({ operation, status: response.status, problem: "redirect without a Location", bodyPrefix: "" })
@@ -242,17 +239,22 @@ export const writeBody = (
               lastProgress = clock.unsafeCurrentTimeMillis()
               // Uninterruptible: the file is closed only once no write to its descriptor is pending.
               return Effect.uninterruptible(writeAll(handle.fd, Chunk.toReadonlyArray(chunk), target.position + written, writeError))
-            }).pipe(Effect.map((n) => {
-              written += n
-              lastProgress = clock.unsafeCurrentTimeMillis()
-            })))
+            }).pipe(
+              Effect.map((n) => {
+                written += n
+                lastProgress = clock.unsafeCurrentTimeMillis()
+              })
+            )
+          )
           // One watchdog for the whole body (cheaper than a timer per chunk): fails once no chunk
           // has arrived for `idleTimeout`.
           const checkEvery = Duration.millis(Math.max(10, Math.min(1000, Math.floor(idleMillis / 4))))
           const watchdog: Effect.Effect<never, IdleTimeout> = Effect.sleep(checkEvery).pipe(
-            Effect.zipRight(Effect.suspend(() =>
-              clock.unsafeCurrentTimeMillis() - lastProgress >= idleMillis ? Effect.fail(new IdleTimeout()) : Effect.void
-            )),
+            Effect.zipRight(
+              Effect.suspend(() =>
+                clock.unsafeCurrentTimeMillis() - lastProgress >= idleMillis ? Effect.fail(new IdleTimeout()) : Effect.void
+              )
+            ),
             Effect.forever
           )
           return Effect.raceFirst(consume, watchdog).pipe(
@@ -273,7 +275,12 @@ export const writeBody = (
 
 /** The size of `path`, or `undefined` when it does not exist (or cannot be read). */
 const sizeOf = (path: string): Effect.Effect<number | undefined> =>
-  Effect.promise(() => stat(path).then((s) => (s.isFile() ? s.size : undefined), () => undefined))
+  Effect.promise(() =>
+    stat(path).then(
+      (s) => (s.isFile() ? s.size : undefined),
+      () => undefined
+    )
+  )
 
 /**
  * Downloads `url` to `options.path` (see `DownloadOptions`), following redirects with
@@ -286,7 +293,7 @@ export const download = (
   options: DownloadOptions,
   defaultIdleTimeout: Duration.Duration
 ): Effect.Effect<DownloadResult, DownloadError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const target = yield* parseUrl(fetcher, operation, url)
     const idleTimeout = options.idleTimeout === undefined ? defaultIdleTimeout : Duration.decode(options.idleTimeout)
     const requested = Math.max(0, Math.floor(options.resumeFrom ?? 0))
@@ -295,7 +302,7 @@ export const download = (
     const offset = onDisk !== undefined && onDisk >= requested ? requested : 0
 
     const attempt = (from: number): Effect.Effect<DownloadResult, DownloadError> =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {}
         const { response, url: finalUrl } = yield* getFollowingRedirects(fetcher, operation, target, headers)
         const exchange = exchangeFor(fetcher, operation, finalUrl)

@@ -37,8 +37,7 @@ const mimeOfExtension: Readonly<Record<string, string>> = {
 export const mimeType = (kind: MediaKind): string => mimeOfKind[kind]
 
 /** The content type a file name suggests, or `application/octet-stream`. */
-export const mimeTypeOfName = (path: string): string =>
-  mimeOfExtension[NodePath.extname(path).toLowerCase()] ?? "application/octet-stream"
+export const mimeTypeOfName = (path: string): string => mimeOfExtension[NodePath.extname(path).toLowerCase()] ?? "application/octet-stream"
 
 /** A file system failure in a few words (`no such file`, `permission denied`, …). */
 export const describeFsError = (cause: unknown): string => {
@@ -74,13 +73,15 @@ const readHead = (operation: string, path: string): Effect.Effect<Uint8Array, Lo
         const buffer = new Uint8Array(sniffLength)
         const { bytesRead } = await handle.read(buffer, 0, sniffLength, 0)
         return buffer.subarray(0, bytesRead)
-      }))
+      })
+    )
   )
 
 /** The content type of a file: by its bytes when they are a known media kind, else by its name. */
 export const contentTypeOf = (operation: string, path: string): Effect.Effect<string, LocalFileError> =>
   Effect.flatMap(readHead(operation, path), (head) =>
-    Effect.map(sniffMediaKind(head), Option.match({ onNone: () => mimeTypeOfName(path), onSome: mimeType })))
+    Effect.map(sniffMediaKind(head), Option.match({ onNone: () => mimeTypeOfName(path), onSome: mimeType }))
+  )
 
 /**
  * Content types already sniffed, by path, valid while the file's size and mtime stay the same: a
@@ -99,7 +100,7 @@ export interface UploadFile {
 
 /** Measures a file to upload: a regular file, its size, its content type (cached, see `sniffed`). */
 export const inspectUpload = (operation: string, path: string): Effect.Effect<UploadFile, LocalFileError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const stat = yield* fsEffect(operation, path, () => FsPromises.stat(path))
     if (!stat.isFile()) return yield* Effect.fail(new LocalFileError({ operation, path, reason: "not a regular file" }))
     const known = sniffed.get(path)
@@ -134,7 +135,7 @@ export const readExactly = (operation: string, file: UploadFile): Stream.Stream<
       reason: `the file changed while it was being uploaded (${size} bytes when measured, ${now}); nothing was submitted`
     })
   return Stream.unwrapScoped(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const handle = yield* openForReading(operation, path)
       const stat = yield* fsEffect(operation, path, () => handle.stat())
       if (stat.size !== size) return yield* Effect.fail(changed(`${stat.size} bytes now`))
@@ -148,12 +149,14 @@ export const readExactly = (operation: string, file: UploadFile): Stream.Stream<
         if (position >= size) {
           // One byte past the end must not exist.
           return Effect.flatMap(read(size, 1), (extra) =>
-            extra.byteLength > 0 ? Effect.fail(changed("longer now")) : Effect.succeed(Option.none()))
+            extra.byteLength > 0 ? Effect.fail(changed("longer now")) : Effect.succeed(Option.none())
+          )
         }
         return Effect.flatMap(read(position, Math.min(readChunkBytes, size - position)), (chunk) =>
           chunk.byteLength === 0
             ? Effect.fail(changed(`it ended after ${position} bytes`))
-            : Effect.succeed(Option.some([chunk, position + chunk.byteLength] as const)))
+            : Effect.succeed(Option.some([chunk, position + chunk.byteLength] as const))
+        )
       })
     })
   )

@@ -17,8 +17,7 @@
 import { Schema } from "effect"
 
 /** A nullable field that may also be absent; decodes to `null` when missing. */
-const nullable = <A, I>(schema: Schema.Schema<A, I>) =>
-  Schema.optionalWith(Schema.NullOr(schema), { default: () => null })
+const nullable = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(Schema.NullOr(schema), { default: () => null })
 
 // ---------------------------------------------------------------------------------------------
 // Statuses
@@ -38,12 +37,8 @@ export const KnownTextOverlayItemStatus = Schema.Literal("COMPLETE", "FAILED")
 export type KnownTextOverlayItemStatus = typeof KnownTextOverlayItemStatus.Type
 
 export const isKnownVideoStatus: (status: string) => status is KnownVideoStatus = Schema.is(KnownVideoStatus)
-export const isKnownTextOverlayStatus: (status: string) => status is KnownTextOverlayStatus = Schema.is(
-  KnownTextOverlayStatus
-)
-export const isKnownTextOverlayItemStatus: (status: string) => status is KnownTextOverlayItemStatus = Schema.is(
-  KnownTextOverlayItemStatus
-)
+export const isKnownTextOverlayStatus: (status: string) => status is KnownTextOverlayStatus = Schema.is(KnownTextOverlayStatus)
+export const isKnownTextOverlayItemStatus: (status: string) => status is KnownTextOverlayItemStatus = Schema.is(KnownTextOverlayItemStatus)
 
 // ---------------------------------------------------------------------------------------------
 // Videos

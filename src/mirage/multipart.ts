@@ -12,7 +12,7 @@
 import { Effect, Stream } from "effect"
 import { randomBytes } from "node:crypto"
 import * as NodePath from "node:path"
-import { inspectUpload, readExactly, type UploadFile } from "./LocalFile.ts"
+import { inspectUpload, readExactly, type UploadFile } from "./localFile.ts"
 import type { LocalFileError } from "./MirageError.ts"
 
 /** One field of a multipart body. */
@@ -34,9 +34,7 @@ export interface MultipartBody {
 }
 
 /** The body's pieces in order: fixed bytes, or a file's bytes. Adjacent fixed bytes are merged. */
-type Segment =
-  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
-  | { readonly _tag: "File"; readonly file: UploadFile }
+type Segment = { readonly _tag: "Bytes"; readonly bytes: Uint8Array } | { readonly _tag: "File"; readonly file: UploadFile }
 
 /** A fresh boundary: 128 random bits, so it cannot occur in the content by chance. */
 export const makeBoundary = (): string => `----ClapperFormBoundary${randomBytes(16).toString("hex")}`
@@ -45,16 +43,16 @@ export const makeBoundary = (): string => `----ClapperFormBoundary${randomBytes(
  * A name or file name inside a quoted header parameter, escaped as browsers do (WHATWG HTML,
  * "multipart/form-data encoding"): CR, LF and `"` percent-encoded; other characters as UTF-8.
  */
-export const quoted = (value: string): string =>
-  `"${value.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22")}"`
+export const quoted = (value: string): string => `"${value.replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/"/g, "%22")}"`
 
 const encoder = new TextEncoder()
 
 /** The headers of a part, from its delimiter to the blank line before its content. */
 const partHead = (boundary: string, name: string, file?: UploadFile): string => {
-  const disposition = file === undefined
-    ? `form-data; name=${quoted(name)}`
-    : `form-data; name=${quoted(name)}; filename=${quoted(NodePath.basename(file.path))}`
+  const disposition =
+    file === undefined
+      ? `form-data; name=${quoted(name)}`
+      : `form-data; name=${quoted(name)}; filename=${quoted(NodePath.basename(file.path))}`
   const type = file === undefined ? "" : `Content-Type: ${file.contentType}\r\n`
   return `--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`
 }
@@ -94,8 +92,7 @@ const layout = (boundary: string, parts: ReadonlyArray<Measured>): ReadonlyArray
  * chunk nothing would ever wait, and a slow server would let the whole file pile up in memory.
  * With two per chunk, at most about two buffers are queued beyond the socket's high-water mark.
  */
-export const paceToSocket = <E>(stream: Stream.Stream<Uint8Array, E>): Stream.Stream<Uint8Array, E> =>
-  Stream.rechunk(stream, 2)
+export const paceToSocket = <E>(stream: Stream.Stream<Uint8Array, E>): Stream.Stream<Uint8Array, E> => Stream.rechunk(stream, 2)
 
 /**
  * The body for `parts`, in order. Every file is measured (and its type sniffed) now, so a missing
@@ -106,16 +103,18 @@ export const buildForm = (
   parts: ReadonlyArray<FormPart>,
   boundary: string = makeBoundary()
 ): Effect.Effect<MultipartBody, LocalFileError> =>
-  Effect.gen(function*() {
-    const measured = yield* Effect.forEach(parts, (part): Effect.Effect<Measured, LocalFileError> =>
-      part._tag === "File"
-        ? Effect.map(inspectUpload(operation, part.path), (file) => ({ _tag: "File", name: part.name, file }))
-        : Effect.succeed(part))
+  Effect.gen(function* () {
+    const measured = yield* Effect.forEach(
+      parts,
+      (part): Effect.Effect<Measured, LocalFileError> =>
+        part._tag === "File"
+          ? Effect.map(inspectUpload(operation, part.path), (file) => ({ _tag: "File", name: part.name, file }))
+          : Effect.succeed(part)
+    )
     const segments = layout(boundary, measured)
     const contentLength = segments.reduce((n, s) => n + (s._tag === "Bytes" ? s.bytes.byteLength : s.file.size), 0)
-    const stream = Stream.flatMap(
-      Stream.fromIterable(segments),
-      (s) => (s._tag === "Bytes" ? Stream.succeed(s.bytes) : readExactly(operation, s.file))
+    const stream = Stream.flatMap(Stream.fromIterable(segments), (s) =>
+      s._tag === "Bytes" ? Stream.succeed(s.bytes) : readExactly(operation, s.file)
     ).pipe(paceToSocket)
     return {
       contentType: `multipart/form-data; boundary=${boundary}`,

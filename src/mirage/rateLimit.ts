@@ -16,8 +16,8 @@
 import * as Headers from "@effect/platform/Headers"
 import { Clock, Duration, Effect, Either, Option, Schema } from "effect"
 import { RateLimited } from "./MirageError.ts"
-import { parseRetryAfter } from "./RetryAfter.ts"
-import { ProviderErrorBody } from "./Schemas.ts"
+import { parseRetryAfter } from "./retryAfter.ts"
+import { ProviderErrorBody } from "./schemas.ts"
 
 /** What `X-RateLimit-*` headers said; each field only when its header came and parsed. */
 export interface RateLimitHeaders {
@@ -98,7 +98,8 @@ export const rateLimitedError = (
 ): Effect.Effect<RateLimited> =>
   Effect.map(Clock.currentTimeMillis, (now) => {
     const limits = parseRateLimitHeaders(headers, now)
-    const retryAfter = parseRetryAfter(Option.getOrUndefined(Headers.get(headers, "retry-after")), now) ??
+    const retryAfter =
+      parseRetryAfter(Option.getOrUndefined(Headers.get(headers, "retry-after")), now) ??
       (limits.resetAt === undefined ? undefined : Duration.millis(Math.max(0, limits.resetAt - now)))
     return new RateLimited({ operation, retryAfter, ...parseProviderError(text, scrub), ...limits })
   })
