@@ -1,11 +1,14 @@
 import { CliConfig, Command } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { clapperVersion } from "../mirage/UserAgent.ts"
+import { clapperVersion } from "../mirage/userAgent.ts"
 import { checkArgv } from "./argvCheck.ts"
 import { describeCommandLine } from "./commandLine.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { commandHelp, rootHelp, type HelpStyle } from "./help.ts"
+import { logCommand } from "./logCommand.ts"
 import { planCommand } from "./planCommand.ts"
+import { reportCommand } from "./reportCommand.ts"
+import { resultsCommand } from "./resultsCommand.ts"
 import { runCommand } from "./runCommand.ts"
 import { schemaCommand } from "./schemaCommand.ts"
 import { simCommand } from "./simCommand.ts"
@@ -13,7 +16,18 @@ import { statusCommand } from "./statusCommand.ts"
 import { unlockCommand } from "./unlockCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
 
-const commands = [validateCommand, planCommand, runCommand, statusCommand, unlockCommand, schemaCommand, simCommand] as const
+const commands = [
+  validateCommand,
+  planCommand,
+  runCommand,
+  statusCommand,
+  resultsCommand,
+  reportCommand,
+  logCommand,
+  unlockCommand,
+  schemaCommand,
+  simCommand
+] as const
 
 /** The root command with its subcommands, as @effect/cli runs it. */
 export const clapper = Command.make("clapper").pipe(
