@@ -5,7 +5,7 @@ import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline } from "../plan/plan.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 
-const files = Args.file({ name: "FILE" }).pipe(Args.atLeast(1), Args.withDescription("Pipeline files to check."))
+const files = Args.text({ name: "FILE" }).pipe(Args.atLeast(1), Args.withDescription("Pipeline files to check."))
 
 /**
  * Every check short of sending: schema, templates, expansion, inputs read and sniffed, outputs

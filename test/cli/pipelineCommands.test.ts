@@ -12,6 +12,17 @@ describe("clapper validate / plan / schema (the real binary)", () => {
     expect(result.stdout).toBe("pipelines/quickstart.yaml: ok, 2 jobs\npipelines/spring-launch.yaml: ok, 12 jobs\n")
   })
 
+  it("validate: a folder or a missing file is named with what to do (not the argument parser's words), every file checked", async () => {
+    const p = tempProject()
+    p.write("pipelines/ok.txt", "a folder with a file in it\n")
+    const result = await runCli(["validate", "pipelines", "missing.yaml"], { cwd: p.root })
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "pipelines:1:1: is a folder, not a file: name the pipeline file itself (like pipelines/spring-launch.yaml)",
+      "missing.yaml:1:1: no such pipeline file"
+    ])
+  })
+
   it("validate: every diagnostic of every file on stderr, no stack trace, exit 2, nothing written", async () => {
     const p = tempProject()
     p.write("bad.yaml", "version: 1\nname: bad\nsets:\n  a: { pairs: [{ image: assets/nope.png, audio: assets/voice/hello.wav }] }\n")
