@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { publishedQuotas, type Quotas, type Rate, requestKinds, spacingMs } from "../src/mirage/quotas.ts"
 import type { RunEvent } from "../src/runtime/events.ts"
+import type { SimStats } from "../src/sim/Simulator.ts"
 import { benchTmp, type Campaign, makeCampaign, realRenderFactor, scaledClapperRun, simRenderMs } from "./support/campaign.ts"
 import { checkOutputs, type ClapperRun, runBaseline, runClapper, warmUp } from "./support/contenders.ts"
 import { flagEnv, integerEnv, numberEnv } from "./support/env.ts"
@@ -31,7 +32,7 @@ import { fmt, percent, seconds } from "./support/numbers.ts"
 import { limitsOf } from "./support/quotas.ts"
 import { markdownTable, publish, verdictAtMost } from "./support/report.ts"
 import { requestsTo, submissions, withSimulator } from "./support/simulator.ts"
-import { startTimingProxy, type SubmitSeen } from "./support/timingProxy.ts"
+import { startTimingProxy } from "./support/timingProxy.ts"
 
 const startedAt = new Date()
 await warmUp()
@@ -184,39 +185,60 @@ const traced = async <A>(
   }
 }
 
+/** What the simulator counted of the submits, the same way for every contender. */
+const submitCounts = (stats: SimStats) => ({
+  submitsSent: requestsTo(stats, submitRoute),
+  refused: stats.refused[submitRoute] ?? 0,
+  accepted: submissions(stats).total,
+  otherRefused: otherRefusals(stats.refused)
+})
+
+/**
+ * Clapper processes started together against one fresh simulator, one per named campaign, with
+ * `env` (a shared `CLAPPER_QUOTA_DIR` puts them on one key's ledger): their joint row, from the
+ * earliest `run.started` to the latest `job.completed`.
+ */
+const measureClapper = async (
+  label: string,
+  contestants: ReadonlyArray<readonly [name: string, campaign: Campaign]>,
+  env: Readonly<Record<string, string>> = {}
+): Promise<Result> => {
+  const campaigns = contestants.map(([, campaign]) => campaign)
+  const count = campaigns.reduce((n, campaign) => n + campaign.jobs.length, 0)
+  const { result: runs, stats } = await withSimulator(simOptions, (sim) =>
+    traced(
+      sim.baseUrl,
+      (url) => Promise.all(contestants.map(async ([name, campaign]) => [name, await runClapper(campaign, "run", url, env)] as const)),
+      clapperTrail
+    )
+  )
+  const all = runs.flatMap(([, run]) => run.events)
+  const notes = runs.flatMap(([name, run]) => {
+    const own = Math.max(...times(run.events, "job.completed")) - Math.min(...times(run.events, "run.started"))
+    // A run's own makespan says something only beside another's.
+    return [...(runs.length > 1 ? [`pipeline ${name}: its own makespan ${seconds(own)}`] : []), ...clapperNotes(`Clapper ${name}`, run)]
+  })
+  return {
+    label,
+    renders: count,
+    completed: runs.reduce((n, [, run]) => n + (run.summary?.completed.length ?? 0), 0),
+    valid: campaigns.reduce((n, campaign) => n + checkOutputs(campaign).valid, 0),
+    makespanMs: Math.max(...times(all, "job.completed")) - Math.min(...times(all, "run.started")),
+    boundMs: boundFor(count, Math.max(...campaigns.map(renderMs))),
+    wallMs: Math.max(...runs.map(([, run]) => run.process.wallMs)),
+    ...submitCounts(stats),
+    failed: runs.reduce((n, [, run]) => n + (run.summary?.failed.length ?? 0), 0),
+    notes: [...notes, `simulator: requests ${JSON.stringify(stats.requests)}, refused ${JSON.stringify(stats.refused)}`]
+  }
+}
+
 const results: Array<Result> = []
 
 // 1. Clapper alone on a key.
 if (contenders.has("alone")) {
   const campaign = quotaCampaign("quota", renders, 0)
   try {
-    const { result: run, stats } = await withSimulator(simOptions, (sim) =>
-      traced(
-        sim.baseUrl,
-        (url) => runClapper(campaign, "run", url),
-        (run) => clapperTrail([["alone", run]])
-      )
-    )
-    const start = Math.min(...times(run.events, "run.started"))
-    const end = Math.max(...times(run.events, "job.completed"))
-    results.push({
-      label: "Clapper, alone on the key",
-      renders,
-      completed: run.summary?.completed.length ?? 0,
-      valid: checkOutputs(campaign).valid,
-      makespanMs: end - start,
-      boundMs: boundFor(renders, renderMs(campaign)),
-      wallMs: run.process.wallMs,
-      submitsSent: requestsTo(stats, submitRoute),
-      refused: stats.refused[submitRoute] ?? 0,
-      accepted: submissions(stats).total,
-      otherRefused: otherRefusals(stats.refused),
-      failed: run.summary?.failed.length ?? 0,
-      notes: [
-        ...clapperNotes("Clapper alone", run),
-        `simulator: requests ${JSON.stringify(stats.requests)}, refused ${JSON.stringify(stats.refused)}`
-      ]
-    })
+    results.push(await measureClapper("Clapper, alone on the key", [["alone", campaign]]))
   } finally {
     campaign.remove()
   }
@@ -241,10 +263,7 @@ if (contenders.has("baseline")) {
       makespanMs: done.length === 0 ? Number.NaN : Math.max(...done) - run.log.startedAt,
       boundMs: boundFor(renders, renderMs(campaign)),
       wallMs: run.process.wallMs,
-      submitsSent: requestsTo(stats, submitRoute),
-      refused: stats.refused[submitRoute] ?? 0,
-      accepted: submissions(stats).total,
-      otherRefused: otherRefusals(stats.refused),
+      ...submitCounts(stats),
       failed: run.log.failed,
       notes: [
         `baseline: ${run.log.done} done, ${run.log.failed} failed, answers ${JSON.stringify(run.log.counts.byStatus)}, ${run.log.counts.retries} retries`,
@@ -259,40 +278,24 @@ if (contenders.has("baseline")) {
 // 3. Two Clapper processes, two pipelines, one key, started together.
 if (contenders.has("shared")) {
   const half = Math.ceil(renders / 2)
-  const campaigns = [quotaCampaign("quota-a", half, 0), quotaCampaign("quota-b", renders - half, 1)] as const
+  const a = quotaCampaign("quota-a", half, 0)
+  const b = quotaCampaign("quota-b", renders - half, 1)
   const quotaDir = mkdtempSync(join(benchTmp(), "clapper-bench-shared-quota-"))
   try {
-    const { result: runs, stats } = await withSimulator(simOptions, (sim) =>
-      traced(
-        sim.baseUrl,
-        (url) => Promise.all(campaigns.map((campaign) => runClapper(campaign, "run", url, { CLAPPER_QUOTA_DIR: quotaDir }))),
-        (runs) => clapperTrail(runs.map((run, i) => [i === 0 ? "a" : "b", run] as const))
+    const label = `Clapper × 2, two pipelines of ${half} and ${renders - half} renders sharing the key`
+    results.push(
+      await measureClapper(
+        label,
+        [
+          ["a", a],
+          ["b", b]
+        ],
+        { CLAPPER_QUOTA_DIR: quotaDir }
       )
     )
-    const all = runs.flatMap((run) => run.events)
-    const start = Math.min(...times(all, "run.started"))
-    const end = Math.max(...times(all, "job.completed"))
-    const perRun = runs.map((run, i) => {
-      const own = Math.max(...times(run.events, "job.completed")) - Math.min(...times(run.events, "run.started"))
-      return [`pipeline ${i === 0 ? "a" : "b"}: its own makespan ${seconds(own)}`, ...clapperNotes(`Clapper ${i === 0 ? "a" : "b"}`, run)]
-    })
-    results.push({
-      label: `Clapper × 2, two pipelines of ${half} and ${renders - half} renders sharing the key`,
-      renders,
-      completed: runs.reduce((n, run) => n + (run.summary?.completed.length ?? 0), 0),
-      valid: campaigns.reduce((n, campaign) => n + checkOutputs(campaign).valid, 0),
-      makespanMs: end - start,
-      boundMs: boundFor(renders, Math.max(...campaigns.map(renderMs))),
-      wallMs: Math.max(...runs.map((run) => run.process.wallMs)),
-      submitsSent: requestsTo(stats, submitRoute),
-      refused: stats.refused[submitRoute] ?? 0,
-      accepted: submissions(stats).total,
-      otherRefused: otherRefusals(stats.refused),
-      failed: runs.reduce((n, run) => n + (run.summary?.failed.length ?? 0), 0),
-      notes: [...perRun.flat(), `simulator: requests ${JSON.stringify(stats.requests)}, refused ${JSON.stringify(stats.refused)}`]
-    })
   } finally {
-    for (const campaign of campaigns) campaign.remove()
+    a.remove()
+    b.remove()
     if (!flagEnv("BENCH_KEEP")) rmSync(quotaDir, { recursive: true, force: true })
   }
 }

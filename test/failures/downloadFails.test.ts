@@ -7,40 +7,35 @@
 import { rmSync, unlinkSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { htmlPage, isFileRequest } from "./faultProxy.ts"
+import { answer, cutBody, type Decision, forward, forwardAll, htmlPage, isFileRequest, type Rule } from "../support/faultProxy.ts"
 import {
-  campaign,
+  behindFaultProxy,
   contentGets,
+  expectEachPaidOnce,
+  expectExit,
   expectNoCrash,
+  expectOutputsAreMp4,
   fillUp,
-  isMp4,
   journal,
   mountProblem,
   mountReadOnly,
   mountTmpfs,
   needsMounts,
+  type OnSimulator,
+  onSimulator,
   posts,
-  rendersOf,
-  runCampaign,
-  startProxy,
-  startSim,
   temporaryFiles,
-  unmount,
-  type Campaign,
-  type LiveSim
+  unmount
 } from "./support.ts"
 
 /** The first run's download of `blocked` fails; the rerun (the fault gone) completes it without a POST. */
 const failThenRerun = async (
-  c: Campaign,
-  sim: LiveSim,
-  baseUrl: string,
+  { c, sim, run }: OnSimulator,
   blocked: string,
   fault: { readonly reason: RegExp; readonly clear: () => void }
 ) => {
-  const first = await runCampaign(c, baseUrl)
-  expectNoCrash(first)
-  expect(first.code, first.stderr).toBe(1)
+  const first = await run()
+  expectExit(first, 1)
   expect(first.summary?.failed).toEqual([
     { job: blocked, step: "download", reason: expect.stringMatching(fault.reason), videoId: expect.stringMatching(/^video_/) }
   ])
@@ -56,145 +51,121 @@ const failThenRerun = async (
   expect(posts(before)).toBe(c.outputs.length)
 
   fault.clear()
-  const second = await runCampaign(c, baseUrl)
-  expectNoCrash(second)
-  expect(second.code, second.stderr).toBe(0)
+  const second = await run()
+  expectExit(second, 0)
   expect(second.summary?.completed).toEqual([blocked])
   const after = await sim.stats()
   // The witness: no second POST /v1/videos, the same video downloaded.
   expect(posts(after) - posts(before)).toBe(0)
   expect(contentGets(after) - contentGets(before)).toBeGreaterThanOrEqual(1)
   expect(second.events).toContainEqual(expect.objectContaining({ type: "job.completed", job: blocked, videoId }))
-  for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
-  for (const output of c.outputs) expect(isMp4(join(c.root, output)), output).toBe(true)
+  expectEachPaidOnce(c, after)
+  expectOutputsAreMp4(c)
   expect(temporaryFiles(c.root)).toEqual([])
+}
+
+/** What storage answers for a link it refuses, or for a file it does not have. */
+const expiredLink = answer(403, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", "application/xml")
+const noSuchKey = answer(404, "<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+
+/** The first file request answered `decision`, every other passed on. */
+const firstFileRequest = (decision: Decision): Rule => {
+  let served = 0
+  return (r) => (isFileRequest(r) && served++ === 0 ? decision : forward)
 }
 
 describe("a failed download is downloaded again by the next run, never paid again", () => {
   it.skipIf(mountProblem !== undefined)(needsMounts("the output folder is read-only (a read-only bind mount)"), async () => {
-    const c = campaign(["locked/v0.mp4", "out/v1.mp4"])
-    const sim = await startSim()
-    const locked = join(c.root, "locked")
+    const scene = await onSimulator(["locked/v0.mp4", "out/v1.mp4"])
+    const locked = join(scene.c.root, "locked")
     mountReadOnly(locked)
-    await failThenRerun(c, sim, sim.baseUrl, "locked/v0.mp4", { reason: /read-only|EROFS/i, clear: () => unmount(locked) })
+    await failThenRerun(scene, "locked/v0.mp4", { reason: /read-only|EROFS/i, clear: () => unmount(locked) })
   })
 
   it.skipIf(mountProblem !== undefined)(needsMounts("the output folder's disk is full (a tiny tmpfs, filled up)"), async () => {
-    const c = campaign(["small/v0.mp4", "out/v1.mp4"])
-    const sim = await startSim()
-    const small = join(c.root, "small")
+    const scene = await onSimulator(["small/v0.mp4", "out/v1.mp4"])
+    const small = join(scene.c.root, "small")
     mountTmpfs(small, "64k")
     fillUp(small)
-    await failThenRerun(c, sim, sim.baseUrl, "small/v0.mp4", {
+    await failThenRerun(scene, "small/v0.mp4", {
       reason: /no space|ENOSPC/i,
       clear: () => rmSync(join(small, "filler"))
     })
   })
 
   it("every transfer is cut short (few attempts): the job fails; with the file host healthy again, the rerun downloads it", async () => {
-    const c = campaign(["out/v0.mp4"], { attempts: 2 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
+    const scene = await behindFaultProxy(["out/v0.mp4"], { policy: { attempts: 2 } })
+    const { proxy } = scene
     // The file host promises the whole length and closes the connection halfway, every time.
-    proxy.rule = (r) => (isFileRequest(r) ? { _tag: "CutBody", keep: (n) => n / 2 } : undefined)
-    await failThenRerun(c, sim, proxy.baseUrl, "out/v0.mp4", {
+    proxy.rule = (r) => (isFileRequest(r) ? cutBody((n) => n / 2) : forward)
+    await failThenRerun(scene, "out/v0.mp4", {
       reason: /incomplete|cut|broke|bytes/i,
-      clear: () => void (proxy.rule = () => undefined)
+      clear: () => void (proxy.rule = forwardAll)
     })
     // Both runs' transfers went through the proxy's file origin, never to the simulator's directly.
-    expect(proxy.log.filter((r) => r.origin === "files" && r.fault === "CutBody").length).toBeGreaterThanOrEqual(2)
+    expect(proxy.log.filter((r) => r.origin === "files" && r.decision === "CutBody").length).toBeGreaterThanOrEqual(2)
   })
 
   it("the file host answers an HTML page instead of the video (no ftyp box): the job fails, the rerun downloads the real file", async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"], { concurrency: 1 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
-    let served = 0
-    proxy.rule = (r) =>
-      isFileRequest(r) && served++ === 0 ? { _tag: "Answer", status: 200, contentType: "video/mp4", body: htmlPage } : undefined
-    await failThenRerun(c, sim, proxy.baseUrl, "out/v0.mp4", {
+    const scene = await behindFaultProxy(["out/v0.mp4", "out/v1.mp4"], { policy: { concurrency: 1 } })
+    scene.proxy.rule = firstFileRequest(answer(200, htmlPage, "video/mp4"))
+    await failThenRerun(scene, "out/v0.mp4", {
       reason: /not a valid MP4|ftyp/i,
-      clear: () => void (proxy.rule = () => undefined)
+      clear: () => void (scene.proxy.rule = forwardAll)
     })
   })
 
   it("the file host refuses the download link (403, as storage does for an expired link): a download failure, not a refused API key", async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"], { concurrency: 1 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
-    let served = 0
-    proxy.rule = (r) =>
-      isFileRequest(r) && served++ === 0
-        ? {
-            _tag: "Answer",
-            status: 403,
-            contentType: "application/xml",
-            body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-          }
-        : undefined
-    const first = await runCampaign(c, proxy.baseUrl)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4", "out/v1.mp4"], { policy: { concurrency: 1 } })
+    proxy.rule = firstFileRequest(expiredLink)
+    const first = await run()
     expectNoCrash(first)
     // The API key was never refused: the run must not stop as if it had been, nor blame the key.
     expect.soft(first.summary?.stopped, "the storage host's 403 is not the API refusing the key").toBeUndefined()
     expect.soft(first.stderr).not.toMatch(/MIRAGE_API_KEY|check the key/)
     expect.soft(first.summary?.completed, "the other job goes on").toContain("out/v1.mp4")
-    proxy.rule = () => undefined
-    const second = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
+    proxy.rule = forwardAll
+    const second = await run()
+    expectExit(second, 0)
     // Each render paid once: the one whose link was refused is downloaded again, not submitted again.
-    const after = await sim.stats()
-    for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
-    for (const output of c.outputs) expect(isMp4(join(c.root, output)), output).toBe(true)
+    expectEachPaidOnce(c, await sim.stats())
+    expectOutputsAreMp4(c)
   })
 
   it("the file host answers 404 for the file (storage, after the API's redirect): the video still exists at the provider; the rerun downloads it, no second POST", async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"], { concurrency: 1 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
-    let served = 0
-    proxy.rule = (r) =>
-      isFileRequest(r) && served++ === 0
-        ? { _tag: "Answer", status: 404, contentType: "application/xml", body: "<Error><Code>NoSuchKey</Code></Error>" }
-        : undefined
-    const first = await runCampaign(c, proxy.baseUrl)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4", "out/v1.mp4"], { policy: { concurrency: 1 } })
+    proxy.rule = firstFileRequest(noSuchKey)
+    const first = await run()
     expectNoCrash(first)
     expect(first.summary?.completed).toContain("out/v1.mp4")
     const before = await sim.stats()
     expect(posts(before)).toBe(2)
-    proxy.rule = () => undefined
-    const second = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
+    proxy.rule = forwardAll
+    const second = await run()
+    expectExit(second, 0)
     const after = await sim.stats()
     // GET /v1/videos/{id} says the video is COMPLETE all along: it is never paid for again.
     expect(posts(after) - posts(before), "a second POST for a video that exists").toBe(0)
-    for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
-    for (const output of c.outputs) expect(isMp4(join(c.root, output)), output).toBe(true)
+    expectEachPaidOnce(c, after)
+    expectOutputsAreMp4(c)
   })
 
   it("a deleted output is downloaded again; the file host answering 404 meanwhile does not make it render (and pay) again", async () => {
-    const c = campaign(["out/v0.mp4"])
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
-    const done = await runCampaign(c, proxy.baseUrl)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4"])
+    const done = await run()
     expect(done.code, done.stderr).toBe(0)
     unlinkSync(join(c.root, "out/v0.mp4"))
     const before = await sim.stats()
-    proxy.rule = (r) =>
-      isFileRequest(r)
-        ? { _tag: "Answer", status: 404, contentType: "application/xml", body: "<Error><Code>NoSuchKey</Code></Error>" }
-        : undefined
-    const hiccup = await runCampaign(c, proxy.baseUrl)
+    proxy.rule = (r) => (isFileRequest(r) ? noSuchKey : forward)
+    const hiccup = await run()
     expectNoCrash(hiccup)
     // The provider still has the video (its status says COMPLETE): nothing is submitted.
     expect(posts(await sim.stats()) - posts(before), "a second POST for a video that exists").toBe(0)
-    proxy.rule = () => undefined
-    const again = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(again)
-    expect(again.code, again.stderr).toBe(0)
-    expect(isMp4(join(c.root, "out/v0.mp4"))).toBe(true)
-    const job = rendersOf(c)[0]!
-    expect((await sim.stats()).submissions[job.key], "the video never left the provider: one submission").toBe(1)
+    proxy.rule = forwardAll
+    const again = await run()
+    expectExit(again, 0)
+    expectOutputsAreMp4(c)
+    // The video never left the provider: one submission.
+    expectEachPaidOnce(c, await sim.stats())
   })
 })

@@ -9,15 +9,14 @@ import { describe, expect, it } from "vitest"
 import {
   admittedDuplicates,
   apiRequests,
+  type Campaign,
   campaign,
   clapper,
-  expectNoCrash,
+  expectExit,
   isMp4,
   journal,
-  rendersOf,
-  runCampaign,
-  startSim,
-  type Campaign
+  onSimulator,
+  rendersOf
 } from "./support.ts"
 
 describe("durations of zero are refused by validate", () => {
@@ -50,8 +49,7 @@ describe("durations of zero are refused by validate", () => {
     const before = c.p.snapshot()
     // One command, every file: each is reported on its own.
     const validated = await clapper(["validate", "campaign.yaml", ...files.map((_, i) => `zero${i}.yaml`)], { cwd: c.root })
-    expectNoCrash(validated)
-    expect(validated.code, validated.stdout + validated.stderr).toBe(2)
+    expectExit(validated, 2)
     const said = validated.stdout + validated.stderr
     expect(said).toMatch(/campaign\.yaml: ok/)
     zeros.forEach(([what], i) => expect(said, what).toMatch(new RegExp(`zero${i}\\.yaml:4:\\d+: .*above 0`)))
@@ -59,12 +57,10 @@ describe("durations of zero are refused by validate", () => {
   })
 
   it("a run with timeout: 0s exits 2 and sends nothing", async () => {
-    const c = campaign(["out/v0.mp4"], { timeout: "0s" })
-    const sim = await startSim()
-    const run = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(run)
-    expect(run.code, run.stdout + run.stderr).toBe(2)
-    expect(run.stderr).toMatch(/timeout.*above 0|above 0.*timeout|campaign\.yaml:\d+:\d+/)
+    const { sim, run } = await onSimulator(["out/v0.mp4"], { policy: { timeout: "0s" } })
+    const refused = await run({ json: false })
+    expectExit(refused, 2)
+    expect(refused.stderr).toMatch(/timeout.*above 0|above 0.*timeout|campaign\.yaml:\d+:\d+/)
     expect(apiRequests(await sim.stats())).toBe(0)
   })
 })
@@ -74,12 +70,11 @@ const temporaryLocks = (c: Campaign) =>
 
 describe("a SIGKILL never leaves a temporary runner lock behind the next run", () => {
   it("killed mid-run, and killed while the runner lock is being written: the next run completes and leaves no runner.lock.*.tmp", async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"])
-    const sim = await startSim({ renderFactor: 0.5 })
+    const { c, sim, run } = await onSimulator(["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"], { sim: { renderFactor: 0.5 } })
     mkdirSync(c.stateDir, { recursive: true })
 
     // Killed in the middle of the campaign.
-    const midRun = await runCampaign(c, sim.baseUrl, { onEvent: (event, signal) => event.type === "job.submitted" && signal("SIGKILL") })
+    const midRun = await run({ onEvent: (event, signal) => event.type === "job.submitted" && signal("SIGKILL") })
     expect(midRun.signal).toBe("SIGKILL")
 
     // Killed the moment a temporary lock file appears: the runner is between writing its lock
@@ -90,16 +85,15 @@ describe("a SIGKILL never leaves a temporary runner lock behind the next run", (
         if (name !== null && /^runner\.lock.*\.tmp$/.test(name)) stop?.("SIGKILL")
       })
       try {
-        await runCampaign(c, sim.baseUrl, { onSpawn: (signal) => void (stop = signal) })
+        await run({ onSpawn: (signal) => void (stop = signal) })
       } finally {
         watcher.close()
       }
     }
     const leftByKills = temporaryLocks(c)
 
-    const final = await runCampaign(c, sim.baseUrl)
-    expectNoCrash(final)
-    expect(final.code, final.stderr).toBe(0)
+    const final = await run()
+    expectExit(final, 0)
     expect(temporaryLocks(c), `left by the killed runners: ${leftByKills.join(", ") || "none"}`).toEqual([])
     expect(existsSync(join(c.stateDir, "runner.lock"))).toBe(false)
     // And the kills cost nothing twice.

@@ -9,8 +9,8 @@
 import { linkSync, mkdirSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { apiRequests, campaign, clapper, expectNoCrash, startSim, type Campaign } from "./support.ts"
 import { roomyQuotaFlags } from "../support/runCli.ts"
+import { apiRequests, type Campaign, clapper, expectExit, expectNoCrash, onSimulator } from "./support.ts"
 
 interface Clash {
   readonly what: string
@@ -79,7 +79,7 @@ const clashes: ReadonlyArray<Clash> = [
 
 describe("an output may never overwrite an input, the state or a folder: refused before anything is sent", () => {
   it(`validate and run refuse an output that is: ${clashes.map((c) => c.what).join("; ")}`, async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"])
+    const { c, sim } = await onSimulator(["out/v0.mp4", "out/v1.mp4"])
     const cases = clashes.map((clash, i) => {
       const name = `clash${i}`
       const output = clash.output(name)
@@ -87,7 +87,6 @@ describe("an output may never overwrite an input, the state or a folder: refused
       clash.prepare?.(c, name)
       return { ...clash, name, output }
     })
-    const sim = await startSim()
     const before = c.p.snapshot()
 
     // One validate for every file; one run per file, a few side by side. All of them only read.
@@ -102,8 +101,7 @@ describe("an output may never overwrite an input, the state or a folder: refused
       )
     }
     const validated = await validating
-    expectNoCrash(validated)
-    expect(validated.code, validated.stdout + validated.stderr).toBe(2)
+    expectExit(validated, 2)
     const said = validated.stdout + validated.stderr
     cases.forEach((k, i) => {
       // Named: the pipeline's line and column, the output as written, and why.

@@ -9,84 +9,74 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import {
-  campaign,
   contentGets,
-  runBlock,
-  expectNoCrash,
+  expectExit,
   isMp4,
   mountProblem,
   mountReadOnly,
   needsMounts,
+  onSimulator,
   posts,
-  runCampaign,
-  startSim,
+  runBlock,
   unmount
 } from "./support.ts"
 
 describe("an output folder that cannot be created fails its job, not the run", () => {
   it.skipIf(mountProblem !== undefined)(needsMounts("its parent is read-only"), async () => {
-    const c = campaign(["ro/sub/v0.mp4", "out/v1.mp4", "out/v2.mp4"])
-    const sim = await startSim()
+    const { c, sim, run } = await onSimulator(["ro/sub/v0.mp4", "out/v1.mp4", "out/v2.mp4"])
     mountReadOnly(join(c.root, "ro"))
-    const run = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(run)
-    expect(run.code, run.stdout + run.stderr).toBe(1)
+    const failed = await run({ json: false })
+    expectExit(failed, 1)
     // The summary, printed as it always is, with the failure and its reason.
-    expect(run.stdout).toMatch(/Finished in .*: 2 done, 1 failed, 0 in flight, 0 skipped \(3 jobs\)/)
+    expect(failed.stdout).toMatch(/Finished in .*: 2 done, 1 failed, 0 in flight, 0 skipped \(3 jobs\)/)
     // The reason names the folder (Node reports a read-only parent of a recursive mkdir as ENOENT).
-    expect(run.stdout).toMatch(/^ {2}ro\/sub\/v0\.mp4: .*ro\/sub.*\(at download; video video_\w+\)$/m)
+    expect(failed.stdout).toMatch(/^ {2}ro\/sub\/v0\.mp4: .*ro\/sub.*\(at download; video video_\w+\)$/m)
     expect(isMp4(join(c.root, "out/v1.mp4")) && isMp4(join(c.root, "out/v2.mp4"))).toBe(true)
 
     unmount(join(c.root, "ro"))
     const before = posts(await sim.stats())
-    const again = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(again)
-    expect(again.code, again.stdout + again.stderr).toBe(0)
+    const again = await run({ json: false })
+    expectExit(again, 0)
     expect(posts(await sim.stats())).toBe(before)
     expect(isMp4(join(c.root, "ro/sub/v0.mp4"))).toBe(true)
   })
 
   it("a file put where the folder should be, after the pipeline was checked", async () => {
-    const c = campaign(["late/v0.mp4", "out/v1.mp4"])
     // Renders take a moment: the file appears while they are in flight.
-    const sim = await startSim({ renderFactor: 2 })
+    const { c, sim, run } = await onSimulator(["late/v0.mp4", "out/v1.mp4"], { sim: { renderFactor: 2 } })
     const blocker = join(c.root, "late")
-    const run = await runCampaign(c, sim.baseUrl, {
+    const failed = await run({
       json: false,
       // The first line is printed once the pipeline is checked and the run has started.
       onLine: (line) => {
         if (/^\S+ started campaign/.test(line)) writeFileSync(blocker, "a file, not a folder\n", { flag: "wx" })
       }
     })
-    expectNoCrash(run)
-    expect(run.code, run.stdout + run.stderr).toBe(1)
-    expect(run.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
-    expect(run.stdout).toMatch(/^ {2}late\/v0\.mp4: .*late.*\(at download; video video_\w+\)$/m)
+    expectExit(failed, 1)
+    expect(failed.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
+    expect(failed.stdout).toMatch(/^ {2}late\/v0\.mp4: .*late.*\(at download; video video_\w+\)$/m)
     expect(isMp4(join(c.root, "out/v1.mp4"))).toBe(true)
 
     rmSync(blocker)
     const before = posts(await sim.stats())
-    const again = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(again)
-    expect(again.code, again.stdout + again.stderr).toBe(0)
+    const again = await run({ json: false })
+    expectExit(again, 0)
     expect(posts(await sim.stats())).toBe(before)
     expect(isMp4(join(c.root, "late/v0.mp4"))).toBe(true)
   })
 
   it("a folder put where the output file should be, after the pipeline was checked", async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"])
-    const sim = await startSim({ renderFactor: 2 })
+    const { c, sim, run } = await onSimulator(["out/v0.mp4", "out/v1.mp4"], { sim: { renderFactor: 2 } })
     const blocker = join(c.root, "out/v0.mp4")
-    const run = await runCampaign(c, sim.baseUrl, {
+    const failed = await run({
       json: false,
       onLine: (line) => {
         if (/^\S+ started campaign/.test(line)) mkdirSync(join(blocker, "someone's folder"), { recursive: true })
       }
     })
-    expectNoCrash(run)
-    expect(run.code, run.stdout + run.stderr).toBe(1)
-    expect(run.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
-    expect(run.stdout).toMatch(/^ {2}out\/v0\.mp4: .*v0\.mp4.*\(at download; video video_\w+\)$/m)
+    expectExit(failed, 1)
+    expect(failed.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
+    expect(failed.stdout).toMatch(/^ {2}out\/v0\.mp4: .*v0\.mp4.*\(at download; video video_\w+\)$/m)
     expect(isMp4(join(c.root, "out/v1.mp4"))).toBe(true)
     // The folder and what is in it are left alone; no temporary file stays beside it.
     expect(readdirSync(blocker)).toEqual(["someone's folder"])
@@ -94,9 +84,8 @@ describe("an output folder that cannot be created fails its job, not the run", (
 
     rmSync(blocker, { recursive: true })
     const before = posts(await sim.stats())
-    const again = await runCampaign(c, sim.baseUrl, { json: false })
-    expectNoCrash(again)
-    expect(again.code, again.stdout + again.stderr).toBe(0)
+    const again = await run({ json: false })
+    expectExit(again, 0)
     expect(posts(await sim.stats())).toBe(before)
     expect(isMp4(blocker)).toBe(true)
   })
@@ -104,7 +93,7 @@ describe("an output folder that cannot be created fails its job, not the run", (
   it.skipIf(mountProblem !== undefined)(
     needsMounts("a job sharing another's render, whose folder is read-only: it fails alone; the rerun copies the file, nothing is sent"),
     async () => {
-      const c = campaign(["out/one.mp4"])
+      const { c, sim, run } = await onSimulator(["out/one.mp4"])
       // Same image, same audio: one render, the file copied to the second output.
       writeFileSync(
         c.file,
@@ -120,19 +109,16 @@ describe("an output folder that cannot be created fails its job, not the run", (
           ""
         ].join("\n")
       )
-      const sim = await startSim()
       mountReadOnly(join(c.root, "ro"))
-      const run = await runCampaign(c, sim.baseUrl, { json: false })
-      expectNoCrash(run)
-      expect(run.code, run.stdout + run.stderr).toBe(1)
-      expect(run.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
-      expect(run.stdout).toMatch(/^ {2}ro\/two\.mp4: .*(read-only|EROFS).*\(at download; video video_\w+\)$/m)
+      const failed = await run({ json: false })
+      expectExit(failed, 1)
+      expect(failed.stdout).toMatch(/Finished in .*: 1 done, 1 failed, 0 in flight, 0 skipped \(2 jobs\)/)
+      expect(failed.stdout).toMatch(/^ {2}ro\/two\.mp4: .*(read-only|EROFS).*\(at download; video video_\w+\)$/m)
 
       unmount(join(c.root, "ro"))
       const before = await sim.stats()
-      const again = await runCampaign(c, sim.baseUrl, { json: false })
-      expectNoCrash(again)
-      expect(again.code, again.stdout + again.stderr).toBe(0)
+      const again = await run({ json: false })
+      expectExit(again, 0)
       const after = await sim.stats()
       // Copied from the output that has the bytes: no submission, no download.
       expect(posts(after)).toBe(posts(before))

@@ -4,32 +4,28 @@
  * video by its id and downloads it: no second POST /v1/videos. A real HTTP proxy on loopback
  * stands in for the gateway; the simulator behind it outlives both runs.
  */
-import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { htmlPage, isStatusRequest, type Fault } from "./faultProxy.ts"
-import { campaign, expectNoCrash, isMp4, journal, rendersOf, posts, runCampaign, startProxy, startSim, statusPolls } from "./support.ts"
+import { answer, type Decision, forward, forwardAll, htmlPage, isStatusRequest } from "../support/faultProxy.ts"
+import { behindFaultProxy, expectEachPaidOnce, expectExit, expectOutputsAreMp4, journal, posts, statusPolls } from "./support.ts"
 
-const faults: ReadonlyArray<readonly [string, Fault]> = [
-  ["502 Bad Gateway", { _tag: "Answer", status: 502, body: htmlPage }],
-  ["an HTML page with status 200", { _tag: "Answer", status: 200, body: htmlPage }]
+const faults: ReadonlyArray<readonly [string, Decision]> = [
+  ["502 Bad Gateway", answer(502, htmlPage)],
+  ["an HTML page with status 200", answer(200, htmlPage)]
 ]
 
 describe("a failed poll: the rerun polls the known video, never submits it again", () => {
   it(`GET /v1/videos/{id} answered ${faults.map(([what]) => what).join(", and for another job ")}`, async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4"], { concurrency: 1, attempts: 2 })
-    const sim = await startSim({ renderFactor: 0 })
-    const proxy = await startProxy(sim)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4", "out/v1.mp4"], { policy: { concurrency: 1, attempts: 2 } })
     // The first video's status is answered the first way, the second's the second way.
     const seen: Array<string> = []
     proxy.rule = (r) => {
-      if (!isStatusRequest(r)) return undefined
+      if (!isStatusRequest(r)) return forward
       if (!seen.includes(r.path)) seen.push(r.path)
-      return faults[seen.indexOf(r.path)]?.[1]
+      return faults[seen.indexOf(r.path)]?.[1] ?? forward
     }
 
-    const first = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(first)
-    expect(first.code, first.stderr).toBe(1)
+    const first = await run()
+    expectExit(first, 1)
     expect(seen).toHaveLength(2)
     expect(first.summary?.completed).toEqual([])
     expect(first.summary?.failed).toEqual(
@@ -48,10 +44,9 @@ describe("a failed poll: the rerun polls the known video, never submits it again
     // Nothing of the status requests reached the simulator: the proxy answered them all.
     expect(statusPolls(before)).toBe(0)
 
-    proxy.rule = () => undefined
-    const second = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
+    proxy.rule = forwardAll
+    const second = await run()
+    expectExit(second, 0)
     expect(second.summary?.completed).toEqual(c.outputs)
     const after = await sim.stats()
     expect(posts(after) - posts(before)).toBe(0)
@@ -60,7 +55,7 @@ describe("a failed poll: the rerun polls the known video, never submits it again
     for (const failed of first.summary?.failed ?? []) {
       expect(second.events).toContainEqual(expect.objectContaining({ type: "job.completed", job: failed.job, videoId: failed.videoId }))
     }
-    for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
-    for (const output of c.outputs) expect(isMp4(join(c.root, output))).toBe(true)
+    expectEachPaidOnce(c, after)
+    expectOutputsAreMp4(c)
   })
 })

@@ -14,19 +14,20 @@
 import fc from "fast-check"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { htmlPage, isFileRequest, isListRequest, isStatusRequest, isSubmitRequest, type FaultProxy, type Rule } from "./faultProxy.ts"
 import {
-  admittedDuplicates,
-  campaign,
-  expectNoCrash,
-  isMp4,
-  journal,
-  rendersOf,
-  runCampaign,
-  startProxy,
-  startSim,
-  temporaryFiles
-} from "./support.ts"
+  answer,
+  cutBody,
+  drop,
+  forward,
+  htmlPage,
+  isFileRequest,
+  isListRequest,
+  isStatusRequest,
+  isSubmitRequest,
+  replace,
+  type Rule
+} from "../support/faultProxy.ts"
+import { admittedDuplicates, behindFaultProxy, expectNoCrash, expectOutputsAreMp4, journal, rendersOf, temporaryFiles } from "./support.ts"
 
 interface Step {
   readonly errorRate: number
@@ -75,11 +76,11 @@ const asFailed = (video: VideoJson) => ({
 const faultsOf =
   (s: Step, random: () => number, failed: Set<string>, decided: Set<string>): Rule =>
   (r) => {
-    if (r.origin === "api" && random() < s.errorRate) return { _tag: "Answer", status: 500 + Math.floor(random() * 4), body: htmlPage }
-    if (isSubmitRequest(r) && random() < s.resetRate) return { _tag: "Drop" }
+    if (r.origin === "api" && random() < s.errorRate) return answer(500 + Math.floor(random() * 4), htmlPage)
+    if (isSubmitRequest(r) && random() < s.resetRate) return drop
     if (isFileRequest(r) && random() < s.truncateRate) {
       const at = random()
-      return { _tag: "CutBody", keep: (n) => 1 + at * (n - 2) }
+      return cutBody((n) => 1 + at * (n - 2))
     }
     if (isStatusRequest(r)) {
       const id = r.path.split("/").pop() ?? ""
@@ -95,7 +96,7 @@ const faultsOf =
 const stickyFailures =
   (failed: ReadonlySet<string>): Rule =>
   (r) => {
-    if (failed.size === 0) return undefined
+    if (failed.size === 0) return forward
     const rewrite = (json: string) => {
       try {
         const parsed = JSON.parse(json) as unknown
@@ -110,55 +111,55 @@ const stickyFailures =
         return json
       }
     }
-    if (isStatusRequest(r) && failed.has(r.path.split("/").pop() ?? ""))
-      return { _tag: "Replace", contentType: "application/json", body: rewrite }
-    if (isListRequest(r)) return { _tag: "Replace", contentType: "application/json", body: rewrite }
-    return undefined
+    if (isStatusRequest(r) && failed.has(r.path.split("/").pop() ?? "")) return replace(rewrite, { contentType: "application/json" })
+    if (isListRequest(r)) return replace(rewrite, { contentType: "application/json" })
+    return forward
   }
 
 const outputs = ["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"]
 
 const checkCase = async (seed: number, steps: ReadonlyArray<Step>) => {
-  const c = campaign(outputs, { concurrency: 2, attempts: 3, initialDelay: "5ms", maxDelay: "30ms", interval: "15ms", maxInterval: "60ms" })
-  const sim = await startSim({ renderFactor: 0.2 })
-  let proxy: FaultProxy | undefined
+  const { c, sim, proxy, run } = await behindFaultProxy(outputs, {
+    policy: { concurrency: 2, attempts: 3, initialDelay: "5ms", maxDelay: "30ms", interval: "15ms", maxInterval: "60ms" },
+    sim: { renderFactor: 0.2 }
+  })
   try {
-    proxy = await startProxy(sim)
     const random = seeded(seed)
     const failed = new Set<string>()
     const decided = new Set<string>()
     for (const s of steps) {
       proxy.rule = faultsOf(s, random, failed, decided)
+      const logged = proxy.log.length
       let seen = 0
-      const run = await runCampaign(c, proxy.baseUrl, {
+      const stepRun = await run({
         onEvent: (event, signal) => {
           if (s.kill && event.type === s.kill.at && ++seen === s.kill.nth) signal("SIGKILL")
         }
       })
       if (process.env["DEBUG_FAILURES"]) {
         const faults = proxy.log
-          .splice(0)
-          .filter((l) => l.fault)
-          .map((l) => l.fault)
+          .slice(logged)
+          .filter((l) => l.decision !== "Forward")
+          .map((l) => l.decision)
         console.log(
           JSON.stringify(s),
           "→",
-          run.code ?? run.signal,
-          JSON.stringify(faults.reduce<Record<string, number>>((m, f) => ({ ...m, [f ?? ""]: (m[f ?? ""] ?? 0) + 1 }), {})),
+          stepRun.code ?? stepRun.signal,
+          JSON.stringify(faults.reduce<Record<string, number>>((m, f) => ({ ...m, [f]: (m[f] ?? 0) + 1 }), {})),
           "failed:",
-          run.summary?.failed.map((f) => f.step)
+          stepRun.summary?.failed.map((f) => f.step)
         )
       }
-      expectNoCrash(run)
+      expectNoCrash(stepRun)
       // Killed, or ended by itself with some jobs failed: never invalid input, never a crash.
-      expect([0, 1, null], run.stderr).toContain(run.code)
+      expect([0, 1, null], stepRun.stderr).toContain(stepRun.code)
     }
     proxy.rule = stickyFailures(failed)
-    const final = await runCampaign(c, proxy.baseUrl)
+    const final = await run()
     expectNoCrash(final)
     expect(final.code, `${final.stderr}\n${JSON.stringify(final.summary?.failed)}`).toBe(0)
 
-    for (const output of outputs) expect(isMp4(join(c.root, output)), output).toBe(true)
+    expectOutputsAreMp4(c)
     expect(temporaryFiles(join(c.root, "out"))).toEqual([])
     // The witness: submissions per render, against what the journal admits and what the provider failed.
     const stats = await sim.stats()
@@ -177,7 +178,8 @@ const checkCase = async (seed: number, steps: ReadonlyArray<Step>) => {
       expect(submissions, job.id).toBeGreaterThanOrEqual(1)
     }
   } finally {
-    await proxy?.close()
+    // Closed now, not after the test: the property runs several cases in one test.
+    await proxy.close()
     await sim.close()
   }
 }

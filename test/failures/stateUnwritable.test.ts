@@ -11,19 +11,20 @@ import { describe, expect, it } from "vitest"
 import {
   admittedDuplicates,
   apiRequests,
-  campaign,
-  expectNoCrash,
+  expectEachPaidOnce,
+  expectExit,
+  expectOutputsAreMp4,
+  fillUp,
   isMp4,
   journal,
   mountProblem,
   mountReadOnly,
   mountTmpfs,
   needsMounts,
-  fillUp,
+  onlyErrorLine,
+  onSimulator,
   posts,
   rendersOf,
-  runCampaign,
-  startSim,
   temporaryFiles,
   unmount
 } from "./support.ts"
@@ -34,14 +35,13 @@ describe("the state folder cannot be written", () => {
   it.skipIf(mountProblem !== undefined)(
     needsMounts("its disk fills up during a run: the run stops paying at once, exit 2, one message; the rerun pays nothing twice"),
     async () => {
-      const c = campaign(outputs, { concurrency: 2 })
       // A little render time, so the journal fills while jobs are in flight at the provider.
-      const sim = await startSim({ renderFactor: 0.3 })
+      const { c, sim, run } = await onSimulator(outputs, { policy: { concurrency: 2 }, sim: { renderFactor: 0.3 } })
       mountTmpfs(c.stateDir, "256k")
       // Once the first render is paid for, the disk fills up: the journal has room left only in the
       // page it is writing (tmpfs allocates 4 KB pages), and soon needs another.
       let filled = false
-      const first = await runCampaign(c, sim.baseUrl, {
+      const first = await run({
         onEvent: (event) => {
           if (!filled && event.type === "job.submitted") {
             filled = true
@@ -50,20 +50,18 @@ describe("the state folder cannot be written", () => {
         }
       })
       expect(filled).toBe(true)
-      expectNoCrash(first)
-      expect(first.code, first.stderr).toBe(2)
+      expectExit(first, 2)
       // One message, naming the folder and the room it needs; no false "Nothing was sent".
-      const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
-      expect(lines, first.stderr).toHaveLength(1)
-      expect(lines[0]).toMatch(/^clapper: cannot write /)
-      expect(lines[0]).toContain(c.stateDir)
-      expect(lines[0]).toMatch(/no space left|ENOSPC/i)
-      expect(lines[0]).toMatch(/Free at least \d+ MB/)
-      expect(lines[0]).not.toMatch(/Nothing was sent/i)
+      const line = onlyErrorLine(first)
+      expect(line).toMatch(/^clapper: cannot write /)
+      expect(line).toContain(c.stateDir)
+      expect(line).toMatch(/no space left|ENOSPC/i)
+      expect(line).toMatch(/Free at least \d+ MB/)
+      expect(line).not.toMatch(/Nothing was sent/i)
 
       const summary = first.summary
       expect(summary, "the run ends with its summary").toBeDefined()
-      expect(summary?.stopped).toEqual({ reason: "state-unwritable", message: lines[0]?.replace(/^clapper: /, "") })
+      expect(summary?.stopped).toEqual({ reason: "state-unwritable", message: line.replace(/^clapper: /, "") })
       // It stopped at once: jobs were left, untouched.
       expect(summary?.skipped.length).toBeGreaterThan(0)
       const stats = await sim.stats()
@@ -91,9 +89,8 @@ describe("the state folder cannot be written", () => {
 
       // Space freed: the rerun completes, and nothing was paid twice.
       rmSync(join(c.stateDir, "filler"))
-      const second = await runCampaign(c, sim.baseUrl)
-      expectNoCrash(second)
-      expect(second.code, second.stderr).toBe(0)
+      const second = await run()
+      expectExit(second, 0)
       expect([...(second.summary?.completed ?? []), ...(second.summary?.upToDate ?? [])].sort()).toEqual(outputs)
       const after = await sim.stats()
       const entries = journal(c)
@@ -110,25 +107,20 @@ describe("the state folder cannot be written", () => {
   it.skipIf(mountProblem !== undefined)(
     needsMounts("it is read-only from the start: exit 2 naming it, nothing sent; writable again, the run completes"),
     async () => {
-      const c = campaign(["out/v0.mp4", "out/v1.mp4"])
-      const sim = await startSim()
+      const { c, sim, run } = await onSimulator(["out/v0.mp4", "out/v1.mp4"])
       mountReadOnly(c.stateDir)
-      const first = await runCampaign(c, sim.baseUrl)
-      expectNoCrash(first)
-      expect(first.code, first.stderr).toBe(2)
-      const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
-      expect(lines, first.stderr).toHaveLength(1)
-      expect(lines[0]).toContain(c.stateDir)
-      expect(lines[0]).toMatch(/read-only|EROFS/i)
+      const first = await run()
+      expectExit(first, 2)
+      const line = onlyErrorLine(first)
+      expect(line).toContain(c.stateDir)
+      expect(line).toMatch(/read-only|EROFS/i)
       expect(apiRequests(await sim.stats())).toBe(0)
       expect(existsSync(join(c.root, "out"))).toBe(false)
 
       unmount(c.stateDir)
-      const second = await runCampaign(c, sim.baseUrl)
-      expectNoCrash(second)
-      expect(second.code, second.stderr).toBe(0)
-      const after = await sim.stats()
-      for (const job of rendersOf(c)) expect(after.submissions[job.key], job.id).toBe(1)
+      const second = await run()
+      expectExit(second, 0)
+      expectEachPaidOnce(c, await sim.stats())
     }
   )
 
@@ -137,26 +129,21 @@ describe("the state folder cannot be written", () => {
       "the lock file cannot be replaced (a read-only mount over it): every job completes, exit 2 naming it; the rerun sends nothing and writes it"
     ),
     async () => {
-      const c = campaign(["out/v0.mp4", "out/v1.mp4"])
+      const { c, sim, run } = await onSimulator(["out/v0.mp4", "out/v1.mp4"])
       const lockFile = join(c.root, "campaign.lock.json")
       writeFileSync(lockFile, `${JSON.stringify({ outputs: {}, pipeline: "campaign", version: 1 }, null, 2)}\n`)
       mountReadOnly(lockFile)
-      const sim = await startSim()
 
-      const first = await runCampaign(c, sim.baseUrl)
-      expectNoCrash(first)
-      expect(first.code, first.stderr).toBe(2)
-      const lines = first.stderr.split("\n").filter((l) => l.trim() !== "")
-      expect(lines, first.stderr).toHaveLength(1)
-      expect(lines[0]).toContain(lockFile)
+      const first = await run()
+      expectExit(first, 2)
+      expect(onlyErrorLine(first)).toContain(lockFile)
       expect(first.summary?.completed).toEqual(c.outputs)
-      for (const output of c.outputs) expect(isMp4(join(c.root, output))).toBe(true)
+      expectOutputsAreMp4(c)
       const before = await sim.stats()
 
       unmount(lockFile)
-      const second = await runCampaign(c, sim.baseUrl)
-      expectNoCrash(second)
-      expect(second.code, second.stderr).toBe(0)
+      const second = await run()
+      expectExit(second, 0)
       // Everything was recorded in the journal: nothing is sent, the lock file is written.
       expect(apiRequests(await sim.stats())).toBe(apiRequests(before))
       expect(Object.keys((JSON.parse(readFileSync(lockFile, "utf8")) as { outputs: object }).outputs)).toEqual(c.outputs)

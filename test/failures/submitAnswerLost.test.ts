@@ -8,33 +8,55 @@
  */
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { htmlPage, isListRequest, isSubmitRequest, type Fault } from "./faultProxy.ts"
-import { campaign, clapper, expectNoCrash, isMp4, journal, lists, rendersOf, posts, runCampaign, startProxy, startSim } from "./support.ts"
+import {
+  answer,
+  cutBody,
+  type Decision,
+  forward,
+  forwardAll,
+  htmlPage,
+  htmlType,
+  isListRequest,
+  isSubmitRequest,
+  replace
+} from "../support/faultProxy.ts"
+import {
+  behindFaultProxy,
+  clapper,
+  expectExit,
+  expectNoCrash,
+  expectOutputsAreMp4,
+  isMp4,
+  journal,
+  lists,
+  posts,
+  rendersOf
+} from "./support.ts"
 
-const spoiled: ReadonlyArray<readonly [string, Fault]> = [
-  ["an HTML page with status 200", { _tag: "Replace", status: 200, body: () => htmlPage }],
+const spoiled: ReadonlyArray<readonly [string, Decision]> = [
+  ["an HTML page with status 200", replace(() => htmlPage, { status: 200, contentType: htmlType })],
   [
     "JSON cut short (status 200, a complete body of broken JSON)",
-    { _tag: "Replace", status: 200, contentType: "application/json", body: (json) => json.slice(0, Math.floor(json.length / 2)) }
+    replace((json) => json.slice(0, Math.floor(json.length / 2)), { status: 200, contentType: "application/json" })
   ],
-  ["a body the connection drops halfway", { _tag: "CutBody", keep: (n) => n / 2 }]
+  ["a body the connection drops halfway", cutBody((n) => n / 2)]
 ]
 
 describe("a submit answered 200 with a body that cannot be decoded is reconciled, not paid twice", () => {
   it(`in the same run, one job per kind of spoiled answer: ${spoiled.map(([what]) => what).join("; ")}`, async () => {
-    const c = campaign(["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"], { concurrency: 1, attempts: 3 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4", "out/v1.mp4", "out/v2.mp4"], {
+      policy: { concurrency: 1, attempts: 3 }
+    })
     // One job at a time: the first submit's answer is spoiled the first way, the second's the second way, …
     let submits = 0
-    proxy.rule = (r) => (isSubmitRequest(r) ? spoiled[submits++]?.[1] : undefined)
+    proxy.rule = (r) => (isSubmitRequest(r) ? (spoiled[submits++]?.[1] ?? forward) : forward)
 
-    const run = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(run)
+    const done = await run()
+    expectNoCrash(done)
     expect(submits, "every submit's answer was spoiled").toBe(3)
-    expect(run.code, run.stderr).toBe(0)
-    expect(run.summary?.completed).toEqual(c.outputs)
-    expect(run.summary?.possibleDuplicates).toBe(0)
+    expectExit(done, 0)
+    expect(done.summary?.completed).toEqual(c.outputs)
+    expect(done.summary?.possibleDuplicates).toBe(0)
     const stats = await sim.stats()
     // The witness: each render was created once, and found again through the list.
     for (const [i, job] of rendersOf(c).entries()) expect(stats.submissions[job.key], spoiled[i]?.[0]).toBe(1)
@@ -44,17 +66,17 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
     expect(entries.filter((e) => e.t === "notSubmitted")).toEqual([])
     expect(entries.filter((e) => e.t === "possibleDuplicate")).toEqual([])
     expect(entries.filter((e) => e.t === "adopted")).toHaveLength(3)
-    for (const output of c.outputs) expect(isMp4(join(c.root, output))).toBe(true)
+    expectOutputsAreMp4(c)
   })
 
   it.each([spoiled[0]!])("in the next run, when the run is stopped (Ctrl-C) before it could reconcile: %s", async (_, fault) => {
     // A long backoff: the run is stopped while the job waits to reconcile its lost submit.
-    const c = campaign(["out/v0.mp4"], { concurrency: 1, attempts: 3, initialDelay: "60s", maxDelay: "60s" })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
-    proxy.rule = (r) => (isSubmitRequest(r) ? fault : undefined)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4"], {
+      policy: { concurrency: 1, attempts: 3, initialDelay: "60s", maxDelay: "60s" }
+    })
+    proxy.rule = (r) => (isSubmitRequest(r) ? fault : forward)
     let interrupted = false
-    const first = await runCampaign(c, proxy.baseUrl, {
+    const first = await run({
       onEvent: (event, signal) => {
         if (!interrupted && event.type === "job.retrying" && event.step === "submit") {
           interrupted = true
@@ -64,7 +86,7 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
     })
     expectNoCrash(first)
     expect(interrupted).toBe(true)
-    expect(first.code, first.stderr).toBe(130)
+    expectExit(first, 130)
     expect(posts(await sim.stats())).toBe(1)
     // Not journaled as "not submitted": the intent stays, to be reconciled.
     const entries = journal(c)
@@ -74,11 +96,10 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
     expect.soft(first.summary?.skipped, "a job whose submit's answer was lost is not 'never started'").toEqual([])
     expect.soft(first.summary?.unknownOutcome).toEqual(["out/v0.mp4"])
 
-    proxy.rule = () => undefined
+    proxy.rule = forwardAll
     const before = await sim.stats()
-    const second = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
+    const second = await run()
+    expectExit(second, 0)
     expect(second.summary?.completed).toEqual(["out/v0.mp4"])
     expect(second.summary?.possibleDuplicates).toBe(0)
     const after = await sim.stats()
@@ -92,19 +113,17 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
 
   it("in the next run, when the job failed with its last submit unsettled (the list unreadable too)", async () => {
     // Every answer of the create call and of the list is lost: the job cannot be settled this run.
-    const c = campaign(["out/v0.mp4"], { concurrency: 1, attempts: 1 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4"], { policy: { concurrency: 1, attempts: 1 } })
     proxy.rule = (r) =>
       isSubmitRequest(r)
-        ? { _tag: "Replace", status: 200, body: () => htmlPage }
+        ? replace(() => htmlPage, { status: 200, contentType: htmlType })
         : isListRequest(r)
-          ? { _tag: "Answer", status: 200, body: htmlPage }
-          : undefined
-    const first = await runCampaign(c, proxy.baseUrl)
+          ? answer(200, htmlPage)
+          : forward
+    const first = await run()
     expectNoCrash(first)
     const firstPosts = posts(await sim.stats())
-    expect(first.code, first.stderr).toBe(1)
+    expectExit(first, 1)
     expect(first.summary?.failed).toEqual([expect.objectContaining({ job: "out/v0.mp4", step: "submit" })])
     expect(journal(c).filter((e) => e.t === "notSubmitted")).toEqual([])
     // What plan says: failed, and its submit is looked for before anything is sent again.
@@ -114,11 +133,10 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
     expect(state?.state).toBe("failed")
     expect(state?.stateDetail).toMatch(/looks for its video before submitting/)
 
-    proxy.rule = () => undefined
+    proxy.rule = forwardAll
     const before = await sim.stats()
-    const second = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(second)
-    expect(second.code, second.stderr).toBe(0)
+    const second = await run()
+    expectExit(second, 0)
     const after = await sim.stats()
     // The next run looked at the provider's list before anything else was sent.
     expect(lists(after) - lists(before)).toBeGreaterThanOrEqual(1)
@@ -131,14 +149,10 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
   })
 
   it("a submit answered 503 by a gateway (it never reached the provider): the list shows nothing, which settles its window; sent again once, counted as possible", async () => {
-    const c = campaign(["out/v0.mp4"], { concurrency: 1, attempts: 3 })
-    const sim = await startSim()
-    const proxy = await startProxy(sim)
-    let refused = 0
-    proxy.rule = (r) => (isSubmitRequest(r) && refused++ === 0 ? { _tag: "Answer", status: 503, body: htmlPage } : undefined)
-    const run = await runCampaign(c, proxy.baseUrl)
-    expectNoCrash(run)
-    expect(run.code, run.stderr).toBe(0)
+    const { c, sim, proxy, run } = await behindFaultProxy(["out/v0.mp4"], { policy: { concurrency: 1, attempts: 3 } })
+    proxy.rule = (r) => (isSubmitRequest(r) && r.nthOfRoute === 1 ? answer(503, htmlPage) : forward)
+    const done = await run()
+    expectExit(done, 0)
     const stats = await sim.stats()
     const job = rendersOf(c)[0]!
     expect(stats.submissions[job.key]).toBe(1)
@@ -148,7 +162,7 @@ describe("a submit answered 200 with a body that cannot be decoded is reconciled
     // but the resend is still counted as possible: its video could be one that another
     // reconciliation made nobody's (test/runtime/run.test.ts has that case).
     const possible = journal(c).filter((e) => e.t === "possibleDuplicate")
-    expect(run.summary?.possibleDuplicates).toBe(1)
+    expect(done.summary?.possibleDuplicates).toBe(1)
     expect(possible).toHaveLength(1)
     expect(possible[0]).not.toHaveProperty("from")
   })

@@ -1,10 +1,10 @@
 /**
- * Helpers for the failure-path tests: a simulator that outlives the runs of one test (as the
- * provider would), campaigns in throwaway projects, the real `clapper` binary with its stdout,
+ * Helpers for the failure-path tests: what most of them start with (a campaign in a throwaway
+ * project, a simulator that outlives the runs of the test as the provider would, and the fault
+ * proxy in front of it when the test needs one), the real `clapper` binary with its stdout,
  * stderr and events, the journal as the witness of what may have been paid twice, and file
  * system faults made for real (tmpfs that fills up, read-only bind mounts).
  */
-import { Effect, Exit, Scope } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
@@ -12,43 +12,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, expect } from "vitest"
 import type { RunSummary } from "../../src/runtime/events.ts"
-import * as Simulator from "../../src/sim/Simulator.ts"
+import type * as Simulator from "../../src/sim/Simulator.ts"
+import type { FaultProxy } from "../support/faultProxy.ts"
 import { roomyQuotaFlags } from "../support/runCli.ts"
 import { repoRoot, tempProject, type TempProject } from "../support/tempProject.ts"
-import { roomySim } from "../support/testQuotas.ts"
+import { type LiveSim, startProxy, startSim } from "../support/liveSimulator.ts"
 import { makeWav } from "../support/wav.ts"
-import { startFaultProxy, type FaultProxy } from "./faultProxy.ts"
 
-// Simulators and proxies ----------------------------------------------------------------------
-
-export interface LiveSim {
-  readonly baseUrl: string
-  readonly fileBaseUrl: string
-  readonly stats: () => Promise<Simulator.SimStats>
-  readonly close: () => Promise<void>
-}
-
-const closers: Array<() => Promise<void>> = []
-
-/** A simulator (roomy quotas, no queue, no ffmpeg, instant renders unless told) closed after the test. */
-export const startSim = async (options: Partial<Simulator.SimulatorOptions> = {}): Promise<LiveSim> => {
-  const scope = Effect.runSync(Scope.make())
-  const handle = await Effect.runPromise(Scope.extend(Simulator.make({ ...roomySim, ffmpeg: false, renderFactor: 0, ...options }), scope))
-  let closed = false
-  const close = async () => {
-    if (closed) return
-    closed = true
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-  }
-  closers.push(close)
-  return { baseUrl: handle.baseUrl, fileBaseUrl: handle.fileBaseUrl, stats: () => Effect.runPromise(handle.stats), close }
-}
-
-export const startProxy = async (sim: LiveSim): Promise<FaultProxy> => {
-  const proxy = await startFaultProxy(sim)
-  closers.push(proxy.close)
-  return proxy
-}
+// The simulator's counters -------------------------------------------------------------------
 
 export const posts = (stats: Simulator.SimStats) => stats.requests["POST /v1/videos"] ?? 0
 export const statusPolls = (stats: Simulator.SimStats) => stats.requests["GET /v1/videos/{video_id}"] ?? 0
@@ -121,8 +92,8 @@ export const fillUp = (dir: string) => {
   }
 }
 
-// Runs after each test, before the project folders are removed (hooks run in reverse order).
-afterEach(async () => {
+// Runs after each test, before the simulators are closed and the project folders removed (hooks run in reverse order).
+afterEach(() => {
   for (const dir of mounted.splice(0).reverse()) {
     try {
       sh("umount", [dir])
@@ -130,7 +101,6 @@ afterEach(async () => {
       sh("umount", ["-l", dir])
     }
   }
-  for (const close of closers.splice(0).reverse()) await close()
 })
 
 // Campaigns ------------------------------------------------------------------------------------
@@ -347,12 +317,14 @@ export const clapper = (args: ReadonlyArray<string>, options: CliOptions): Promi
     })
   })
 
+export type RunCampaignOptions = Omit<CliOptions, "cwd"> & {
+  /** `--json` (the default), its events in the result. */
+  readonly json?: boolean
+  readonly args?: ReadonlyArray<string>
+}
+
 /** `clapper run campaign.yaml --base-url URL --quota all=… [--json]` in the campaign's folder. */
-export const runCampaign = (
-  c: Campaign,
-  baseUrl: string,
-  options: Omit<CliOptions, "cwd"> & { readonly json?: boolean; readonly args?: ReadonlyArray<string> } = {}
-) =>
+const runCampaign = (c: Campaign, baseUrl: string, options: RunCampaignOptions = {}) =>
   clapper(
     [
       "run",
@@ -369,10 +341,72 @@ export const runCampaign = (
     }
   )
 
+// What most tests start with ----------------------------------------------------------------
+
+export interface SceneOptions {
+  /** The pipeline's `run:` block (fast by default: see `runBlock`). */
+  readonly policy?: RunBlock
+  readonly sim?: Partial<Simulator.SimulatorOptions>
+}
+
+export interface OnSimulator {
+  readonly c: Campaign
+  /** Outlives the test's runs, as the provider would; closed after the test. */
+  readonly sim: LiveSim
+  /** `clapper run` of the campaign against the simulator (with `--json` unless told). */
+  readonly run: (options?: RunCampaignOptions) => Promise<CliResult>
+}
+
+export interface BehindProxy extends OnSimulator {
+  /** In front of the simulator's API and file host, forwarding everything until its rule is set. */
+  readonly proxy: FaultProxy
+  /** `clapper run` of the campaign through the proxy. */
+  readonly run: (options?: RunCampaignOptions) => Promise<CliResult>
+}
+
+/** A campaign of `outputs` (see `campaign`) and a simulator to run it on. */
+export const onSimulator = async (outputs: ReadonlyArray<string>, options: SceneOptions = {}): Promise<OnSimulator> => {
+  const c = campaign(outputs, options.policy)
+  const sim = await startSim(options.sim)
+  return { c, sim, run: (runOptions) => runCampaign(c, sim.baseUrl, runOptions) }
+}
+
+/** A campaign of `outputs`, a simulator, and the fault proxy the runs go through. */
+export const behindFaultProxy = async (outputs: ReadonlyArray<string>, options: SceneOptions = {}): Promise<BehindProxy> => {
+  const { c, sim } = await onSimulator(outputs, options)
+  const proxy = await startProxy(sim)
+  return { c, sim, proxy, run: (runOptions) => runCampaign(c, proxy.baseUrl, runOptions) }
+}
+
+// What a user sees ---------------------------------------------------------------------------
+
 /** What a user must never see: a crash report. */
 export const expectNoCrash = (result: { readonly stderr: string; readonly stdout: string }) => {
   expect(result.stderr).not.toMatch(/internal error/i)
   expect(result.stdout).not.toMatch(/internal error/i)
   // No stack trace: no "    at f (file:line:col)" lines.
   expect(result.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m)
+}
+
+/** The command ended by itself with `code`, and crashed nowhere. */
+export const expectExit = (result: CliResult, code: number) => {
+  expectNoCrash(result)
+  // With --json, stdout is the events: stderr says why.
+  expect(result.code, result.events.length > 0 ? result.stderr : result.stdout + result.stderr).toBe(code)
+}
+
+/** The one line the command wrote on stderr (and that it wrote one). */
+export const onlyErrorLine = (result: CliResult): string => {
+  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "")
+  expect(lines, result.stderr).toHaveLength(1)
+  return lines[0] ?? ""
+}
+
+/** The witness of "paid once": every render of the campaign reached the simulator exactly once. */
+export const expectEachPaidOnce = (c: Campaign, stats: Simulator.SimStats) => {
+  for (const job of rendersOf(c)) expect(stats.submissions[job.key], job.id).toBe(1)
+}
+
+export const expectOutputsAreMp4 = (c: Campaign) => {
+  for (const output of c.outputs) expect(isMp4(join(c.root, output)), output).toBe(true)
 }

@@ -8,20 +8,17 @@ import { Duration } from "effect"
 import { describe, expect, it } from "vitest"
 import type { RunEvent } from "../../src/runtime/events.ts"
 import { fastSettings } from "../support/fastSettings.ts"
-import { tempProject } from "../support/tempProject.ts"
-import { forward, type ProxyRequest } from "./faultProxy.ts"
-import { campaign, eventsOf, runThroughProxy } from "./support.ts"
+import { forward, forwardAll, isStatusRequest, isSubmitRequest, type Rule, rewriteJson } from "../support/faultProxy.ts"
+import { campaign, eventsOf, expectCompleted, runThroughProxy } from "./support.ts"
 
 /** The first `polls` answers to each video's status request say `status` (progress 0), then the simulator's own. */
-const statusFor = (status: string, polls: number) => {
+const statusFor = (status: string, polls: number): Rule => {
   const seen = new Map<string, number>()
-  return (r: ProxyRequest) => {
-    if (r.route !== "GET /v1/videos/{video_id}") return forward
+  return (r) => {
+    if (!isStatusRequest(r)) return forward
     const n = (seen.get(r.path) ?? 0) + 1
     seen.set(r.path, n)
-    return n > polls
-      ? forward
-      : { _tag: "Forward" as const, rewriteJson: (video: Record<string, unknown>) => ({ ...video, status, progress: 0 }) }
+    return n > polls ? forward : rewriteJson((video) => ({ ...video, status, progress: 0 }))
   }
 }
 
@@ -30,30 +27,26 @@ const quickPolls = { poll: { interval: Duration.millis(10), maxInterval: Duratio
 
 describe("a video QUEUED for a long time", () => {
   it("QUEUED for 20 polls, then COMPLETE: the job completes, no failure, the progress events show QUEUED", async () => {
-    const p = tempProject()
-    const file = campaign(p, 2)
+    const file = campaign(2)
     const { summary, events, log } = await runThroughProxy(file, { renderFactor: 0 }, statusFor("QUEUED", 20), { settings: quickPolls })
-    expect(summary.failed).toEqual([])
+    expectCompleted(summary, 2)
     expect(summary.inFlight).toEqual([])
-    expect(summary.completed).toHaveLength(2)
     const progress = eventsOf(events, "job.progress")
     for (const job of summary.completed) {
       const statuses = progress.filter((e) => e.job === job).map((e) => e.status)
       expect(statuses).toEqual([...Array.from({ length: 20 }, () => "QUEUED"), "COMPLETE"])
     }
     expect(eventsOf(events, "run.warning")).toEqual([])
-    expect(log.filter((e) => e.route === "POST /v1/videos")).toHaveLength(2)
+    expect(log.filter(isSubmitRequest)).toHaveLength(2)
   })
 })
 
 describe("a status Clapper does not know", () => {
   it("WARMING_UP for 10 polls, then COMPLETE: the job completes, and exactly one warning names the status", async () => {
-    const p = tempProject()
-    const file = campaign(p, 3)
+    const file = campaign(3)
     const { summary, events, log } = await runThroughProxy(file, { renderFactor: 0 }, statusFor("WARMING_UP", 10), { settings: quickPolls })
-    expect(summary.failed).toEqual([])
+    expectCompleted(summary, 3)
     expect(summary.inFlight).toEqual([])
-    expect(summary.completed).toHaveLength(3)
     // Ten unknown answers per video, three videos: one warning for the run, naming the status.
     const warnings = eventsOf(events, "run.warning")
     expect(warnings).toHaveLength(1)
@@ -66,7 +59,7 @@ describe("a status Clapper does not know", () => {
       ])
     }
     // Never resubmitted for it.
-    expect(log.filter((e) => e.route === "POST /v1/videos")).toHaveLength(3)
+    expect(log.filter(isSubmitRequest)).toHaveLength(3)
   })
 })
 
@@ -74,13 +67,12 @@ const outageMs = 3500
 
 describe("the API unreachable mid-run", () => {
   it("no job fails, the run says it waits and then that it resumed, every output completes, no extra render", async () => {
-    const p = tempProject()
     // Four renders, two at a time: when the API goes away two are rendering and two not yet sent.
-    const file = campaign(p, 4, { extra: "run: { concurrency: 2 }\n" })
+    const file = campaign(4, { extra: "run: { concurrency: 2 }\n" })
     let wentDown: number | undefined
     let cameBack: number | undefined
     let outage: Promise<void> | undefined
-    const { summary, events, stats, log } = await runThroughProxy(file, { renderFactor: 2 }, () => forward, {
+    const { summary, events, stats, log } = await runThroughProxy(file, { renderFactor: 2 }, forwardAll, {
       // Short retry delays, and a patience well above the outage.
       settings: { retry: { ...fastSettings.retry, attempts: 3, patience: Duration.minutes(1) } },
       onEventWithProxy: (event: RunEvent, proxy) => {
@@ -99,8 +91,7 @@ describe("the API unreachable mid-run", () => {
     expect(wentDown).toBeDefined()
     expect(cameBack).toBeDefined()
 
-    expect(summary.failed).toEqual([])
-    expect(summary.completed).toHaveLength(4)
+    expectCompleted(summary, 4)
     expect(summary.inFlight).toEqual([])
 
     const waiting = eventsOf(events, "run.waiting")

@@ -4,20 +4,20 @@
  * loopback. The simulator's counters and the proxy's log are the witnesses.
  */
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Exit, Scope } from "effect"
+import { Effect } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll } from "vitest"
+import { afterAll, expect } from "vitest"
 import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
 import { runPipeline } from "../../src/app/runPipeline.ts"
 import type { RunSettings } from "../../src/runtime/runSettings.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { fastSettings } from "../support/fastSettings.ts"
-import type { TempProject } from "../support/tempProject.ts"
+import { type FaultProxy, forwardAll, type LoggedRequest, type Rule, startFaultProxy } from "../support/faultProxy.ts"
+import { tempProject, type TempProject } from "../support/tempProject.ts"
 import { roomySim } from "../support/testQuotas.ts"
 import { makeWav } from "../support/wav.ts"
-import { type Decision, type FaultProxy, forward, type LoggedRequest, type ProxyRequest, startFaultProxy } from "./faultProxy.ts"
 
 /**
  * The key quota ledgers of these tests live in a throwaway folder, never the user's own: the runs
@@ -34,11 +34,21 @@ export const freshQuotaDir = (): string => {
 }
 freshQuotaDir()
 
+export interface CampaignOptions {
+  /** The project to write it in (default: a fresh one). */
+  readonly project?: TempProject
+  readonly name?: string
+  readonly salt?: number
+  /** YAML lines put before `output:` (a `run:` block, say). */
+  readonly extra?: string
+}
+
 /**
- * A pipeline `name` with `n` jobs, each with its own audio (so each is its own render); `salt`
- * keeps two campaigns of one project apart (different sounds, different fingerprints).
+ * The file of a pipeline `name` with `n` jobs, each with its own audio (so each is its own render);
+ * `salt` keeps two campaigns of one project apart (different sounds, different fingerprints).
  */
-export const campaign = (project: TempProject, n: number, options: { name?: string; salt?: number; extra?: string } = {}): string => {
+export const campaign = (n: number, options: CampaignOptions = {}): string => {
+  const project = options.project ?? tempProject()
   const name = options.name ?? "campaign"
   const salt = options.salt ?? 0
   for (let i = 0; i < n; i++) {
@@ -61,12 +71,15 @@ export interface Rig {
   readonly proxy: FaultProxy
 }
 
-/** A simulator and the fault proxy in front of it, both closed with the scope. */
-export const rig = (sim: Partial<Simulator.SimulatorOptions>, decide: (request: ProxyRequest) => Decision = () => forward) =>
+/**
+ * A simulator and the fault proxy in front of its API, both closed with the scope. Downloads go to
+ * the simulator's file host directly: these tests are about the API.
+ */
+export const rig = (sim: Partial<Simulator.SimulatorOptions>, rule: Rule = forwardAll) =>
   Effect.gen(function* () {
     const handle = yield* Simulator.make({ ...roomySim, ffmpeg: false, ...sim })
     const proxy = yield* Effect.acquireRelease(
-      Effect.promise(() => startFaultProxy(handle.baseUrl, decide)),
+      Effect.promise(() => startFaultProxy({ api: handle.baseUrl }, rule)),
       (p) => Effect.promise(() => p.close())
     )
     return { sim: handle, proxy } satisfies Rig
@@ -110,13 +123,13 @@ export interface ProvedRun extends RunResult {
 export const runThroughProxy = (
   file: string,
   sim: Partial<Simulator.SimulatorOptions>,
-  decide: (request: ProxyRequest) => Decision,
+  rule: Rule,
   options: RunOptions & { readonly onEventWithProxy?: (event: RunEvent, proxy: FaultProxy) => void } = {}
 ): Promise<ProvedRun> =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const r = yield* rig(sim, decide)
+        const r = yield* rig(sim, rule)
         const onEvent = options.onEventWithProxy
         const result = yield* runVia(r, file, onEvent ? { ...options, onEvent: (e) => onEvent(e, r.proxy) } : options)
         return { ...result, stats: yield* r.sim.stats, log: [...r.proxy.log] }
@@ -124,15 +137,14 @@ export const runThroughProxy = (
     ).pipe(Effect.provide(NodeContext.layer))
   )
 
+/** No job failed, and `n` completed. */
+export const expectCompleted = (summary: RunSummary, n: number) => {
+  expect(summary.failed).toEqual([])
+  expect(summary.completed).toHaveLength(n)
+}
+
 /** The events of one type, typed. */
 export const eventsOf = <T extends RunEvent["type"]>(events: ReadonlyArray<RunEvent>, type: T) =>
   events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type)
 
 export const total = (counts: Readonly<Record<string, number>>): number => Object.values(counts).reduce((a, b) => a + b, 0)
-
-/** A simulator running until `close` (for tests that drive the real binary against it). */
-export const startSimulator = async (options: Partial<Simulator.SimulatorOptions>) => {
-  const scope = Effect.runSync(Scope.make())
-  const handle = await Effect.runPromise(Scope.extend(Simulator.make({ ...roomySim, ffmpeg: false, ...options }), scope))
-  return { ...handle, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
-}
