@@ -1,21 +1,26 @@
 /**
- * A pipeline file, run: load → (key or simulator) → plan → state → run → record. The CLI's `run`
- * and the library's `runPipeline` are this, with different ways of showing the events.
+ * A pipeline file, run: load → (key or simulator) → plan → state → select → run → record. The
+ * CLI's `run` and the library's `runPipeline` are this, with different ways of showing the events.
+ * Every run that gets the runner lock leaves its entry in the run history (`clapper log`): each
+ * event as it is emitted, then how the run ended.
  */
 import type { FileSystem, Path } from "@effect/platform"
-import { Clock, Effect } from "effect"
+import { Cause, Clock, Effect, Either, Exit } from "effect"
 import type { MissingApiKey } from "../mirage/MirageError.ts"
 import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline } from "../plan/plan.ts"
 import type { SimulatorStartError } from "../sim/Simulator.ts"
 import { lockEntryFor } from "../plan/lockEntry.ts"
-import { resumeState } from "../plan/resume.ts"
+import { resumeState, type RenderPlan } from "../plan/resume.ts"
+import { selectPlan, type JobSelection, type SelectionInvalid } from "../plan/selection.ts"
 import { claimedVideoIds } from "../state/journalEntry.ts"
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
 import { describeHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
+import type { RunHistoryWriter } from "../state/runHistory.ts"
 import { currentStateStore } from "../state/StateStore.ts"
 import { connectBackend, type Backend } from "./backend.ts"
+import { ExitCodes, runExitCode } from "./exitCodes.ts"
 import { checkTemplatesBeforePaying } from "./preflight.ts"
 import { BudgetExceeded, remainingEstimateUsd } from "../runtime/budget.ts"
 import type { RunEvent, RunSummary } from "../runtime/events.ts"
@@ -29,6 +34,13 @@ export interface RunPipelineOptions extends RunOverrides {
   readonly baseSettings?: RunSettings
   /** Set a corrupt journal or lock file aside and start again from the lock and the outputs on disk. */
   readonly rebuildState?: boolean
+  /**
+   * Run only these jobs (`--only`, `--set`, `--limit`, `--retry-failed`); default all. The budget
+   * and the estimate count only them; the lock file keeps the entries of the others.
+   */
+  readonly select?: JobSelection
+  /** The command line as typed, for the run history (secrets are blanked); default `runPipeline FILE`. */
+  readonly commandLine?: ReadonlyArray<string>
 }
 
 export type RunPipelineError =
@@ -40,6 +52,39 @@ export type RunPipelineError =
   | RunnerLocked
   | RunnerLockFailed
   | BudgetExceeded
+  | SelectionInvalid
+
+/** Only the renders of selected jobs, each needing only its selected jobs. */
+const selectedRenders = (renders: ReadonlyArray<RenderPlan>, selected: ReadonlySet<string>): ReadonlyArray<RenderPlan> =>
+  renders.flatMap((r) => {
+    const needing = r.needing.filter((job) => selected.has(job.id))
+    return needing.length > 0 ? [{ ...r, needing }] : []
+  })
+
+/** The history's last line: how the run ended, with the exit code the CLI gives for it. */
+const recordEnd = (history: RunHistoryWriter, exit: Exit.Exit<RunSummary, RunPipelineError>, lastSummary: RunSummary | undefined) => {
+  const counts = (s: RunSummary | undefined) => ({
+    completed: s?.completed.length ?? 0,
+    failed: s?.failed.length ?? 0,
+    spentUsd: s?.spentUsd ?? 0
+  })
+  if (Exit.isSuccess(exit)) {
+    const summary = exit.value
+    const message = summary.stopped?.message
+    return history.end({
+      outcome: summary.interrupted ? "interrupted" : "finished",
+      exitCode: runExitCode(summary),
+      ...counts(summary),
+      ...(message !== undefined ? { message } : {})
+    })
+  }
+  if (Cause.isInterruptedOnly(exit.cause))
+    return history.end({ outcome: "interrupted", exitCode: ExitCodes.interrupted, ...counts(lastSummary) })
+  const failure = Cause.failureOption(exit.cause)
+  // A defect is a crash: no end, as for a killed run.
+  if (failure._tag === "None") return Effect.void
+  return history.end({ outcome: "refused", exitCode: ExitCodes.invalidInput, ...counts(undefined), message: failure.value.message })
+}
 
 export const runPipeline = (
   file: string,
@@ -47,18 +92,18 @@ export const runPipeline = (
 ): Effect.Effect<RunSummary, RunPipelineError, FileSystem.FileSystem | Path.Path> =>
   Effect.scoped(
     Effect.gen(function* () {
-      const emit = options.emit ?? (() => Effect.void)
-      const warn = (message: string) =>
-        Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
       const pipeline = yield* loadPipeline(file)
       // The key is checked before any input is read or anything sent.
       const backend = yield* connectBackend(options.backend, pipeline.spec)
       const plan = yield* planPipeline(pipeline)
+      // Selectors that match nothing are refused before the state is touched (which jobs failed
+      // last time only narrows the selection further: it is read below).
+      yield* selectPlan(plan, options.select, new Set())
       const resolved = resolveRunSettings(pipeline.spec, options, options.baseSettings)
       // The built-in simulator's quotas are what its server enforces: the run is told them.
       const settings = backend.quotas ? { ...resolved, quotas: backend.quotas } : resolved
 
-      // One runner per pipeline, then its state: the journal and the lock file.
+      // One runner per pipeline, then its state: the journal, the lock file, the run's history.
       const store = yield* currentStateStore
       const state = yield* store.openForRun(
         { name: pipeline.spec.name, file: pipeline.path },
@@ -66,38 +111,66 @@ export const runPipeline = (
           command: `clapper run ${file}`,
           pipeline: file,
           rebuild: options.rebuildState === true,
-          jobIds: new Set(plan.jobs.map((j) => j.id))
+          // Every job of the pipeline, selected or not: the lock keeps the entries of the others.
+          jobIds: new Set(plan.jobs.map((j) => j.id)),
+          run: { command: options.commandLine ?? ["runPipeline", file], selection: options.select }
         }
       )
-      if (state.tookOverFrom) yield* warn(`took over the runner lock of ${describeHolder(state.tookOverFrom)}, which is gone`)
-      for (const moved of state.setAside)
-        yield* warn(`set ${moved.from} aside as ${moved.to}; the state is rebuilt from the lock file and the outputs on disk`)
-      for (const warning of state.warnings) yield* warn(warning)
-      const { journal, lock, recorder } = state
-      const resumption = yield* resumeState(plan, journal, lock)
-      for (const found of resumption.missingFromLock) yield* recorder.upToDate(found.job.id, lockEntryFor(found.job, found.videoId, found))
-      const stageRecord = (fp: string) => journal.renders.get(fp)
-      if (settings.budgetUsd !== undefined) {
-        const estimateUsd = remainingEstimateUsd(resumption.renders, stageRecord)
-        if (estimateUsd > settings.budgetUsd + 1e-9)
-          return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
-      }
-      // What plan checks at the provider is checked before the first paid request too.
-      yield* checkTemplatesBeforePaying(pipeline, plan).pipe(Effect.provide(backend.layer))
+      const { history } = state
+      let lastSummary: RunSummary | undefined
+      const emit = (event: RunEvent) =>
+        Effect.zipRight(
+          Effect.sync(() => {
+            if (event.type === "run.finished") lastSummary = event.summary
+          }).pipe(Effect.zipRight(history.record(event))),
+          options.emit?.(event) ?? Effect.void
+        )
+      const warn = (message: string) =>
+        Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
 
-      const summary = yield* runPlan(plan, {
-        settings,
-        emit,
-        recorder,
-        renders: resumption.renders,
-        claimed: claimedVideoIds(journal),
-        orphanWindows: journal.orphanWindows,
-        stageRecord,
-        cacheDir: state.cacheDir,
-        keyName: backend.keyName,
-        ...(backend.quotaLedger ? { quotaLedger: backend.quotaLedger } : {})
-      }).pipe(Effect.provide(backend.layer))
-      yield* recorder.flush
-      return summary
+      const run = Effect.gen(function* () {
+        if (state.tookOverFrom) yield* warn(`took over the runner lock of ${describeHolder(state.tookOverFrom)}, which is gone`)
+        for (const moved of state.setAside)
+          yield* warn(`set ${moved.from} aside as ${moved.to}; the state is rebuilt from the lock file and the outputs on disk`)
+        for (const warning of state.warnings) yield* warn(warning)
+        const { journal, lock, recorder } = state
+        // The whole plan is resumed (a render's bytes may be at an output that is not selected).
+        const resumption = yield* resumeState(plan, journal, lock)
+        for (const found of resumption.missingFromLock)
+          yield* recorder.upToDate(found.job.id, lockEntryFor(found.job, found.videoId, found))
+        const failed = new Set([...resumption.jobs].flatMap(([id, s]) => (s.name === "failed" ? [id] : [])))
+        const chosen = selectPlan(plan, options.select, failed)
+        if (Either.isLeft(chosen)) return yield* Effect.fail(chosen.left)
+        const { selected } = chosen.right
+        if (selected.nothingFailed) yield* warn("--retry-failed: no selected job failed in an earlier run: nothing to do")
+        const only = new Set(selected.jobs.map((j) => j.id))
+        const renders = selectedRenders(resumption.renders, only)
+        const stageRecord = (fp: string) => journal.renders.get(fp)
+        if (settings.budgetUsd !== undefined) {
+          const estimateUsd = remainingEstimateUsd(renders, stageRecord)
+          if (estimateUsd > settings.budgetUsd + 1e-9)
+            return yield* Effect.fail(new BudgetExceeded({ estimateUsd, limitUsd: settings.budgetUsd }))
+        }
+        // What plan checks at the provider is checked before the first paid request too: for the
+        // selected jobs, and not at all when nothing is to be sent.
+        if (renders.length > 0) yield* checkTemplatesBeforePaying(pipeline, chosen.right.plan).pipe(Effect.provide(backend.layer))
+
+        const summary = yield* runPlan(plan, {
+          settings,
+          emit,
+          only,
+          recorder,
+          renders,
+          claimed: claimedVideoIds(journal),
+          orphanWindows: journal.orphanWindows,
+          stageRecord,
+          cacheDir: state.cacheDir,
+          keyName: backend.keyName,
+          ...(backend.quotaLedger ? { quotaLedger: backend.quotaLedger } : {})
+        }).pipe(Effect.provide(backend.layer))
+        yield* recorder.flush
+        return summary
+      })
+      return yield* run.pipe(Effect.onExit((exit) => recordEnd(history, exit, lastSummary)))
     })
   )

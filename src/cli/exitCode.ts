@@ -1,13 +1,9 @@
 import { ValidationError } from "@effect/cli"
 import { Cause, Data, Exit } from "effect"
+import { ExitCodes } from "../app/exitCodes.ts"
 
-/** Exit codes of every `clapper` command (DESIGN.md, "CLI"). */
-export const ExitCodes = {
-  ok: 0,
-  jobsFailed: 1,
-  invalidInput: 2,
-  interrupted: 130
-} as const
+/** Exit codes of every `clapper` command (DESIGN.md, "CLI"); defined below the CLI, where a run's is recorded. */
+export { ExitCodes }
 
 /**
  * A command's deliberate, already-explained end: `lines` go to stderr as they are (no stack

@@ -6,12 +6,13 @@ import { planToJson } from "./planJson.ts"
 import { campaignTime, describeCampaignTime, type CampaignTime } from "./campaignTime.ts"
 import { quotaOption, quotaOverrides } from "./quotaOption.ts"
 import { resolveRunSettings } from "../runtime/runSettings.ts"
-import { jobStateNames, readPipelineState, type PipelineState } from "../plan/planState.ts"
+import { jobStateNames, readSelectedState, type PipelineState } from "../plan/planState.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { formatTable, usd } from "./table.ts"
 import { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { checkCaptionTemplates } from "../plan/checkCaptionTemplates.ts"
 import { exitOnInvalidPipeline, invalidInputExit } from "./userErrors.ts"
+import { describeSelection, nothingFailedLine, selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the plan as one JSON object."))
@@ -20,8 +21,9 @@ const quota = quotaOption(
   "provider.limits, else the published quotas"
 )
 
-const planLines = (plan: Plan, state: PipelineState, time: CampaignTime): ReadonlyArray<string> => [
+const planLines = (plan: Plan, state: PipelineState, time: CampaignTime, selected: string): ReadonlyArray<string> => [
   `${plan.pipeline.name} (${plan.pipeline.file})`,
+  ...(selected !== "" ? [selected] : []),
   "",
   ...formatTable(
     ["OUTPUT", "STATE", "SET", "IMAGE", "AUDIO", "COST", "FINGERPRINT"],
@@ -44,23 +46,40 @@ const planLines = (plan: Plan, state: PipelineState, time: CampaignTime): Readon
     : [])
 ]
 
-export const planCommand = Command.make("plan", { file, json, quota }, ({ file, json, quota }) =>
+export const planCommand = Command.make("plan", { file, json, quota, ...selectionOptions }, (args) =>
   Effect.gen(function* () {
+    const { file, json, quota } = args
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
     const templates = yield* checkCaptionTemplates(pipeline)
     if (templates.diagnostics.length > 0)
       return yield* Effect.fail(invalidInputExit(new PipelineInvalid({ diagnostics: templates.diagnostics })))
     if (templates.skipped) yield* Console.error(`note: ${templates.skipped}`)
-    const state = yield* readPipelineState(pipeline, plan).pipe(
-      Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
+    const given = selectionOf(args)
+    const {
+      plan: shown,
+      state,
+      selected
+    } = yield* readSelectedState(pipeline, plan, given).pipe(
+      Effect.catchTags({
+        SelectionInvalid: (e) => Effect.fail(selectionExit(e)),
+        StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] })),
+        StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
+      })
     )
-    const time = campaignTime(plan, state, resolveRunSettings(pipeline.spec, { quotas: quotaOverrides(quota) }).quotas)
-    if (json) yield* Console.log(JSON.stringify(planToJson(plan, process.cwd(), state, time), null, 2))
-    else yield* Effect.forEach(planLines(plan, state, time), (line) => Console.log(line))
+    const time = campaignTime(shown, state, resolveRunSettings(pipeline.spec, { quotas: quotaOverrides(quota) }).quotas)
+    const summary = selected.everything
+      ? undefined
+      : { given, jobs: selected.jobs.length, matched: selected.matched, of: plan.jobs.length, nothingFailed: selected.nothingFailed }
+    if (json) yield* Console.log(JSON.stringify(planToJson(shown, process.cwd(), state, time, summary), null, 2))
+    else if (selected.nothingFailed) yield* Console.log(nothingFailedLine)
+    else
+      yield* Effect.forEach(planLines(shown, state, time, describeSelection(given, selected, plan.jobs.length)), (line) =>
+        Console.log(line)
+      )
   })
 ).pipe(
   Command.withDescription(
-    "Show the jobs a pipeline expands to: state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost."
+    "Show the jobs a pipeline expands to (or those --only, --set, --limit, --retry-failed select): state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost."
   )
 )

@@ -3,7 +3,21 @@ import { relative, sep } from "node:path"
 import type { JobState } from "../plan/resume.ts"
 import type { PipelineState } from "../plan/planState.ts"
 import type { Plan } from "../plan/plan.ts"
+import type { JobSelection } from "../plan/selection.ts"
 import type { CampaignTime } from "./campaignTime.ts"
+
+/** What a selection chose, for a command's JSON: the selectors as given and the counts. */
+export interface SelectionSummary {
+  readonly given: JobSelection
+  /** Jobs selected (after `limit`). */
+  readonly jobs: number
+  /** Jobs the selectors matched before `limit`. */
+  readonly matched: number
+  /** Jobs in the pipeline. */
+  readonly of: number
+  /** `retryFailed` found no failed job: nothing to do. */
+  readonly nothingFailed: boolean
+}
 
 const stateJson = (state: JobState | undefined) =>
   state === undefined
@@ -14,8 +28,10 @@ const stateJson = (state: JobState | undefined) =>
         ...(state.videoId !== undefined ? { videoId: state.videoId } : {})
       }
 
-export const planToJson = (plan: Plan, cwd: string, state?: PipelineState, time?: CampaignTime) => ({
+/** `selection`, when given, says which of the pipeline's jobs `plan` holds (`--only`, `--set`, …). */
+export const planToJson = (plan: Plan, cwd: string, state?: PipelineState, time?: CampaignTime, selection?: SelectionSummary) => ({
   pipeline: plan.pipeline,
+  ...(selection ? { selection } : {}),
   jobs: plan.jobs.map((job) => ({
     id: job.id,
     set: job.set,

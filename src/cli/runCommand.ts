@@ -4,6 +4,7 @@ import { runPipeline } from "../app/runPipeline.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { chooseRenderer } from "./progress/chooseRenderer.ts"
 import { quotaOption, quotaOverrides } from "./quotaOption.ts"
+import { selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 import { invalidInputExit } from "./userErrors.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
@@ -33,64 +34,71 @@ const rebuildState = Options.boolean("rebuild-state").pipe(
   Options.withDescription("Set an unreadable journal or lock file aside and rebuild the state from the lock file and the outputs on disk.")
 )
 
-export const runCommand = Command.make("run", { file, sim, baseUrl, concurrency, json, rebuildState, budget, quota }, (args) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      if (Option.isSome(args.concurrency) && args.concurrency.value < 1) {
-        return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: ["--concurrency must be 1 or more"] }))
-      }
-      const renderer = yield* chooseRenderer({
-        json: args.json,
-        isTTY: process.stdout.isTTY === true,
-        columns: process.stdout.columns,
-        write: (text) => process.stdout.write(text),
-        writeErr: (text) => process.stderr.write(text)
-      })
-      const summary = yield* runPipeline(args.file, {
-        backend: args.sim ? { _tag: "Simulator" } : { _tag: "Api", baseUrl: Option.getOrUndefined(args.baseUrl) },
-        concurrency: Option.getOrUndefined(args.concurrency),
-        rebuildState: args.rebuildState,
-        budgetUsd: Option.getOrUndefined(args.budget),
-        quotas: quotaOverrides(args.quota),
-        emit: renderer.onEvent
-      }).pipe(
-        Effect.ensuring(renderer.close),
-        Effect.catchTags({
-          PipelineInvalid: (e) => Effect.fail(invalidInputExit(e)),
-          MissingApiKey: (e) =>
-            Effect.fail(
-              new CliExit({
-                code: ExitCodes.invalidInput,
-                lines: [`clapper: ${e.message}. Set it to your Mirage API key, or use --sim to try the pipeline on the simulator.`]
-              })
-            ),
-          SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
-          StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
-          StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
-          RunnerLocked: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
-          RunnerLockFailed: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
-          BudgetExceeded: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] }))
+export const runCommand = Command.make(
+  "run",
+  { file, sim, baseUrl, concurrency, json, rebuildState, budget, quota, ...selectionOptions },
+  (args) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        if (Option.isSome(args.concurrency) && args.concurrency.value < 1) {
+          return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: ["--concurrency must be 1 or more"] }))
+        }
+        const renderer = yield* chooseRenderer({
+          json: args.json,
+          isTTY: process.stdout.isTTY === true,
+          columns: process.stdout.columns,
+          write: (text) => process.stdout.write(text),
+          writeErr: (text) => process.stderr.write(text)
         })
-      )
-      // A run-level stop (the key refused, the state folder unwritable): one message, exit 2.
-      if (summary.stopped)
-        return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${summary.stopped.message}`] }))
-      if (summary.budget) {
-        const { limitUsd, leftToDo } = summary.budget
-        return yield* Effect.fail(
-          new CliExit({
-            code: ExitCodes.jobsFailed,
-            lines: [
-              `clapper: stopped at the budget of $${limitUsd.toFixed(2)}: ${leftToDo} job${leftToDo === 1 ? "" : "s"} left to do (state saved; raise run.budgetUsd or pass --budget, then run again)`
-            ]
+        const summary = yield* runPipeline(args.file, {
+          backend: args.sim ? { _tag: "Simulator" } : { _tag: "Api", baseUrl: Option.getOrUndefined(args.baseUrl) },
+          concurrency: Option.getOrUndefined(args.concurrency),
+          rebuildState: args.rebuildState,
+          budgetUsd: Option.getOrUndefined(args.budget),
+          quotas: quotaOverrides(args.quota),
+          select: selectionOf(args),
+          // The run history records the command line as typed (secrets blanked).
+          commandLine: ["clapper", ...process.argv.slice(2)],
+          emit: renderer.onEvent
+        }).pipe(
+          Effect.ensuring(renderer.close),
+          Effect.catchTags({
+            PipelineInvalid: (e) => Effect.fail(invalidInputExit(e)),
+            MissingApiKey: (e) =>
+              Effect.fail(
+                new CliExit({
+                  code: ExitCodes.invalidInput,
+                  lines: [`clapper: ${e.message}. Set it to your Mirage API key, or use --sim to try the pipeline on the simulator.`]
+                })
+              ),
+            SimulatorStartError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+            StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+            StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+            RunnerLocked: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+            RunnerLockFailed: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+            BudgetExceeded: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${e.message}`] })),
+            SelectionInvalid: (e) => Effect.fail(selectionExit(e))
           })
         )
-      }
-      if (summary.failed.length > 0) return yield* Effect.fail(new CliExit({ code: ExitCodes.jobsFailed, lines: [] }))
-    })
-  )
+        // A run-level stop (the key refused, the state folder unwritable): one message, exit 2.
+        if (summary.stopped)
+          return yield* Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${summary.stopped.message}`] }))
+        if (summary.budget) {
+          const { limitUsd, leftToDo } = summary.budget
+          return yield* Effect.fail(
+            new CliExit({
+              code: ExitCodes.jobsFailed,
+              lines: [
+                `clapper: stopped at the budget of $${limitUsd.toFixed(2)}: ${leftToDo} job${leftToDo === 1 ? "" : "s"} left to do (state saved; raise run.budgetUsd or pass --budget, then run again)`
+              ]
+            })
+          )
+        }
+        if (summary.failed.length > 0) return yield* Effect.fail(new CliExit({ code: ExitCodes.jobsFailed, lines: [] }))
+      })
+    )
 ).pipe(
   Command.withDescription(
-    "Render a pipeline: submit, poll and download every job, with retries and live progress. Exit 0 when all jobs completed, 1 when some failed, 2 on invalid input, 130 when interrupted (state saved)."
+    "Render a pipeline: submit, poll and download every job (or those --only, --set, --limit, --retry-failed select), with retries and live progress. Exit 0 when all jobs completed, 1 when some failed, 2 on invalid input, 130 when interrupted (state saved)."
   )
 )

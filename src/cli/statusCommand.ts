@@ -3,11 +3,13 @@ import { Console, Effect } from "effect"
 import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline, type Plan } from "../plan/plan.ts"
 import type { JobState } from "../plan/resume.ts"
-import { jobStateNames, readPipelineState, type PipelineState } from "../plan/planState.ts"
+import { jobStateNames, readSelectedState, type PipelineState } from "../plan/planState.ts"
 import { describeHolder } from "../state/runnerLock.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { usd } from "./table.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
+import type { SelectionSummary } from "./planJson.ts"
+import { describeSelection, nothingFailedLine, selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the status as one JSON object."))
@@ -24,10 +26,12 @@ const runnerJson = (state: PipelineState) => {
   }
 }
 
-export const statusToJson = (plan: Plan, state: PipelineState) => {
+/** `selection`, when given, says which of the pipeline's jobs `plan` holds (`--only`, `--set`, …). */
+export const statusToJson = (plan: Plan, state: PipelineState, selection?: SelectionSummary) => {
   const jobs = plan.jobs.map((job): JobState & { readonly id: string } => ({ id: job.id, ...(state.jobs.get(job.id) ?? { name: "new" }) }))
   return {
     pipeline: plan.pipeline,
+    ...(selection ? { selection } : {}),
     runner: runnerJson(state),
     totals: { jobs: plan.jobs.length, states: state.counts, spentUsd: state.spentUsd, possibleDuplicates: state.possibleDuplicates },
     inFlight: jobs
@@ -46,11 +50,12 @@ export const statusToJson = (plan: Plan, state: PipelineState) => {
   }
 }
 
-const statusLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> => {
+const statusLines = (plan: Plan, state: PipelineState, selected: string): ReadonlyArray<string> => {
   const status = statusToJson(plan, state)
   const runner = state.runner
   return [
-    `${plan.pipeline.name} (${plan.pipeline.file}): ${plan.jobs.length} jobs: ${jobStateNames.map((n) => `${state.counts[n]} ${n}`).join(", ")}`,
+    `${plan.pipeline.name} (${plan.pipeline.file}): ${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"}: ${jobStateNames.map((n) => `${state.counts[n]} ${n}`).join(", ")}`,
+    ...(selected !== "" ? [selected] : []),
     runner._tag === "Held"
       ? `Running now: ${describeHolder(runner.holder)}${runner.status === "dead" ? " (that process is gone: the next run takes over)" : ""}`
       : runner._tag === "Unreadable"
@@ -63,15 +68,29 @@ const statusLines = (plan: Plan, state: PipelineState): ReadonlyArray<string> =>
   ]
 }
 
-export const statusCommand = Command.make("status", { file, json }, ({ file, json }) =>
+export const statusCommand = Command.make("status", { file, json, ...selectionOptions }, (args) =>
   Effect.gen(function* () {
+    const { file, json } = args
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
-    const state = yield* readPipelineState(pipeline, plan).pipe(
-      Effect.mapError((e) => new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
+    const given = selectionOf(args)
+    const {
+      plan: shown,
+      state,
+      selected
+    } = yield* readSelectedState(pipeline, plan, given).pipe(
+      Effect.catchTags({
+        SelectionInvalid: (e) => Effect.fail(selectionExit(e)),
+        StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] })),
+        StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
+      })
     )
-    if (json) yield* Console.log(JSON.stringify(statusToJson(plan, state), null, 2))
-    else yield* Effect.forEach(statusLines(plan, state), (line) => Console.log(line))
+    const summary = selected.everything
+      ? undefined
+      : { given, jobs: selected.jobs.length, matched: selected.matched, of: plan.jobs.length, nothingFailed: selected.nothingFailed }
+    if (json) yield* Console.log(JSON.stringify(statusToJson(shown, state, summary), null, 2))
+    else if (selected.nothingFailed) yield* Console.log(nothingFailedLine)
+    else yield* Effect.forEach(statusLines(shown, state, describeSelection(given, selected, plan.jobs.length)), (line) => Console.log(line))
   })
 ).pipe(
   Command.withDescription(

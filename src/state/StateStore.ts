@@ -1,16 +1,17 @@
 /**
  * The state port: the one way in to a pipeline's state — the journal (what may exist at the
  * provider), the lock file (what was rendered from what), the recorder that writes both during a
- * run, and the runner lock (one run at a time). Everything above it, the CLI included, opens,
+ * run, the runner lock (one run at a time), and the run history (what each past run did, for
+ * `clapper log` and the report). Everything above it, the CLI included, opens,
  * reads and unlocks through this service and never knows the state folder's layout.
  *
  * `fileStateStore` is the embedded default: `.clapper/<name>/` beside the pipeline (journal,
- * runner lock, caches) and `<stem>.lock.json`. Another store (a database shared by several
+ * runner lock, caches, `runs/<N>.ndjson`: see runHistory.ts) and `<stem>.lock.json`. Another store (a database shared by several
  * machines) is another layer of the same service.
  */
 import { FileSystem, Path } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, Option, type Schema, type Scope, type Stream } from "effect"
 import { openJournal, readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
 import type { JournalState } from "./journalEntry.ts"
 import { lockFilePath, readLockFile, type LockFile } from "./lockFile.ts"
@@ -24,6 +25,16 @@ import {
   type RunnerLockFailed,
   type RunnerLockState
 } from "./runnerLock.ts"
+import {
+  listRuns,
+  openRunHistory,
+  readRunEvents,
+  type RunHistoryUnreadable,
+  type RunHistoryWriter,
+  type RunList,
+  type RunNotFound,
+  type RunStart
+} from "./runHistory.ts"
 import { makeStateRecorder, type StateRecorder } from "./stateRecorder.ts"
 import { stateDir } from "./stateDir.ts"
 
@@ -51,6 +62,8 @@ export interface RunState extends StoredState {
   readonly tookOverFrom: LockHolder | undefined
   /** Unreadable state set aside by `rebuild`. */
   readonly setAside: ReadonlyArray<SetAside>
+  /** This run's entry in the run history: every event of the run goes to it, then its end. */
+  readonly history: RunHistoryWriter
 }
 
 export interface OpenOptions {
@@ -60,8 +73,10 @@ export interface OpenOptions {
   readonly pipeline: string
   /** Set unreadable state aside and start again from the lock file and the outputs on disk. */
   readonly rebuild: boolean
-  /** The jobs in the pipeline now: lock entries of outputs no longer in it are dropped. */
+  /** The jobs in the pipeline now (all of them, also when a run is of a few): lock entries of outputs no longer in it are dropped. */
   readonly jobIds: ReadonlySet<string>
+  /** What the run history's header says: the command line as typed (secrets are blanked) and the selection. */
+  readonly run: RunStart
 }
 
 export type OpenError = StateCorrupt | StateIoError | RunnerLocked | RunnerLockFailed
@@ -75,6 +90,23 @@ export interface StateStoreService {
   readonly runner: (ref: StateRef) => Effect.Effect<RunnerLockState>
   /** Removes the runner lock whoever holds it (`clapper unlock`). */
   readonly unlock: (ref: StateRef) => Effect.Effect<void, RunnerLockFailed>
+  /**
+   * The pipeline's past runs, oldest first: number, start and end, who and where, command line,
+   * selection, how it ended (`finished`, `interrupted`, `refused`, or `killed` when it never
+   * wrote its end) with the exit code the CLI gave, jobs done and failed, spend. None when the
+   * pipeline was never run.
+   */
+  readonly runs: (ref: StateRef) => Effect.Effect<RunList, RunHistoryUnreadable | StateIoError>
+  /**
+   * The events of run `n`, in order, each decoded with `events` (pass the runtime's `RunEvent`:
+   * the store does not know the events' shape). A stream: a 10,000-job run is read as it goes.
+   * `job.progress` events whose status did not change are not kept.
+   */
+  readonly runEvents: <A, I>(
+    ref: StateRef,
+    n: number,
+    events: Schema.Schema<A, I>
+  ) => Stream.Stream<A, RunHistoryUnreadable | RunNotFound | StateIoError>
 }
 
 export class StateStore extends Context.Tag("clapper/StateStore")<StateStore, StateStoreService>() {}
@@ -101,6 +133,7 @@ const makeFileStore = Effect.gen(function* () {
       const journal = yield* openJournal(dir, ref.name)
       const lock = yield* readLockFile(lockPath, ref.name)
       const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: options.jobIds })
+      const history = yield* openRunHistory(dir, options.run, new Date(yield* Clock.currentTimeMillis))
       const state: RunState = {
         journal: journal.state,
         lock,
@@ -108,7 +141,8 @@ const makeFileStore = Effect.gen(function* () {
         recorder,
         cacheDir: dir,
         tookOverFrom: taken.tookOverFrom,
-        setAside
+        setAside,
+        history
       }
       return state
     }).pipe(Effect.provide(platform))
@@ -117,7 +151,9 @@ const makeFileStore = Effect.gen(function* () {
     openForRun,
     read,
     runner: (ref) => inspectRunnerLock(dirOf(ref)).pipe(Effect.provide(platform)),
-    unlock: (ref) => removeRunnerLock(dirOf(ref)).pipe(Effect.provide(platform))
+    unlock: (ref) => removeRunnerLock(dirOf(ref)).pipe(Effect.provide(platform)),
+    runs: (ref) => listRuns(dirOf(ref)),
+    runEvents: (ref, n, events) => readRunEvents(dirOf(ref), ref.name, n, events)
   }
   return service
 })

@@ -107,7 +107,7 @@ const formatSpend = (summary: RunSummary, context: SummaryContext): string => {
 
 export const formatSummary = (summary: RunSummary, context: SummaryContext = {}): ReadonlyArray<string> => {
   if (summary.stopped === undefined && summary.jobs === summary.upToDate.length) {
-    return [summary.jobs === 0 ? "Nothing to do: the pipeline has no jobs." : `Nothing to do: ${plural(summary.jobs, "job")} up to date.`]
+    return [summary.jobs === 0 ? "Nothing to do: no job to run." : `Nothing to do: ${plural(summary.jobs, "job")} up to date.`]
   }
   const elapsed = formatDuration(summary.elapsedMs)
   const lines: Array<string> =

@@ -76,7 +76,7 @@ describe("the summary block", () => {
     expect(formatSummary({ ...clean, jobs: 1, completed: [], upToDate: ["a.mp4"], spentUsd: 0 })).toEqual([
       "Nothing to do: 1 job up to date."
     ])
-    expect(formatSummary({ ...clean, jobs: 0, completed: [], spentUsd: 0 })).toEqual(["Nothing to do: the pipeline has no jobs."])
+    expect(formatSummary({ ...clean, jobs: 0, completed: [], spentUsd: 0 })).toEqual(["Nothing to do: no job to run."])
   })
 
   it("groups failures by reason and code: a count, the reason once, a few of the jobs", () => {
