@@ -164,7 +164,7 @@ const renderBatch = (scope: JobScope, chunk: ReadonlyArray<RenderPlan>, baseFile
       ),
       Effect.tapErrorTag("StepFailed", (f: StepFailed) => recordBatchGone(scope, target, overlayId, f.reason))
     )
-    yield* ctx.recorder.rendered(target, overlayId, yield* Clock.currentTimeMillis)
+    yield* ctx.recorder.rendered(target, { videoId: overlayId }, yield* Clock.currentTimeMillis)
     // A batch with a variant that did not complete is sent again next time (for those variants
     // only: the others are then up to date, so the batch is another one).
     if (batch.results?.some((r) => r.status !== "COMPLETE" || !r.video_url))

@@ -7,18 +7,22 @@
  */
 import { Clock, Duration, Effect, Random } from "effect"
 import { failedVideoError } from "../mirage/MirageError.ts"
+import type { Video } from "../mirage/schemas.ts"
 import type { StateIoError } from "../state/journal.ts"
 import type { JobScope } from "./jobScope.ts"
 import { nextPollDelay } from "./pollDelay.ts"
 import { Detach, Resubmit, StepFailed } from "./stepErrors.ts"
 import { noteWorkingStatus } from "./workingStatus.ts"
 
-/** Polls until COMPLETE; FAILED → resubmit (rate limit) or fail; past the deadline → detach. */
+/**
+ * Polls until COMPLETE and answers the finished video (its share link is recorded); FAILED →
+ * resubmit (rate limit) or fail; past the deadline → detach.
+ */
 export const pollVideo = (
   scope: JobScope,
   videoId: string,
   submittedAt: number
-): Effect.Effect<void, Detach | Resubmit | StepFailed | StateIoError> =>
+): Effect.Effect<Video, Detach | Resubmit | StepFailed | StateIoError> =>
   Effect.gen(function* () {
     const { ctx, job, client } = scope
     const interval = Duration.toMillis(ctx.settings.poll.interval)
@@ -46,7 +50,7 @@ export const pollVideo = (
       yield* scope.emit((at) => ({ type: "job.progress", job: job.id, at, videoId, progress: video.progress, status: video.status }))
       switch (video.status) {
         case "COMPLETE":
-          return
+          return video
         case "FAILED": {
           const error = failedVideoError(video)
           if (error.code === "rate_limit_exceeded") return yield* Effect.fail(new Resubmit({ error }))

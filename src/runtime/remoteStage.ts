@@ -65,7 +65,6 @@ const pollStage = (
     yield* scope.setProgress({ _tag: "Submitted", videoId })
     // A render picked up from an earlier run gets a full timeout from now.
     const outcome = yield* pollVideo(scope, videoId, Math.max(submittedAt, ctx.startedAt)).pipe(
-      Effect.as("rendered" as const),
       Effect.tapErrorTag("Detach", (d: Detach) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) => ctx.recorder.detached({ job: job.id, fp: stage.fp }, d.videoId, at))
       ),
@@ -77,11 +76,11 @@ const pollStage = (
         Effect.as(afterFailedRender(scope, stage, videoId, r, failedRenders()), "resubmit" as const)
       )
     )
-    if (outcome === "rendered") {
-      yield* ctx.recorder.rendered({ job: job.id, fp: stage.fp }, videoId, yield* Clock.currentTimeMillis)
-      yield* scope.emit((at) => ({ type: "job.rendered", job: job.id, at, videoId }))
-    }
-    return outcome
+    if (outcome === "resubmit") return outcome
+    const finished = outcome.share_link_url !== null ? { videoId, shareLinkUrl: outcome.share_link_url } : { videoId }
+    yield* ctx.recorder.rendered({ job: job.id, fp: stage.fp }, finished, yield* Clock.currentTimeMillis)
+    yield* scope.emit((at) => ({ type: "job.rendered", job: job.id, at, videoId }))
+    return "rendered" as const
   })
 
 /** Runs one remote stage to a finished video: its id at the provider. */

@@ -30,6 +30,8 @@ export interface VideoJob {
   readonly content: Option.Option<Deferred.Deferred<RenderedVideo>>
   /** The name its file is published under on the file host. */
   readonly fileName: string
+  /** The simulator's origin as its creator reached it: a COMPLETE video's share link is `<it>/share/<id>`. */
+  readonly shareBaseUrl: string
 }
 
 /** `MAVideo` as the API answers it. */
@@ -54,6 +56,9 @@ export const queueTimeMs = (options: { readonly renderFactor: number; readonly q
 
 const seconds = (ms: number) => Math.floor(ms / 1000)
 
+/** The public share link of a finished video. */
+export const shareLinkOf = (job: VideoJob): string => `${job.shareBaseUrl}/share/${encodeURIComponent(job.id)}`
+
 /** The job as the API shows it at `nowMs`. */
 export const viewAt = (job: VideoJob, nowMs: number): Effect.Effect<VideoView> =>
   Effect.gen(function* () {
@@ -69,7 +74,8 @@ export const viewAt = (job: VideoJob, nowMs: number): Effect.Effect<VideoView> =
       model: job.model,
       source_video_id: job.sourceVideoId,
       caption_template_id: job.captionTemplateId,
-      share_link_url: null,
+      // Like the provider's, a share link exists once the video does.
+      share_link_url: status === "COMPLETE" ? shareLinkOf(job) : null,
       video_id: job.id
     })
     if (nowMs - job.createdAtMs < job.queuedMs) return view("QUEUED", 0, null, null)
@@ -98,7 +104,8 @@ export const initialView = (job: VideoJob): Effect.Effect<VideoView> =>
     status: job.queuedMs > 0 ? "QUEUED" : "PROCESSING",
     progress: 0,
     completed_at: null,
-    error: null
+    error: null,
+    share_link_url: null
   }))
 
 export interface ListQuery {

@@ -19,6 +19,10 @@ const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith
 const fp = described(Schema.String, "The render's fingerprint (sha256 of what it is rendered from).")
 const job = described(Schema.String, "The job's id: its output path relative to the project root.")
 const videoId = described(Schema.String, "The provider's id of the video.")
+const shareLinkUrl = described(
+  Schema.String,
+  "The provider's public share link of the finished video, when it gave one (entries written before this field have none)."
+)
 const at = described(Schema.Number, "When it happened (epoch ms).")
 
 /** An entry: a struct whose `t` names it. */
@@ -49,7 +53,8 @@ export const RenderRecord = Schema.Struct({
   possibleDuplicates: Schema.Number,
   renders: optional(
     described(Schema.Number, "Videos accepted for this render so far (a resubmission after FAILED is another): what was paid for.")
-  )
+  ),
+  shareLinkUrl: optional(shareLinkUrl)
 }).annotations({ identifier: "RenderRecord" })
 export type RenderRecord = typeof RenderRecord.Type
 
@@ -98,7 +103,7 @@ export const JournalEntry = Schema.Union(
     },
     "An unknown outcome that could not be matched: submitted again, and a second video may exist. `from`–`until`, when the lost submit could not be settled (the list unread, or videos that could not be told apart), is its window: a video created in it may be that second video, so no other job may adopt it, in this run or a later one."
   ),
-  entry("complete", { fp, videoId, at }, "The provider finished rendering the video."),
+  entry("complete", { fp, videoId, shareLinkUrl: optional(shareLinkUrl), at }, "The provider finished rendering the video."),
   entry(
     "failed",
     {
@@ -158,6 +163,13 @@ export const toSnapshot = (state: JournalState): JournalSnapshot => ({
 
 const fresh = (job: string): RenderRecord => ({ status: "submitting", job, possibleDuplicates: 0 })
 
+/** The record now about `videoId`: a share link belongs to the video it was given for, never to the next one. */
+const aboutVideo = (r: RenderRecord, videoId: string): RenderRecord => {
+  if (r.videoId === videoId || r.shareLinkUrl === undefined) return r
+  const { shareLinkUrl: _stale, ...rest } = r
+  return rest
+}
+
 /** Folds one entry into the state (in place). Entries are applied in file order. */
 export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
   const render = (fp: string, job: string) => state.renders.get(fp) ?? fresh(job)
@@ -195,7 +207,14 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
       retire(r, entry.videoId)
       // The same video answered again (a submit settling after Ctrl-C) is no new render.
       const renders = (r.renders ?? 0) + (r.videoId === entry.videoId ? 0 : 1)
-      state.renders.set(entry.fp, { ...r, status: "submitted", videoId: entry.videoId, job: entry.job, submittedAt: entry.at, renders })
+      state.renders.set(entry.fp, {
+        ...aboutVideo(r, entry.videoId),
+        status: "submitted",
+        videoId: entry.videoId,
+        job: entry.job,
+        submittedAt: entry.at,
+        renders
+      })
       return
     }
     case "notSubmitted":
@@ -208,10 +227,16 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
       return
     }
     case "complete":
-      state.renders.set(entry.fp, { ...render(entry.fp, ""), status: "complete", videoId: entry.videoId })
+      state.renders.set(entry.fp, {
+        ...aboutVideo(render(entry.fp, ""), entry.videoId),
+        status: "complete",
+        videoId: entry.videoId,
+        ...(entry.shareLinkUrl !== undefined ? { shareLinkUrl: entry.shareLinkUrl } : {})
+      })
       return
     case "failed": {
-      const { error: previous, ...r } = render(entry.fp, "")
+      const known = render(entry.fp, "")
+      const { error: previous, ...r } = entry.videoId !== undefined ? aboutVideo(known, entry.videoId) : known
       // A submit announced and never answered stays to be reconciled, failed or not.
       const unsettledSubmit = r.status === "submitting" && r.intentAt !== undefined && entry.videoId === undefined
       const videoGone = entry.videoGone ?? entry.code !== undefined
@@ -230,10 +255,10 @@ export const applyEntry = (state: JournalState, entry: JournalEntry): void => {
       return
     }
     case "detached":
-      state.renders.set(entry.fp, { ...render(entry.fp, ""), status: "detached", videoId: entry.videoId })
+      state.renders.set(entry.fp, { ...aboutVideo(render(entry.fp, ""), entry.videoId), status: "detached", videoId: entry.videoId })
       return
     case "downloaded":
-      state.renders.set(entry.fp, { ...render(entry.fp, entry.job), status: "complete", videoId: entry.videoId })
+      state.renders.set(entry.fp, { ...aboutVideo(render(entry.fp, entry.job), entry.videoId), status: "complete", videoId: entry.videoId })
       state.outputs.set(entry.job, { fp: entry.fp, videoId: entry.videoId, sha256: entry.sha256, size: entry.size, mtimeMs: entry.mtimeMs })
       return
   }

@@ -25,7 +25,13 @@ export interface RecordTarget {
   readonly fp: string
 }
 
-/** Every call fails with `StateIoError` when the record cannot be written: the run then stops paying. */
+/** A finished video at the provider, as a render's record keeps it. */
+export interface FinishedVideo {
+  readonly videoId: string
+  /** The provider's public share link (`share_link_url`), when it gave one. */
+  readonly shareLinkUrl?: string
+}
+
 /** An output in place: its job, its render's fingerprint and video, and the lock entry that records it. */
 export interface CompletedOutput {
   readonly job: string
@@ -34,6 +40,7 @@ export interface CompletedOutput {
   readonly entry: LockEntry
 }
 
+/** Every call fails with `StateIoError` when the record cannot be written: the run then stops paying. */
 export interface Recorder {
   /** Before a submit is sent (durable). */
   readonly intent: (target: RecordTarget, at: number) => Effect.Effect<void, StateIoError>
@@ -53,7 +60,8 @@ export interface Recorder {
     window: SubmitWindow | undefined,
     at: number
   ) => Effect.Effect<void, StateIoError>
-  readonly rendered: (target: RecordTarget, videoId: string, at: number) => Effect.Effect<void, StateIoError>
+  /** The provider finished the video (its share link with it, when it gave one). */
+  readonly rendered: (target: RecordTarget, video: FinishedVideo, at: number) => Effect.Effect<void, StateIoError>
   readonly failed: (
     target: RecordTarget,
     failure: { step: string; reason: string; code?: string; videoId?: string; videoGone?: boolean },

@@ -14,6 +14,8 @@ export interface StateRecorder extends Recorder {
   readonly flush: Effect.Effect<void, StateIoError>
   /** An output found up to date through the journal (not yet in the lock): its entry is restored. */
   readonly upToDate: (job: string, entry: LockEntry) => Effect.Effect<void>
+  /** The lock file as the run has it now (what `flush` writes), for what is drawn from it after a run (the results table). */
+  readonly lock: Effect.Effect<LockFile>
 }
 
 export const makeStateRecorder = (options: {
@@ -32,6 +34,8 @@ export const makeStateRecorder = (options: {
         .filter(([id]) => options.jobIds.has(id))
         .map(([id, entry]) => [id, serializeLockEntry(entry)] as const)
     )
+    // The same entries as values, for `lock`.
+    const outputs = new Map(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
     let written: string | undefined
     const writing = yield* Effect.makeSemaphore(1)
     const flush = writing.withPermits(1)(
@@ -65,7 +69,17 @@ export const makeStateRecorder = (options: {
       adopted: (target, videoId, at) => journal.append({ t: "adopted", fp: target.fp, job: target.job, videoId, at }, durable),
       possibleDuplicate: (target, reason, window, at) =>
         journal.append({ t: "possibleDuplicate", fp: target.fp, job: target.job, reason, ...(window ?? {}), at }, durable),
-      rendered: (target, videoId, at) => journal.append({ t: "complete", fp: target.fp, videoId, at }, { durable: false }),
+      rendered: (target, video, at) =>
+        journal.append(
+          {
+            t: "complete",
+            fp: target.fp,
+            videoId: video.videoId,
+            ...(video.shareLinkUrl !== undefined ? { shareLinkUrl: video.shareLinkUrl } : {}),
+            at
+          },
+          { durable: false }
+        ),
       failed: (target, failure, at) =>
         journal.append(
           {
@@ -89,13 +103,16 @@ export const makeStateRecorder = (options: {
             durable
           )
           entries.set(job, serializeLockEntry(output.entry))
+          outputs.set(job, output.entry)
           yield* Queue.offer(dirty, undefined)
         }),
       upToDate: (job, entry) =>
         Effect.sync(() => {
           if (!entries.has(job)) entries.set(job, serializeLockEntry(entry))
+          if (!outputs.has(job)) outputs.set(job, entry)
         }),
-      flush
+      flush,
+      lock: Effect.sync(() => ({ version: options.lock.version, pipeline: options.lock.pipeline, outputs: Object.fromEntries(outputs) }))
     }
     return recorder
   })

@@ -231,7 +231,7 @@ const journalOf = (
     const target = { job: job.id, fp: job.stages.video }
     yield* earlier.recorder.intent(target, 0)
     yield* earlier.recorder.submitted(target, videoId, 1000)
-    if (upTo === "rendered") yield* earlier.recorder.rendered(target, videoId, 60_000)
+    if (upTo === "rendered") yield* earlier.recorder.rendered(target, { videoId }, 60_000)
     return earlier
   })
 

@@ -10,6 +10,7 @@ import { captionVideoMaxBytes, checkVideo } from "../mediaChecks.ts"
 import { readMultipartUpload } from "../multipartUpload.ts"
 import { collectIssues, pageLimit, queryValue } from "../queryParams.ts"
 import type { SimContext } from "../simContext.ts"
+import { shareLinkBase } from "./shareLink.ts"
 import { initialView, queueTimeMs, type VideoJob, viewAt } from "../videoJobs.ts"
 import type { RenderedVideo } from "../videoRenderer.ts"
 
@@ -103,7 +104,8 @@ const addCaptions = (context: SimContext): ApiRoute => ({
           captionTemplateId: templateId.value,
           failure,
           content: Option.isSome(failure) ? Option.none() : Option.some(content),
-          fileName: `${id}-${yield* randomToken(16)}.mp4`
+          fileName: `${id}-${yield* randomToken(16)}.mp4`,
+          shareBaseUrl: yield* shareLinkBase
         }
         yield* context.videos.add(job)
         return HttpServerResponse.unsafeJson(yield* initialView(job))

@@ -12,6 +12,7 @@ import { checkAudio, checkImage } from "../mediaChecks.ts"
 import { readMultipartUpload } from "../multipartUpload.ts"
 import { collectIssues, listOrder, pageLimit, queryValue } from "../queryParams.ts"
 import { fileUrl, type SimContext } from "../simContext.ts"
+import { shareLinkBase } from "./shareLink.ts"
 import { initialView, queueTimeMs, type VideoJob, viewAt } from "../videoJobs.ts"
 import type { RenderedVideo } from "../videoRenderer.ts"
 
@@ -94,7 +95,8 @@ const createVideo = (context: SimContext): ApiRoute => ({
           captionTemplateId: null,
           failure,
           content,
-          fileName: `${id}-${yield* randomToken(16)}.mp4`
+          fileName: `${id}-${yield* randomToken(16)}.mp4`,
+          shareBaseUrl: yield* shareLinkBase
         }
         yield* context.videos.add(job)
         yield* context.counters.countSubmission(key)

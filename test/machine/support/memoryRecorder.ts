@@ -16,7 +16,7 @@ export interface RecorderCall {
   readonly target: RecordTarget
   readonly videoId?: string
   readonly at: number
-  /** `failed`'s failure; `possibleDuplicate`'s reason. */
+  /** `failed`'s failure; `possibleDuplicate`'s reason; `rendered`'s video when it has a share link. */
   readonly detail?: unknown
   /** The call failed (`fail` said so): nothing was recorded. */
   readonly refused?: true
@@ -64,7 +64,17 @@ export const makeMemoryRecorder = (options: { readonly fail?: (call: RecorderCal
         { method: "possibleDuplicate", target, at, detail: reason },
         { t: "possibleDuplicate", fp: target.fp, job: target.job, reason, ...(window ?? {}), at }
       ),
-    rendered: (target, videoId, at) => call({ method: "rendered", target, videoId, at }, { t: "complete", fp: target.fp, videoId, at }),
+    rendered: (target, video, at) =>
+      call(
+        { method: "rendered", target, videoId: video.videoId, at, ...(video.shareLinkUrl !== undefined ? { detail: video } : {}) },
+        {
+          t: "complete",
+          fp: target.fp,
+          videoId: video.videoId,
+          ...(video.shareLinkUrl !== undefined ? { shareLinkUrl: video.shareLinkUrl } : {}),
+          at
+        }
+      ),
     failed: (target, failure, at) =>
       call(
         { method: "failed", target, at, detail: failure, ...(failure.videoId !== undefined ? { videoId: failure.videoId } : {}) },
