@@ -1,4 +1,4 @@
-import { parseBuffer, parseFile } from "music-metadata"
+import { CouldNotDetermineFileTypeError, parseBuffer, parseFile, UnsupportedFileTypeError } from "music-metadata"
 import { Data, Effect } from "effect"
 
 /** The audio's length could not be read: the file is damaged or not really audio. */
@@ -29,3 +29,16 @@ export const audioDurationOfFile = (path: string): Effect.Effect<number, AudioDu
 /** Duration in seconds of WAV or MP3 bytes already in memory. */
 export const audioDurationOfBytes = (bytes: Uint8Array, mimeType?: string): Effect.Effect<number, AudioDurationError> =>
   durationOf(parseBuffer(bytes, mimeType ? { mimeType } : undefined, { duration: true, skipCovers: true }))
+
+/**
+ * Duration in seconds of a file's bytes already read whole: what `audioDurationOfFile` says of
+ * that file (the parser is chosen by the file's name, then its bytes, and its errors name the
+ * file, as `parseFile` does), without reading it again.
+ */
+export const audioDurationOfFileBytes = (bytes: Uint8Array, path: string): Effect.Effect<number, AudioDurationError> =>
+  durationOf(
+    parseBuffer(bytes, { path, size: bytes.length }, { duration: true, skipCovers: true }).catch((error: unknown) => {
+      if (error instanceof CouldNotDetermineFileTypeError || error instanceof UnsupportedFileTypeError) error.message += `: ${path}`
+      throw error
+    })
+  )

@@ -21,11 +21,45 @@ import { outputNameProblem, shorten } from "./fileNameLength.ts"
 import type { InputFile, Job, Origin, OverlaySpec, SpeechSpec } from "./job.ts"
 import type { LoadedPipeline } from "./load.ts"
 import { makeOutputGuard, type GuardedFile } from "./outputGuard.ts"
-import { describeProjectRoot, isInside, realLocation } from "./projectRoot.ts"
+import {
+  describeProjectRoot,
+  folderRelation,
+  type FolderRelation,
+  isInsideThrough,
+  joinName,
+  plainPathBelow,
+  realLocation,
+  resolveBelow
+} from "./projectRoot.ts"
 import { readDataRows, type DataRow, type DataRows } from "./rows.ts"
 import { defaultOutputTemplate, defaultSpeechOutputTemplate, type MatrixSet, type PairsSet, type RowsSet, type SetSpec } from "./schema.ts"
 import { checkVariables, parseTemplate, renderTemplate, type Template, type TemplateScope } from "./template.ts"
 import { locate, locateInString, type PathSegment } from "./yamlSource.ts"
+
+/**
+ * The job of `draft` at `output`. The common job (an image, an audio, no stages) is written out
+ * whole: a literal with a fixed shape is made many times faster than one built of spreads, and a
+ * campaign makes a million of them. The keys come in the same order either way.
+ */
+const jobAt = (draft: Draft, extra: Partial<Pick<Job, "captions" | "overlay">>, id: string, output: string): Job => {
+  const { set, index, image, audio, origin, row, rowColumns } = draft
+  if (audio !== undefined && draft.speech === undefined && extra.captions === undefined && extra.overlay === undefined) {
+    if (row === undefined) return { id, set, index, image, audio, output, origin }
+    if (rowColumns !== undefined) return { id, set, index, image, audio, output, origin, row: row.values, rowColumns }
+  }
+  return {
+    id,
+    set,
+    index,
+    image,
+    ...(audio ? { audio } : {}),
+    ...(draft.speech ? { speech: draft.speech } : {}),
+    ...extra,
+    output,
+    origin,
+    ...(row ? { row: row.values, ...(rowColumns ? { rowColumns } : {}) } : {})
+  }
+}
 
 /** At most this many errors from one template's renders are listed; the rest are counted. */
 const maxRenderErrorsPerTemplate = 5
@@ -38,8 +72,15 @@ interface Draft {
   readonly speech?: SpeechSpec
   readonly origin: Origin
   readonly outputTemplate: CompiledTemplate
-  readonly scope: TemplateScope
   readonly row?: DataRow
+  /** The data file's columns in file order (rows sets): one array for the whole set. */
+  readonly rowColumns?: ReadonlyArray<string>
+}
+
+/** An output folder: where it really is (symlinks resolved) and where that lies against the project root. */
+interface OutputDir {
+  readonly real: string
+  readonly root: FolderRelation
 }
 
 interface CompiledTemplate {
@@ -49,7 +90,7 @@ interface CompiledTemplate {
   readonly at: (offset: number) => Origin
 }
 
-const fileVars = (file: InputFile, path: Path.Path): TemplateScope => {
+const fileVars = (file: Pick<InputFile, "path" | "relative">, path: Path.Path): TemplateScope => {
   const name = path.basename(file.path)
   const ext = path.extname(name)
   return { path: file.relative, name, stem: ext ? name.slice(0, -ext.length) : name, ext: ext.replace(/^\./, "") }
@@ -69,7 +110,9 @@ export interface ExpandedPipeline {
   readonly jobs: ReadonlyArray<Job>
   /**
    * The input files of every job it could resolve the inputs of, including jobs left out
-   * because another of their templates is broken: they are read with the others.
+   * because another of their templates is broken: they are read with the others. Each file once
+   * per role: first the jobs' (as the first job reading it names it), then the others' (as first
+   * named), the order their problems are reported in.
    */
   readonly inputs: ReadonlyArray<WantedInput>
   readonly diagnostics: ReadonlyArray<Diagnostic>
@@ -90,28 +133,60 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
     const path = yield* Path.Path
     const { source, spec } = pipeline
     const diagnostics: Array<Diagnostic> = []
-    const report = (origin: Origin, message: string) => diagnostics.push({ ...origin, message })
+    /**
+     * Problems of outputs, reported after all those of the expansion (as when every job was made
+     * before any output was placed): each job is placed as soon as it is made, so that nothing but
+     * the jobs is kept.
+     */
+    const outputDiagnostics: Array<Diagnostic> = []
+    type Report = (origin: Origin, message: string) => void
+    const report: Report = (origin, message) => diagnostics.push({ ...origin, message })
+    const reportOutput: Report = (origin, message) => outputDiagnostics.push({ ...origin, message })
     const originOf = (yamlPath: ReadonlyArray<PathSegment>): Origin => ({ file: source.file, ...locate(source, yamlPath) })
     const vars = varsScope(spec.vars)
     const varNames = Object.keys(vars).map((name) => `vars.${name}`)
-    const relative = (absolute: string) => path.relative(pipeline.dir, absolute).split(path.sep).join("/")
+    // Rows name few distinct files: each path is resolved, made relative and split into its
+    // template variables once, and the strings are shared by every job that names it.
+    const memo = <V>(compute: (key: string) => V) => {
+      const known = new Map<string, V>()
+      return (key: string): V => {
+        const found = known.get(key)
+        if (found !== undefined) return found
+        const value = compute(key)
+        known.set(key, value)
+        return value
+      }
+    }
+    const relative = memo((absolute) => path.relative(pipeline.dir, absolute).split(path.sep).join("/"))
+    const resolved = memo((rendered) => path.resolve(pipeline.dir, rendered))
+    const varsOfFile = memo((absolute) => fileVars({ path: absolute, relative: relative(absolute) }, path))
 
     /** Parses a template and checks its variables against those that exist where it is used. */
-    const compile = (yamlPath: ReadonlyArray<PathSegment>, text: string, allowed: ReadonlyArray<string>): CompiledTemplate | undefined => {
+    const compile = (
+      yamlPath: ReadonlyArray<PathSegment>,
+      text: string,
+      allowed: ReadonlyArray<string>,
+      say: Report = report
+    ): CompiledTemplate | undefined => {
       const at = (offset: number): Origin => ({ file: source.file, ...locateInString(source, yamlPath)(offset) })
       const parsed = parseTemplate(text)
       if (Either.isLeft(parsed)) {
-        parsed.left.forEach((e) => report(at(e.span.start), e.message))
+        parsed.left.forEach((e) => say(at(e.span.start), e.message))
         return undefined
       }
       const unknown = checkVariables(parsed.right, allowed)
-      unknown.forEach((e) => report(at(e.span.start), e.message))
+      unknown.forEach((e) => say(at(e.span.start), e.message))
       return unknown.length > 0 ? undefined : { template: parsed.right, yamlPath, origin: originOf(yamlPath), at }
     }
 
     const renderErrors = new Map<CompiledTemplate, number>()
     /** Renders a path template; errors caused by data are reported at the data's place when known. */
-    const renderPath = (compiled: CompiledTemplate, scope: TemplateScope, row: DataRow | undefined): string | undefined => {
+    const renderPath = (
+      compiled: CompiledTemplate,
+      scope: TemplateScope,
+      row: DataRow | undefined,
+      say: Report = report
+    ): string | undefined => {
       const rendered = renderTemplate(compiled.template, scope, { pathSafe: true })
       if (Either.isRight(rendered)) return rendered.right
       const count = (renderErrors.get(compiled) ?? 0) + 1
@@ -120,16 +195,13 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
         for (const e of rendered.left) {
           const templateAt = compiled.at(e.span.start)
           if (row) {
-            report(
-              { file: row.file, ...row.position },
-              `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`
-            )
+            say(row.origin, `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`)
           } else {
-            report(templateAt, e.message)
+            say(templateAt, e.message)
           }
         }
       } else if (count === maxRenderErrorsPerTemplate + 1) {
-        report(compiled.origin, `more jobs fail to render this template; fix the errors above first`)
+        say(compiled.origin, `more jobs fail to render this template; fix the errors above first`)
       }
       return undefined
     }
@@ -151,10 +223,26 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
 
     const input = (absolute: string, origin: Origin): InputFile => ({ path: absolute, relative: relative(absolute), origin })
     /** The inputs of every would-be job, made or not: all are read, so a broken template hides no bad input. */
+    // Each file once per role, as first named: reading keeps only the first anyway.
     const wanted: Array<WantedInput> = []
+    const wantedPaths = { image: new Set<string>(), audio: new Set<string>() }
     const wants = (image: InputFile | undefined, audio: InputFile | undefined) => {
-      if (image) wanted.push({ file: image, role: "image" })
-      if (audio) wanted.push({ file: audio, role: "audio" })
+      if (image && !wantedPaths.image.has(image.path)) {
+        wantedPaths.image.add(image.path)
+        wanted.push({ file: image, role: "image" })
+      }
+      if (audio && !wantedPaths.audio.has(audio.path)) {
+        wantedPaths.audio.add(audio.path)
+        wanted.push({ file: audio, role: "audio" })
+      }
+    }
+    /** The files the jobs read, each once per role, as its first job names it: read (and reported) first. */
+    const jobInputs: Array<WantedInput> = []
+    const jobPaths = { image: new Set<string>(), audio: new Set<string>() }
+    const jobReads = (file: InputFile, role: "image" | "audio") => {
+      if (jobPaths[role].has(file.path)) return
+      jobPaths[role].add(file.path)
+      jobInputs.push({ file, role })
     }
 
     const speaks = (set: SetSpec | undefined) => set !== undefined && "speech" in set && set.speech !== undefined
@@ -186,17 +274,18 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
     }
 
     /** Templates that are not paths (scripts, voices, overlay texts): rendered as they are. */
-    const renderText = (compiled: CompiledTemplate, scope: TemplateScope, row: DataRow | undefined): string | undefined => {
+    const renderText = (
+      compiled: CompiledTemplate,
+      scope: TemplateScope,
+      row: DataRow | undefined,
+      say: Report = report
+    ): string | undefined => {
       const rendered = renderTemplate(compiled.template, scope, { pathSafe: false })
       if (Either.isRight(rendered)) return rendered.right
       for (const e of rendered.left) {
         const templateAt = compiled.at(e.span.start)
-        if (row)
-          report(
-            { file: row.file, ...row.position },
-            `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`
-          )
-        else report(templateAt, e.message)
+        if (row) say(row.origin, `${e.message} (in the template at ${templateAt.file}:${templateAt.line}:${templateAt.column})`)
+        else say(templateAt, e.message)
       }
       return undefined
     }
@@ -229,7 +318,7 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       const voice = renderText(compiled.voice, scope, row)
       const text = renderText(compiled.text, scope, row)
       if (voice === undefined || text === undefined) return undefined
-      const where = (template: CompiledTemplate): Origin => (row ? { file: row.file, ...row.position } : template.origin)
+      const where = (template: CompiledTemplate): Origin => (row ? row.origin : template.origin)
       const about = image ? ` for image "${image.relative}"` : ""
       if (text.trim() === "")
         return void report(where(compiled.text), `the speech script renders empty${about}: the provider cannot speak it`)
@@ -244,19 +333,19 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       return { voice, text, model: compiled.model }
     }
 
-    const drafts: Array<Draft> = []
     /** Files the pipeline reads besides the jobs' inputs: outputs may not overwrite them either. */
     const dataFiles: Array<GuardedFile> = []
 
     const expandPairs = (name: string, set: PairsSet) =>
-      Effect.sync(() => {
+      Effect.gen(function* () {
         const inputAllowed = ["set", "index", ...varNames]
         const speech = speechOf(name, [])
-        set.pairs.forEach((pair, i) => {
+        for (const [i, pair] of set.pairs.entries()) {
           const at = ["sets", name, "pairs", i]
           const scope = { set: name, index: i, vars }
           if (pair.audio === undefined && !set.speech) {
-            return void report(originOf(at), `this pair has no audio: give it \`audio\`, or give the set \`speech\``)
+            report(originOf(at), `this pair has no audio: give it \`audio\`, or give the set \`speech\``)
+            continue
           }
           const image = compile([...at, "image"], pair.image, inputAllowed)
           const audio = pair.audio !== undefined ? compile([...at, "audio"], pair.audio, inputAllowed) : undefined
@@ -265,26 +354,26 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
           const audioPath = audio && renderPath(audio, scope, undefined)
           // The script may name the pair's image: a pair whose image does not resolve is reported
           // for that alone, its script left unrendered.
-          if (imagePath === undefined) return
-          const imageFile = input(path.resolve(pipeline.dir, imagePath), originOf([...at, "image"]))
-          const audioFile = audioPath !== undefined ? input(path.resolve(pipeline.dir, audioPath), originOf([...at, "audio"])) : undefined
+          if (imagePath === undefined) continue
+          const imageFile = input(resolved(imagePath), originOf([...at, "image"]))
+          const audioFile = audioPath !== undefined ? input(resolved(audioPath), originOf([...at, "audio"])) : undefined
           wants(imageFile, audioFile)
           const spoken =
             pair.audio === undefined && speech
-              ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, undefined, imageFile)
+              ? renderSpeech(speech, { ...scope, image: varsOfFile(imageFile.path) }, undefined, imageFile)
               : undefined
-          if (!output || (audioFile === undefined && spoken === undefined)) return
-          drafts.push({
+          if (!output || (audioFile === undefined && spoken === undefined)) continue
+          const emitted = emit({
             set: name,
             index: i,
             image: imageFile,
             ...(audioFile !== undefined ? { audio: audioFile } : {}),
             ...(spoken ? { speech: spoken } : {}),
             origin: originOf(at),
-            outputTemplate: output,
-            scope
+            outputTemplate: output
           })
-        })
+          if (emitted) yield* emitted
+        }
       })
 
     const expandMatrix = (name: string, set: MatrixSet) =>
@@ -335,6 +424,7 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
         const output = outputTemplateFor(name, undefined, [])
         // Without audios (a spoken matrix), each image is one combination of its own.
         const voices: ReadonlyArray<InputFile | undefined> = spoken ? [undefined] : audios
+        const origin = originOf([...at, "matrix"])
         let index = 0
         for (const image of images) {
           for (const audio of voices) {
@@ -349,18 +439,18 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
             wants(image, audio)
             if (!output || speech === null) continue
             const scope: TemplateScope = { set: name, index, vars }
-            const voice = speech ? renderSpeech(speech, { ...scope, image: fileVars(image, path) }, undefined, image) : undefined
+            const voice = speech ? renderSpeech(speech, { ...scope, image: varsOfFile(image.path) }, undefined, image) : undefined
             if (audio === undefined && voice === undefined) continue
-            drafts.push({
+            const emitted = emit({
               set: name,
               index,
               image,
               ...(audio !== undefined ? { audio } : {}),
               ...(voice !== undefined ? { speech: voice } : {}),
-              origin: originOf([...at, "matrix"]),
-              outputTemplate: output,
-              scope
+              origin,
+              outputTemplate: output
             })
+            if (emitted) yield* emitted
             index++
           }
         }
@@ -411,40 +501,51 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
         }
         const speech = speechOf(name, rowNames)
         if (!data || !image) return
-        data.rows.forEach((row, index) => {
+        const rows = data.rows
+        for (let index = 0; index < rows.length; index++) {
+          const row = rows[index]
+          if (row === undefined) continue
           const scope: TemplateScope = { set: name, index, vars, row: row.values }
           const imagePath = renderPath(image, scope, row)
           const audioPath = audio ? renderPath(audio, scope, row) : undefined
           // The script may name the row's image: a row whose image does not resolve is reported
           // for that alone, its script left unrendered.
-          if (imagePath === undefined) return
-          const origin = { file: row.file, ...row.position }
-          const imageFile = input(path.resolve(pipeline.dir, imagePath), origin)
-          const audioFile = audioPath !== undefined ? input(path.resolve(pipeline.dir, audioPath), origin) : undefined
+          if (imagePath === undefined) continue
+          const origin = row.origin
+          const imageFile = input(resolved(imagePath), origin)
+          const audioFile = audioPath !== undefined ? input(resolved(audioPath), origin) : undefined
           wants(imageFile, audioFile)
           // Made only when every template of the set is sound (the inputs are read either way).
-          if (!output || (set.audio !== undefined ? audioFile === undefined : !speech)) return
-          const spoken = speech ? renderSpeech(speech, { ...scope, image: fileVars(imageFile, path) }, row) : undefined
-          if (audioFile === undefined && spoken === undefined) return
-          drafts.push({
-            set: name,
-            index,
-            image: imageFile,
-            ...(audioFile !== undefined ? { audio: audioFile } : {}),
-            ...(spoken ? { speech: spoken } : {}),
-            origin,
-            outputTemplate: output,
-            scope,
-            row
-          })
-        })
+          if (!output || (set.audio !== undefined ? audioFile === undefined : !speech)) continue
+          const spoken = speech ? renderSpeech(speech, { ...scope, image: varsOfFile(imageFile.path) }, row) : undefined
+          if (audioFile === undefined && spoken === undefined) continue
+          const emitted = emit(
+            audioFile !== undefined && !spoken
+              ? {
+                  set: name,
+                  index,
+                  image: imageFile,
+                  audio: audioFile,
+                  origin,
+                  outputTemplate: output,
+                  row,
+                  rowColumns: data.columns
+                }
+              : {
+                  set: name,
+                  index,
+                  image: imageFile,
+                  ...(audioFile !== undefined ? { audio: audioFile } : {}),
+                  ...(spoken ? { speech: spoken } : {}),
+                  origin,
+                  outputTemplate: output,
+                  row,
+                  rowColumns: data.columns
+                }
+          )
+          if (emitted) yield* emitted
+        }
       })
-
-    for (const [name, set] of Object.entries(spec.sets)) {
-      if ("pairs" in set) yield* expandPairs(name, set)
-      else if ("matrix" in set) yield* expandMatrix(name, set)
-      else yield* expandRows(name, set)
-    }
 
     // Outputs: rendered, inside the project root (symlinks resolved), one job each.
     const realRoot = yield* realLocation(pipeline.projectRoot)
@@ -456,6 +557,8 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       {
         overlays: ReadonlyArray<{ compiled: CompiledTemplate; variant: Omit<OverlaySpec, "index" | "text"> }> | undefined
         captionsOutput: CompiledTemplate | undefined
+        /** The set's captioning, one object for all its jobs. */
+        captions: { readonly template: string } | undefined
       }
     >()
     const stagesOf = (setName: string, rowColumns: ReadonlyArray<string>) => {
@@ -468,7 +571,12 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
           ? set.overlays.flatMap((variant, i) => {
               // The text may name the job's files, like its output path: image.*, and audio.* unless spoken.
               const files = [...imageVarNames, ...(speaks(set) ? [] : audioVarNames)]
-              const compiled = compile([...at, "overlays", i, "text"], variant.text, ["set", "index", ...files, ...varNames, ...rowColumns])
+              const compiled = compile(
+                [...at, "overlays", i, "text"],
+                variant.text,
+                ["set", "index", ...files, ...varNames, ...rowColumns],
+                reportOutput
+              )
               const style = {
                 ...(variant.font !== undefined ? { font: variant.font } : {}),
                 ...(variant.size !== undefined ? { size: variant.size } : {}),
@@ -479,118 +587,161 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
           : undefined
       const captionsOutput =
         set && "captions" in set && set.captions?.output !== undefined
-          ? compile([...at, "captions", "output"], set.captions.output, outputAllowed(setName, rowColumns))
+          ? compile([...at, "captions", "output"], set.captions.output, outputAllowed(setName, rowColumns), reportOutput)
           : undefined
-      const stages = { overlays, captionsOutput }
+      const captions = set && "captions" in set && set.captions ? { template: set.captions.template } : undefined
+      const stages = { overlays, captionsOutput, captions }
       stagesBySet.set(setName, stages)
       return stages
     }
 
     // Outputs share few folders: resolve each folder's symlinks once. (The file itself is replaced
     // by a rename, which never writes through a link, so its folder is what must stay inside.)
-    const realFolders = new Map<string, string>()
-    const realFolder = (dir: string) =>
-      Effect.gen(function* () {
-        const known = realFolders.get(dir)
-        if (known !== undefined) return known
-        const real = yield* realLocation(dir)
-        realFolders.set(dir, real)
-        return real
-      })
+    const realFolders = new Map<string, OutputDir>()
 
     /** Every output placed, with the template and text it came from: checked against the disk below. */
     const placed: Array<{
-      readonly output: string
+      readonly job: Job
       readonly rendered: string
       readonly template: CompiledTemplate
-      readonly draft: Draft
     }> = []
     /** Problems of a path rendered from data are reported at the template, naming the row. */
-    const fromRow = (draft: Draft) =>
-      draft.row ? ` (from the row at ${draft.row.file}:${draft.row.position.line}:${draft.row.position.column})` : ""
+    const fromRow = (row: Origin | undefined) => (row ? ` (from the row at ${row.file}:${row.line}:${row.column})` : "")
 
-    const place = (draft: Draft, template: CompiledTemplate, scope: TemplateScope, extra: Partial<Pick<Job, "captions" | "overlay">>) =>
-      Effect.gen(function* () {
-        const rendered = renderPath(template, scope, draft.row)
-        if (rendered === undefined) return
-        const output = path.resolve(pipeline.dir, rendered)
-        const real = path.join(yield* realFolder(path.dirname(output)), path.basename(output))
-        if (!isInside(realRoot, real, path)) {
-          const root = describeProjectRoot({ root: pipeline.projectRoot, marker: pipeline.projectRootMarker })
-          report(
-            template.origin,
-            `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it. ${root}`
-          )
-          return
-        }
-        const id = path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
-        const tooLong = outputNameProblem(id)
-        if (tooLong !== undefined) return void report(template.origin, `output "${shorten(rendered, 80)}": ${tooLong}${fromRow(draft)}`)
-        const job: Job = {
-          id,
-          set: draft.set,
-          index: draft.index,
-          image: draft.image,
-          ...(draft.audio ? { audio: draft.audio } : {}),
-          ...(draft.speech ? { speech: draft.speech } : {}),
-          ...extra,
-          output,
-          origin: draft.origin,
-          ...(draft.row ? { row: draft.row.values } : {})
-        }
-        const clash = byOutput.get(output)
-        if (clash) {
-          const describe = (j: Job) =>
-            `set "${j.set}" job ${j.index} (${j.image.relative} + ${j.audio?.relative ?? "speech"}${j.overlay ? `, overlay ${j.overlay.index}` : ""})`
-          const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
-          report(
-            draft.origin,
-            `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`
-          )
-          return
-        }
-        byOutput.set(output, job)
-        jobs.push(job)
-        placed.push({ output, rendered, template, draft })
+    /** A job at `output` (rendered from `template` as `rendered`), in the folder `dir`. */
+    const placeAt = (
+      draft: Draft,
+      template: CompiledTemplate,
+      extra: Partial<Pick<Job, "captions" | "overlay">>,
+      rendered: string,
+      output: string,
+      dir: OutputDir
+    ): void => {
+      // In a folder inside the root every file is: the path is written out only when it must be compared.
+      const real = dir.root === "inside" ? undefined : joinName(dir.real, path.basename(output), path)
+      if (real !== undefined && !isInsideThrough(dir.root, realRoot, real, path)) {
+        const root = describeProjectRoot({ root: pipeline.projectRoot, marker: pipeline.projectRootMarker })
+        reportOutput(
+          template.origin,
+          `output "${rendered}" resolves to ${real}, outside the project root ${pipeline.projectRoot}: outputs must stay inside it. ${root}`
+        )
+        return
+      }
+      const id = plainPathBelow(pipeline.projectRoot, output, path) ?? path.relative(pipeline.projectRoot, output).split(path.sep).join("/")
+      const tooLong = outputNameProblem(id)
+      if (tooLong !== undefined) {
+        return void reportOutput(template.origin, `output "${shorten(rendered, 80)}": ${tooLong}${fromRow(draft.row?.origin)}`)
+      }
+      const job = jobAt(draft, extra, id, output)
+      const clash = byOutput.get(output)
+      if (clash) {
+        const describe = (j: Job) =>
+          `set "${j.set}" job ${j.index} (${j.image.relative} + ${j.audio?.relative ?? "speech"}${j.overlay ? `, overlay ${j.overlay.index}` : ""})`
+        const first = `${clash.origin.file}:${clash.origin.line}:${clash.origin.column}`
+        reportOutput(
+          draft.origin,
+          `two jobs write "${id}": ${describe(job)} and ${describe(clash)} at ${first}; make the output template tell them apart`
+        )
+        return
+      }
+      byOutput.set(output, job)
+      jobs.push(job)
+      jobReads(job.image, "image")
+      if (job.audio) jobReads(job.audio, "audio")
+      placed.push({ job, rendered, template })
+    }
+
+    /** Renders and places one output; an Effect only when its folder's real location is not known yet. */
+    const place = (
+      draft: Draft,
+      template: CompiledTemplate,
+      scope: TemplateScope,
+      extra: Partial<Pick<Job, "captions" | "overlay">>
+    ): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path> | undefined => {
+      const rendered = renderPath(template, scope, draft.row, reportOutput)
+      if (rendered === undefined) return undefined
+      const output = resolveBelow(pipeline.dir, rendered, path)
+      const dir = path.dirname(output)
+      const known = realFolders.get(dir)
+      if (known !== undefined) return void placeAt(draft, template, extra, rendered, output, known)
+      return Effect.map(realLocation(dir), (real) => {
+        const made: OutputDir = { real, root: folderRelation(realRoot, real, path) }
+        realFolders.set(dir, made)
+        placeAt(draft, template, extra, rendered, output, made)
       })
-
-    for (const draft of drafts) {
-      const set = spec.sets[draft.set]
-      const rowColumns = draft.row ? Object.keys(draft.row.values).map((c) => `row.${c}`) : []
-      const stages = stagesOf(draft.set, rowColumns)
-      const scope: TemplateScope = {
-        ...draft.scope,
-        image: fileVars(draft.image, path),
-        ...(draft.audio ? { audio: fileVars(draft.audio, path) } : {})
-      }
-      const captions = set && "captions" in set && set.captions ? { captions: { template: set.captions.template } } : {}
-      // With a captions output of its own, the plain video is kept too, at the set's output.
-      if (stages.captionsOutput) yield* place(draft, draft.outputTemplate, scope, {})
-      const finalTemplate = stages.captionsOutput ?? draft.outputTemplate
-      if (!stages.overlays) {
-        yield* place(draft, finalTemplate, scope, captions)
-        continue
-      }
-      for (const [index, { compiled, variant }] of stages.overlays.entries()) {
-        const text = renderText(compiled, scope, draft.row)
-        if (text === undefined) continue
-        if (text.trim() === "") {
-          report(draft.row ? { file: draft.row.file, ...draft.row.position } : compiled.origin, `overlay ${index} renders empty`)
-          continue
-        }
-        yield* place(draft, finalTemplate, { ...scope, overlay: { index, text } }, { ...captions, overlay: { index, text, ...variant } })
-      }
     }
 
     // No output may overwrite what the pipeline reads or what Clapper keeps.
+    // No output may overwrite what the pipeline reads or what Clapper keeps: its inputs, each file
+    // once, named by the first job that reads it (as the guard would keep it).
     const where = (origin: Origin) => `${origin.file}:${origin.line}:${origin.column}`
-    const inputs = drafts.flatMap((draft): Array<GuardedFile> => {
-      const job = `set "${draft.set}" job ${draft.index}`
-      return [
-        { path: draft.image.path, what: `the input image of ${job} (${where(draft.image.origin)})` },
-        ...(draft.audio ? [{ path: draft.audio.path, what: `the input audio of ${job} (${where(draft.audio.origin)})` }] : [])
-      ]
-    })
+    const inputs: Array<GuardedFile> = []
+    const guardedPaths = new Set<string>()
+    const guardInput = (file: InputFile, role: "image" | "audio", draft: Draft) => {
+      if (guardedPaths.has(file.path)) return
+      guardedPaths.add(file.path)
+      inputs.push({ path: file.path, what: `the input ${role} of set "${draft.set}" job ${draft.index} (${where(file.origin)})` })
+    }
+
+    /**
+     * A job as it is made: its outputs rendered and placed. An Effect only when there is more to
+     * do than placing one output in a folder already seen (a new folder, captions, overlays).
+     */
+    const emit = (draft: Draft): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path> | undefined => {
+      guardInput(draft.image, "image", draft)
+      if (draft.audio) guardInput(draft.audio, "audio", draft)
+      const stages =
+        stagesBySet.get(draft.set) ?? stagesOf(draft.set, draft.row ? Object.keys(draft.row.values).map((c) => `row.${c}`) : [])
+      const image = varsOfFile(draft.image.path)
+      // Written out, in the order messages list the variables in (set, index, vars, row, image, audio): a spread is slower.
+      const { set, index, row } = draft
+      const audio = draft.audio ? varsOfFile(draft.audio.path) : undefined
+      const scope: TemplateScope =
+        row === undefined
+          ? audio === undefined
+            ? { set, index, vars, image }
+            : { set, index, vars, image, audio }
+          : audio === undefined
+            ? { set, index, vars, row: row.values, image }
+            : { set, index, vars, row: row.values, image, audio }
+      const captions = stages.captions ? { captions: stages.captions } : {}
+      if (!stages.captionsOutput && !stages.overlays) return place(draft, draft.outputTemplate, scope, captions)
+      return Effect.gen(function* () {
+        // With a captions output of its own, the plain video is kept too, at the set's output.
+        if (stages.captionsOutput) {
+          const placing = place(draft, draft.outputTemplate, scope, {})
+          if (placing) yield* placing
+        }
+        const finalTemplate = stages.captionsOutput ?? draft.outputTemplate
+        if (!stages.overlays) {
+          const placing = place(draft, finalTemplate, scope, captions)
+          if (placing) yield* placing
+          return
+        }
+        for (const [index, { compiled, variant }] of stages.overlays.entries()) {
+          const text = renderText(compiled, scope, draft.row, reportOutput)
+          if (text === undefined) continue
+          if (text.trim() === "") {
+            reportOutput(draft.row ? draft.row.origin : compiled.origin, `overlay ${index} renders empty`)
+            continue
+          }
+          const placing = place(
+            draft,
+            finalTemplate,
+            { ...scope, overlay: { index, text } },
+            { ...captions, overlay: { index, text, ...variant } }
+          )
+          if (placing) yield* placing
+        }
+      })
+    }
+
+    for (const [name, set] of Object.entries(spec.sets)) {
+      if ("pairs" in set) yield* expandPairs(name, set)
+      else if ("matrix" in set) yield* expandMatrix(name, set)
+      else yield* expandRows(name, set)
+    }
+
     const guard = yield* makeOutputGuard({
       files: [
         { path: pipeline.path, what: "this pipeline file" },
@@ -604,10 +755,12 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
       ],
       stateDir: stateDir(pipeline.dir, spec.name, path)
     })
-    const problems = yield* Effect.forEach(placed, ({ output }) => guard.problem(output), { concurrency: 16 })
-    problems.forEach((problem, i) => {
-      const { rendered, template, draft } = placed[i] as (typeof placed)[number]
-      if (problem !== undefined) report(template.origin, `output "${rendered}" ${problem}${fromRow(draft)}`)
+    const problems = yield* guard.problems(placed.map(({ job }) => job.output))
+    placed.forEach(({ rendered, template, job }, i) => {
+      const problem = problems[i]
+      if (problem !== undefined)
+        reportOutput(template.origin, `output "${rendered}" ${problem}${fromRow(job.row ? job.origin : undefined)}`)
     })
-    return { jobs, inputs: wanted, diagnostics }
+    const others = wanted.filter(({ file, role }) => !jobPaths[role].has(file.path))
+    return { jobs, inputs: [...jobInputs, ...others], diagnostics: [...diagnostics, ...outputDiagnostics] }
   })

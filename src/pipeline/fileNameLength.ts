@@ -31,6 +31,8 @@ export const shorten = (name: string, most = 40) => (name.length > most ? `${nam
  * Each folder name and the file name are checked; the first problem is described.
  */
 export const outputNameProblem = (relative: string): string | undefined => {
+  // A UTF-16 unit is at most 3 bytes of UTF-8 (a pair of them 4): a short path has no long part.
+  if (relative.length * 3 <= maxOutputNameBytes) return undefined
   const parts = relative.split("/")
   const fileName = parts[parts.length - 1] ?? ""
   for (const folder of parts.slice(0, -1)) {

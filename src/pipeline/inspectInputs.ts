@@ -5,10 +5,10 @@
  */
 import { FileSystem, type Path } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { audioDurationOfFile } from "../media/audioDuration.ts"
+import { audioDurationOfFile, audioDurationOfFileBytes } from "../media/audioDuration.ts"
 import { audioKinds, describeKinds, imageKinds, sniffLength, sniffMediaKind, type MediaKind } from "../media/mediaKind.ts"
 import { limits, MiB } from "../mirage/limits.ts"
-import { digestFile } from "../media/digest.ts"
+import { digestBytes, digestFile } from "../media/digest.ts"
 import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
 import type { InputFile, Job } from "./job.ts"
 import { didYouMeanFile } from "./missingFile.ts"
@@ -31,6 +31,22 @@ const rules: Record<InputRole, { kinds: ReadonlyArray<MediaKind>; maxBytes: numb
   audio: { kinds: audioKinds, maxBytes: limits.maxAudioBytes, noun: "audio" }
 }
 
+/** Files up to this size are read whole, once: 16 at a time (see `inspectInputFiles`), so at most 64 MB at once. */
+const wholeFileBytes = 4 * MiB
+
+/** Up to `size` bytes from the start of `handle`'s file (fewer when it is shorter). */
+const readWhole = (handle: FileSystem.File, size: number) =>
+  Effect.gen(function* () {
+    const bytes = new Uint8Array(size)
+    let filled = 0
+    while (filled < size) {
+      const read = Number(yield* handle.read(bytes.subarray(filled)))
+      if (read === 0) break
+      filled += read
+    }
+    return bytes.subarray(0, filled)
+  })
+
 const megabytes = (bytes: number) => `${(bytes / MiB).toFixed(1)} MB`
 
 const inspectOne = (file: InputFile, role: InputRole) =>
@@ -47,18 +63,31 @@ const inspectOne = (file: InputFile, role: InputRole) =>
     if (size > rule.maxBytes) {
       return yield* fail(`is ${megabytes(size)}, over the API's ${megabytes(rule.maxBytes)} limit for ${rule.noun} files`)
     }
-    const head = yield* Effect.scoped(Effect.flatMap(fs.open(file.path), (handle) => handle.readAlloc(FileSystem.Size(sniffLength)))).pipe(
-      Effect.map(Option.getOrElse(() => new Uint8Array()))
+    // A small file is read once, whole, and sniffed, hashed and timed in memory; a large one in parts.
+    const { head, whole } = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const handle = yield* fs.open(file.path)
+        if (size <= wholeFileBytes) {
+          const bytes = yield* readWhole(handle, size)
+          return { head: bytes.subarray(0, sniffLength), whole: bytes }
+        }
+        const start = yield* handle.readAlloc(FileSystem.Size(sniffLength))
+        return { head: Option.getOrElse(start, () => new Uint8Array()), whole: undefined }
+      })
     )
     const kind = yield* sniffMediaKind(head)
     if (Option.isNone(kind) || !rule.kinds.includes(kind.value)) {
       const actual = Option.match(kind, { onNone: () => "not a recognised media file", onSome: (k) => `a ${k.toUpperCase()} file` })
       return yield* fail(`must be ${describeKinds(rule.kinds)} by its contents, but it is ${actual}`)
     }
-    const sha256 = yield* digestFile(file.path)
+    // From memory when the file still held what `stat` said; else read again, as a large one is.
+    const complete = whole !== undefined && whole.length === size ? whole : undefined
+    const sha256 = complete !== undefined ? digestBytes(complete) : yield* digestFile(file.path)
     let durationSeconds: number | undefined
     if (role === "audio") {
-      const duration = yield* audioDurationOfFile(file.path).pipe(Effect.either)
+      const duration = yield* (
+        complete !== undefined ? audioDurationOfFileBytes(complete, file.path) : audioDurationOfFile(file.path)
+      ).pipe(Effect.either)
       if (duration._tag === "Left") return yield* fail(duration.left.message)
       if (duration.right > limits.maxAudioSeconds) {
         return yield* fail(`lasts ${duration.right.toFixed(1)} s, over the ${limits.maxAudioSeconds} s limit`)
@@ -91,17 +120,18 @@ export interface WantedInput {
   readonly role: InputRole
 }
 
-/** The input files of `jobs`, each once per role. */
-export const inputsOf = (jobs: ReadonlyArray<Job>): ReadonlyArray<WantedInput> =>
-  jobs.flatMap((job) => [
-    { file: job.image, role: "image" as const },
+/** The input files of `jobs`, in order (`inspectInputFiles` reads each once per role): made as they are read, not kept. */
+export function* inputsOf(jobs: Iterable<Job>): Generator<WantedInput> {
+  for (const job of jobs) {
+    yield { file: job.image, role: "image" }
     // a spoken voice track has no file yet
-    ...(job.audio ? [{ file: job.audio, role: "audio" as const }] : [])
-  ])
+    if (job.audio) yield { file: job.audio, role: "audio" }
+  }
+}
 
 /** Facts per input path and role, and a diagnostic for every bad input (once per file and role). Never fails. */
 export const inspectInputFiles = (
-  inputs: ReadonlyArray<WantedInput>,
+  inputs: Iterable<WantedInput>,
   options: { readonly concurrency?: number } = {}
 ): Effect.Effect<
   { readonly facts: ReadonlyMap<string, InputFacts>; readonly diagnostics: ReadonlyArray<Diagnostic> },
@@ -117,7 +147,7 @@ export const inspectInputFiles = (
     const results = yield* Effect.forEach(
       [...wanted.entries()],
       ([key, { file, role }]) => Effect.map(Effect.either(inspectOne(file, role)), (result) => [key, result] as const),
-      { concurrency: options.concurrency ?? 8 }
+      { concurrency: options.concurrency ?? 16 }
     )
     return {
       facts: new Map(results.flatMap(([key, r]) => (r._tag === "Right" ? [[key, r.right] as const] : []))),

@@ -51,4 +51,9 @@ export interface Job {
   readonly origin: Origin
   /** Row values for `rows` sets (already part of the rendered paths; kept for reports). */
   readonly row?: Readonly<Record<string, string>>
+  /**
+   * For `rows` sets: the data file's column names in file order (`row`'s keys are not: an object
+   * puts integer-like names such as "2024" first). One array shared by every job of the set.
+   */
+  readonly rowColumns?: ReadonlyArray<string>
 }

@@ -10,7 +10,7 @@ import { Effect, Either } from "effect"
 import { PipelineInvalid, type Diagnostic } from "./diagnostic.ts"
 import { decodePipelineAll } from "./decode.ts"
 import { expandPipelineAll } from "./expand.ts"
-import { inputsOf, inspectInputFiles } from "./inspectInputs.ts"
+import { inspectInputFiles } from "./inspectInputs.ts"
 import { didYouMeanFile } from "./missingFile.ts"
 import { locateProjectRoot, type ProjectRootMarker } from "./projectRoot.ts"
 import type { Pipeline } from "./schema.ts"
@@ -78,6 +78,6 @@ export const loadPipeline = (file: string): Effect.Effect<LoadedPipeline, Pipeli
 const laterProblems = (pipeline: LoadedPipeline): Effect.Effect<ReadonlyArray<Diagnostic>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const expanded = yield* expandPipelineAll(pipeline)
-    const inspected = yield* inspectInputFiles([...inputsOf(expanded.jobs), ...expanded.inputs])
+    const inspected = yield* inspectInputFiles(expanded.inputs)
     return [...expanded.diagnostics, ...inspected.diagnostics]
   })

@@ -7,6 +7,8 @@ import { parse as parseCsv } from "csv-parse/sync"
 import { Effect, Either } from "effect"
 import { isMap, isPair, isScalar, isSeq } from "yaml"
 import type { Diagnostic } from "./diagnostic.ts"
+import type { Origin } from "./job.ts"
+import { parsePlainCsv } from "./plainCsv.ts"
 import { scalarText } from "./scalarText.ts"
 import { decodeUtf8 } from "./utf8.ts"
 import { parseYamlSource, positionAt, type Position } from "./yamlSource.ts"
@@ -14,9 +16,8 @@ import { parseYamlSource, positionAt, type Position } from "./yamlSource.ts"
 export interface DataRow {
   /** Column → value, every value a string: numbers and booleans as written in the file (`007`, `1e3`, `True`). */
   readonly values: Readonly<Record<string, string>>
-  /** The row's place in its data file. */
-  readonly file: string
-  readonly position: Position
+  /** The row's place in its data file (also the origin of the job it makes: one object for both). */
+  readonly origin: Origin
 }
 
 export interface DataRows {
@@ -52,6 +53,19 @@ const headerColumns = (line: string): Array<number> => {
   return starts
 }
 
+/** Line `number` (from 1) of the text, BOM left out, found without splitting the whole text. */
+const headerLine = (text: string, number: number): string => {
+  const body = text.replace(/^\uFEFF/, "")
+  let start = 0
+  for (let line = 1; line < number; line++) {
+    const next = body.indexOf("\n", start)
+    if (next === -1) return ""
+    start = next + 1
+  }
+  const end = body.indexOf("\n", start)
+  return body.slice(start, end === -1 ? body.length : end).replace(/\r$/, "")
+}
+
 /**
  * Two columns of one name would leave a row only the last one's value: an error at the second,
  * naming both places.
@@ -68,7 +82,8 @@ const duplicateColumns = (file: string, text: string): Array<Diagnostic> => {
   }
   if (!header) return []
   const { record, info } = header
-  const lineText = text.replace(/^\uFEFF/, "").split(/\r?\n/)[info.lines - 1] ?? ""
+  if (new Set(record).size === record.length) return []
+  const lineText = headerLine(text, info.lines)
   const starts = headerColumns(lineText)
   const columnOf = (index: number) => (starts.length === record.length ? (starts[index] ?? 1) : 1)
   const seen = new Map<string, number>()
@@ -86,18 +101,20 @@ const duplicateColumns = (file: string, text: string): Array<Diagnostic> => {
 const csvRows = (file: string, text: string): Either.Either<DataRows, ReadonlyArray<Diagnostic>> => {
   const duplicates = duplicateColumns(file, text)
   if (duplicates.length > 0) return Either.left(duplicates)
+  const plain = parsePlainCsv(text, (values, line): DataRow => ({ values, origin: { file, line, column: 1 } }))
+  if (plain !== undefined) return Either.right(plain)
   try {
-    const records = parseCsv(text, { columns: true, bom: true, info: true, skip_empty_lines: true, trim: true }) as Array<CsvRecord>
-    const header = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? ""
-    const columns = records[0]
-      ? Object.keys(records[0].record)
-      : header
-          .split(",")
-          .map((c) => c.trim())
-          .filter(Boolean)
+    // The header as csv-parse reads it, in file order: a record's keys would put integer-like names ("2024") first.
+    let header: ReadonlyArray<string> | undefined
+    const columnsOf = (names: Array<string>) => {
+      header = names
+      return names
+    }
+    const records = parseCsv(text, { columns: columnsOf, bom: true, info: true, skip_empty_lines: true, trim: true }) as Array<CsvRecord>
+    const columns = header ?? []
     return Either.right({
       columns,
-      rows: records.map(({ record, info }) => ({ values: record, file, position: { line: info.lines, column: 1 } }))
+      rows: records.map(({ record, info }) => ({ values: record, origin: { file, line: info.lines, column: 1 } }))
     })
   } catch (error) {
     // csv-parse's errors name the line they stopped at.
@@ -135,7 +152,7 @@ const structuredRows = (file: string, text: string): Either.Either<DataRows, Rea
         values[key] = scalarText(pair.value) ?? ""
         columns.add(key)
       }
-      rows.push({ values, file, position })
+      rows.push({ values, origin: { file, ...position } })
     })
     return diagnostics.length > 0 ? Either.left(diagnostics) : Either.right({ columns: [...columns], rows })
   })

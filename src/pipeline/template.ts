@@ -89,13 +89,21 @@ const transliterations: { readonly [letter: string]: string } = {
  * Every other character (non-Latin scripts included) separates words. Idempotent.
  */
 export const slug = (s: string): string =>
-  s
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .replace(/[ßẞæÆœŒøØłŁđĐðÐþÞı]/g, (letter) => transliterations[letter] ?? "-")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "")
+  // ASCII has no marks to strip and no letters to spell out: the last steps alone give the same.
+  asciiOnly.test(s)
+    ? s
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+    : s
+        .normalize("NFKD")
+        .replace(/\p{M}+/gu, "")
+        .replace(/[ßẞæÆœŒøØłŁđĐðÐþÞı]/g, (letter) => transliterations[letter] ?? "-")
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+
+const asciiOnly = /^[\u0000-\u007f]*$/
 
 const filters: { readonly [name: string]: (value: string) => string } = {
   slug,
@@ -466,8 +474,35 @@ export const renderTemplate = (
   scope: TemplateScope,
   options: { readonly pathSafe: boolean }
 ): Either.Either<string, ReadonlyArray<TemplateError>> => {
-  const errors: Array<TemplateError> = []
-  const substitutions: Array<Substitution> = []
+  const first = renderParts(template, scope, options.pathSafe, false)
+  const errors = first.errors ?? []
+  // Where each value went matters only to a "." value (see `dotSegmentErrors`): then it is rendered again, noting them.
+  if (options.pathSafe && first.dotValue)
+    errors.push(...dotSegmentErrors(first.out, renderParts(template, scope, true, true).substitutions))
+  if (errors.length === 0) return Either.right(first.out)
+  return Either.left(errors.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end))
+}
+
+const noSubstitutions: ReadonlyArray<Substitution> = []
+
+/**
+ * The text of a template and its errors but the dot segments', and with `track` where each value
+ * went. Nothing is allocated beyond the text when nothing is wrong: it runs for every path of
+ * every job.
+ */
+const renderParts = (
+  template: Template,
+  scope: TemplateScope,
+  pathSafe: boolean,
+  track: boolean
+): { out: string; errors: Array<TemplateError> | undefined; substitutions: ReadonlyArray<Substitution>; dotValue: boolean } => {
+  let errors: Array<TemplateError> | undefined
+  const fail = (error: TemplateError) => {
+    errors ??= []
+    errors.push(error)
+  }
+  const substitutions: Array<Substitution> | undefined = track ? [] : undefined
+  let dotValue = false
   let tree: VariableNode | undefined
   let out = ""
   for (const part of template.parts) {
@@ -479,7 +514,7 @@ export const renderTemplate = (
     if (raw === undefined) {
       tree ??= treeFromScope(scope)
       const message = variableProblem(tree, part.path) ?? `unknown variable "${part.path.join(".")}"`
-      errors.push({ kind: "unknownVariable", message, span: part.span })
+      fail({ kind: "unknownVariable", message, span: part.span })
       out += failed
       continue
     }
@@ -488,7 +523,7 @@ export const renderTemplate = (
     for (const name of part.filters) {
       const filter = filterNamed(name)
       if (filter === undefined) {
-        errors.push(unknownFilterError(name, part.span))
+        fail(unknownFilterError(name, part.span))
         filtered = false
         break
       }
@@ -498,17 +533,17 @@ export const renderTemplate = (
       out += failed
       continue
     }
-    if (options.pathSafe) {
-      const name = part.path.join(".")
+    if (pathSafe) {
       if (value === "") {
+        const name = part.path.join(".")
         const why = raw === "" ? `"${name}" is empty` : `"${name}" (${quote(raw)}) is empty after "| ${part.filters.join(" | ")}"`
-        errors.push({ kind: "emptyValue", message: `${why}, and a file path cannot have an empty part`, span: part.span })
+        fail({ kind: "emptyValue", message: `${why}, and a file path cannot have an empty part`, span: part.span })
         out += failed
         continue
       }
       const problem = pathProblem(value)
       if (problem !== undefined) {
-        errors.push({
+        fail({
           kind: "unsafeValue",
           message: `${described(part, value)} ${problem}, so it may not be part of a file path: data never chooses where files go (use ${withSlug(part)})`,
           span: part.span
@@ -517,15 +552,19 @@ export const renderTemplate = (
         continue
       }
     }
-    substitutions.push({ placeholder: part, value, start: out.length, end: out.length + value.length })
+    if (value === ".") dotValue = true
+    substitutions?.push({ placeholder: part, value, start: out.length, end: out.length + value.length })
     out += value
   }
-  if (options.pathSafe) errors.push(...dotSegmentErrors(out, substitutions))
-  if (errors.length === 0) return Either.right(out)
-  return Either.left(errors.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end))
+  return { out, errors, substitutions: substitutions ?? noSubstitutions, dotValue }
 }
 
-/** Values that make a `.` or `..` path segment with the literal text next to them (`.{{x}}` with x = "."). */
+/**
+ * Values that make a `.` or `..` path segment with the literal text next to them (`.{{x}}` with
+ * x = "."). A value holds no `/` or `\\` (those are refused), so it lies within one segment: only
+ * a value of dots alone can be part of a `.` or `..` segment, and `..` is refused too. So only a
+ * template with a "." value is looked at.
+ */
 const dotSegmentErrors = (out: string, substitutions: ReadonlyArray<Substitution>): Array<TemplateError> => {
   const errors: Array<TemplateError> = []
   let start = 0

@@ -30,13 +30,22 @@ export const canonicalJson = (value: unknown): string => {
   return JSON.stringify(value) ?? "null"
 }
 
+/**
+ * `canonicalJson({ recipe, model, image, audio, stages })`, written out: the keys in their sorted
+ * order (audio, image, model, recipe, stages) and the strings quoted, without sorting anything
+ * but the stages. The same text (a test compares them); a plan computes it for every job.
+ */
+const fingerprintText = (inputs: FingerprintInputs): string => {
+  const { model, image, audio } = inputs
+  if (typeof model !== "string" || typeof image !== "string" || typeof audio !== "string") {
+    return canonicalJson({ recipe: recipeVersion, model, image, audio, stages: inputs.stages ?? {} })
+  }
+  const stages = inputs.stages === undefined ? "{}" : canonicalJson(inputs.stages)
+  return `{"audio":${JSON.stringify(audio)},"image":${JSON.stringify(image)},"model":${JSON.stringify(model)},"recipe":${recipeVersion},"stages":${stages}}`
+}
+
 export const fingerprint = (inputs: FingerprintInputs): string =>
-  "sha256:" +
-  createHash("sha256")
-    .update(
-      canonicalJson({ recipe: recipeVersion, model: inputs.model, image: inputs.image, audio: inputs.audio, stages: inputs.stages ?? {} })
-    )
-    .digest("hex")
+  "sha256:" + createHash("sha256").update(fingerprintText(inputs)).digest("hex")
 
 /** A speech track's fingerprint: what determines the generated audio. */
 export const speechFingerprint = (speech: { readonly voice: string; readonly text: string; readonly model: string }): string =>

@@ -1,0 +1,208 @@
+/**
+ * Benchmark 7, scale: campaigns of 100,000 and 1,000,000 jobs (one `rows` set over a few hundred
+ * distinct images and audios, `bench/support/scaleCampaign.ts`), each command run as a user runs
+ * it, in its own process: wall time, CPU time and peak RSS. `BENCH_SCALE_SIZES` (a comma list,
+ * default `100000,1000000`), `BENCH_SCALE_IMAGES` (300), `BENCH_SCALE_AUDIOS` (200),
+ * `BENCH_REPEAT` (1; the median is shown).
+ *
+ * The measurements are steps: each says at which sizes it runs, what it measures and what it
+ * must stay under. `validate` and `plan --json` are the first; the run, the lock file and resume
+ * are added as further steps in `steps` (they share the project of their size, in order).
+ */
+import { closeSync, openSync, readSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { warmUp } from "./support/contenders.ts"
+import { integerEnv } from "./support/env.ts"
+import { fmt, median, seconds } from "./support/numbers.ts"
+import { clapperCli, type ProcessRun, runProcess } from "./support/processes.ts"
+import { markdownTable, publish, verdictAtMost } from "./support/report.ts"
+import { makeScaleCampaign, type ScaleCampaign } from "./support/scaleCampaign.ts"
+
+const startedAt = new Date()
+
+const sizes = (process.env["BENCH_SCALE_SIZES"] ?? "100000,1000000")
+  .split(",")
+  .map((s) => s.trim().replace(/[_,]/g, ""))
+  .filter((s) => s !== "")
+  .map((s) => {
+    const n = Number(s)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_SCALE_SIZES must list whole numbers ≥ 1, got "${s}"`)
+    return n
+  })
+const images = integerEnv("BENCH_SCALE_IMAGES", 300)
+const audios = integerEnv("BENCH_SCALE_AUDIOS", 200)
+const repeat = integerEnv("BENCH_REPEAT", 1)
+
+/** The most a step may take at a size: what the issue asks for. */
+interface Target {
+  readonly wallMs: number
+  readonly maxRssMB: number
+}
+
+/** One measured command: its process, or why it gave no figures (a crash leaves no resource usage). */
+type Sample = { readonly process: ProcessRun; readonly problem?: string } | { readonly process?: undefined; readonly problem: string }
+
+interface Step {
+  /** The command as shown, e.g. "`clapper validate`". */
+  readonly label: string
+  /** Sizes it runs at. */
+  readonly runsAt: (jobs: number) => boolean
+  readonly target: (jobs: number) => Target | undefined
+  /** Runs it once; `problem` when its result is wrong (the figures are still shown). */
+  readonly measure: (campaign: ScaleCampaign, round: number) => Promise<Sample>
+  /** Facts about its output worth a column (sizes of files it wrote), from the last round. */
+  readonly note?: (campaign: ScaleCampaign, round: number) => string
+}
+
+/** The issue's targets for checking and planning: 2 s and 300 MB at 100,000 jobs, 20 s and 1.5 GB at 1,000,000. */
+const planTarget = (jobs: number): Target | undefined =>
+  jobs <= 100_000 ? { wallMs: 2_000, maxRssMB: 300 } : jobs <= 1_000_000 ? { wallMs: 20_000, maxRssMB: 1_536 } : undefined
+
+/** `node bin/clapper.js ARGS…` in the campaign's folder; a crash is a sample with a problem. */
+const clapper = async (campaign: ScaleCampaign, args: ReadonlyArray<string>, stdoutFile: string): Promise<Sample> => {
+  try {
+    const process = await runProcess({ script: clapperCli, args, cwd: campaign.root, stdoutFile })
+    const lastLine = process.stderrTail.trim().split("\n").pop() ?? ""
+    return process.exitCode === 0 ? { process } : { process, problem: `exit ${process.exitCode}: ${lastLine}` }
+  } catch (error) {
+    // No resource usage: the process died before its exit handler (out of memory, a signal).
+    const lines = String(error instanceof Error ? error.message : error)
+      .trim()
+      .split("\n")
+    return { problem: lines.filter((l) => /error|heap|memory|killed|signal/i.test(l)).pop() ?? lines[0] ?? "crashed" }
+  }
+}
+
+const tail = (file: string, bytes: number): string => {
+  const fd = openSync(file, "r")
+  try {
+    const size = statSync(file).size
+    const buffer = Buffer.alloc(Math.min(bytes, size))
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+    return buffer.toString("utf8")
+  } finally {
+    closeSync(fd)
+  }
+}
+
+const megabytes = (bytes: number) => `${fmt(bytes / 2 ** 20, bytes < 10 * 2 ** 20 ? 1 : 0)} MB`
+
+const validateOut = (campaign: ScaleCampaign, round: number) => join(campaign.root, `validate-${round}.txt`)
+const planOut = (campaign: ScaleCampaign, round: number) => join(campaign.root, `plan-${round}.json`)
+
+const steps: ReadonlyArray<Step> = [
+  {
+    label: "`clapper validate`",
+    runsAt: () => true,
+    target: planTarget,
+    measure: async (campaign, round) => {
+      const out = validateOut(campaign, round)
+      const sample = await clapper(campaign, ["validate", campaign.pipelineFile], out)
+      if (sample.problem !== undefined) return sample
+      const said = tail(out, 400)
+      return said.includes(`ok, ${campaign.rows} jobs`) ? sample : { ...sample, problem: `said ${JSON.stringify(said.trim())}` }
+    }
+  },
+  {
+    label: "`clapper plan --json` (to a file)",
+    runsAt: () => true,
+    target: planTarget,
+    measure: async (campaign, round) => {
+      const out = planOut(campaign, round)
+      const sample = await clapper(campaign, ["plan", campaign.pipelineFile, "--json"], out)
+      if (sample.problem !== undefined) return sample
+      // The totals come last: the whole plan was written.
+      const end = tail(out, 4_000).replace(/\s+/g, "")
+      const expected = [`"jobs":${campaign.rows}`, `"renders":${campaign.renders}`]
+      return expected.every((e) => end.includes(e)) ? sample : { ...sample, problem: "the JSON's totals are not the campaign's" }
+    },
+    note: (campaign, round) => `JSON ${megabytes(statSync(planOut(campaign, round)).size)}`
+  }
+]
+
+interface Row {
+  readonly jobs: number
+  readonly step: Step
+  readonly samples: ReadonlyArray<Sample>
+  readonly note: string
+}
+
+await warmUp()
+const rows: Array<Row> = []
+for (const jobs of sizes) {
+  const made = Date.now()
+  const campaign = makeScaleCampaign({ name: "scale", rows: jobs, images, audios })
+  console.error(`${fmt(jobs)} jobs: project made in ${seconds(Date.now() - made, 1)} (${campaign.root})`)
+  try {
+    for (const step of steps.filter((s) => s.runsAt(jobs))) {
+      const samples: Array<Sample> = []
+      let note = ""
+      for (let round = 1; round <= repeat; round++) {
+        const sample = await step.measure(campaign, round)
+        samples.push(sample)
+        if (sample.process !== undefined && step.note) note = step.note(campaign, round)
+        console.error(
+          `${fmt(jobs)} jobs, ${step.label}: ${
+            sample.process ? `${seconds(sample.process.wallMs)}, ${fmt(sample.process.maxRssMB)} MB peak RSS` : "no figures"
+          }${sample.problem ? ` — ${sample.problem}` : ""}`
+        )
+      }
+      rows.push({ jobs, step, samples, note })
+    }
+  } finally {
+    campaign.remove()
+  }
+}
+
+const measured = (row: Row) => row.samples.flatMap((s) => (s.process ? [s.process] : []))
+const verdicts = rows.flatMap((row) => {
+  const target = row.step.target(row.jobs)
+  if (target === undefined) return []
+  const runs = measured(row)
+  const about = `${fmt(row.jobs)} jobs, ${row.step.label}`
+  if (runs.length === 0) return [`- ${about}: **missed** (${row.samples[0]?.problem ?? "no figures"}).`]
+  const wall = verdictAtMost(median(runs.map((r) => r.wallMs)) / 1000, target.wallMs / 1000, (x) => `${fmt(x, 2)} s`)
+  const rss = verdictAtMost(median(runs.map((r) => r.maxRssMB)), target.maxRssMB, (x) => `${fmt(x)} MB`)
+  return [`- ${about}: time ${wall}; peak RSS ${rss}.`]
+})
+
+publish(
+  {
+    name: "scale",
+    script: "bench:scale",
+    body: `
+One \`rows\` set of N rows over ${fmt(images)} images and ${fmt(audios)} audios (tiny PNGs and 1–1.9 s WAVs; row i takes image i mod ${images} and audio ⌊i / ${images}⌋ mod ${audios}), output \`out/{{ row.id }}-{{ row.name | slug }}.mp4\`; nothing rendered yet. Each command in its own process (\`node bin/clapper.js …\`, its bundle), ${repeat === 1 ? "run once" : `median of ${repeat} runs`}; stdout to a file.
+
+${markdownTable({
+  header: ["jobs", "command", "wall time", "CPU time", "peak RSS", "output", "problem"],
+  rows: rows.map((row) => {
+    const runs = measured(row)
+    const figure = (pick: (r: ProcessRun) => number, show: (x: number) => string) =>
+      runs.length === 0 ? "—" : show(median(runs.map(pick)))
+    return [
+      fmt(row.jobs),
+      row.step.label,
+      figure(
+        (r) => r.wallMs,
+        (x) => seconds(x)
+      ),
+      figure(
+        (r) => r.cpuMs,
+        (x) => seconds(x)
+      ),
+      figure(
+        (r) => r.maxRssMB,
+        (x) => `${fmt(x)} MB`
+      ),
+      row.note || "—",
+      row.samples.find((s) => s.problem !== undefined)?.problem ?? "—"
+    ]
+  })
+})}
+
+${verdicts.join("\n")}
+`
+  },
+  startedAt,
+  Date.now() - startedAt.getTime()
+)
