@@ -6,7 +6,6 @@
  * missing today can still be read.
  */
 import type { FileSystem, Path } from "@effect/platform"
-import { NodeContext } from "@effect/platform-node"
 import { Chunk, Effect, Either, Stream } from "effect"
 import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { loadPipeline, type LoadedPipeline } from "../pipeline/load.ts"
@@ -14,6 +13,7 @@ import { RunEvent } from "../runtime/events.ts"
 import type { StateIoError } from "../state/journal.ts"
 import type { RunHistoryUnreadable, RunNotFound, RunRecord } from "../state/runHistory.ts"
 import { currentStateStore, type StateRef } from "../state/StateStore.ts"
+import { runOnNode } from "./onNode.ts"
 
 /** The runs of one pipeline, oldest first. */
 export interface PipelineLog {
@@ -49,14 +49,9 @@ export const pipelineRunEvents = (
     })
   )
 
-const onNode = <A, E>(effect: Effect.Effect<A, E, FileSystem.FileSystem | Path.Path>): Promise<A> =>
-  Effect.runPromise(Effect.either(Effect.provide(effect, NodeContext.layer))).then((result) =>
-    Either.isRight(result) ? result.right : Promise.reject(result.left)
-  )
-
 /** `pipelineLog` as a Promise; rejects with the same typed error. */
-export const pipelineLogPromise = (file: string): Promise<PipelineLog> => onNode(pipelineLog(file))
+export const pipelineLogPromise = (file: string): Promise<PipelineLog> => runOnNode(pipelineLog(file))
 
 /** `pipelineRunEvents` as a Promise of every event (for a very large run, prefer the Stream). */
 export const pipelineRunEventsPromise = (file: string, n: number): Promise<ReadonlyArray<RunEvent>> =>
-  onNode(Effect.map(Stream.runCollect(pipelineRunEvents(file, n)), Chunk.toReadonlyArray))
+  runOnNode(Effect.map(Stream.runCollect(pipelineRunEvents(file, n)), Chunk.toReadonlyArray))

@@ -22,6 +22,7 @@ import { currentStateStore } from "../state/StateStore.ts"
 import { connectBackend, type Backend } from "./backend.ts"
 import { ExitCodes, runExitCode } from "./exitCodes.ts"
 import { checkTemplatesBeforePaying } from "./preflight.ts"
+import { refuseBadResultsOption, writeResultsAfterRun } from "./results.ts"
 import { BudgetExceeded, remainingEstimateUsd } from "../runtime/budget.ts"
 import type { RunEvent, RunSummary } from "../runtime/events.ts"
 import { runPlan } from "../runtime/runPlan.ts"
@@ -99,6 +100,8 @@ export const runPipeline = (
       // Selectors that match nothing are refused before the state is touched (which jobs failed
       // last time only narrows the selection further: it is read below).
       yield* selectPlan(plan, options.select, new Set())
+      // A `results:` path that could never be written is refused before anything is sent.
+      yield* refuseBadResultsOption(pipeline, plan)
       const resolved = resolveRunSettings(pipeline.spec, options, options.baseSettings)
       // The built-in simulator's quotas are what its server enforces: the run is told them.
       const settings = backend.quotas ? { ...resolved, quotas: backend.quotas } : resolved
@@ -118,7 +121,7 @@ export const runPipeline = (
       )
       const { history } = state
       let lastSummary: RunSummary | undefined
-      const emit = (event: RunEvent) =>
+      const forward = (event: RunEvent) =>
         Effect.zipRight(
           Effect.sync(() => {
             if (event.type === "run.finished") lastSummary = event.summary
@@ -126,7 +129,19 @@ export const runPipeline = (
           options.emit?.(event) ?? Effect.void
         )
       const warn = (message: string) =>
-        Effect.flatMap(Clock.currentTimeMillis, (ms) => emit({ type: "run.warning", at: new Date(ms).toISOString(), message }))
+        Effect.flatMap(Clock.currentTimeMillis, (ms) => forward({ type: "run.warning", at: new Date(ms).toISOString(), message }))
+      // The results table the pipeline asks for is written as the run ends, from the state as the
+      // run holds it, before `run.finished` (which stays the last event); failing to write it is a
+      // warning: the renders are done and recorded.
+      const platform = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+      const resultsThen = (event: RunEvent) =>
+        event.type !== "run.finished"
+          ? Effect.void
+          : Effect.flatMap(state.recorder.lock, (lock) => writeResultsAfterRun(pipeline, plan, { journal: state.journal, lock })).pipe(
+              Effect.catchAll((e) => warn(`the results were not written: ${e.message}`)),
+              Effect.provide(platform)
+            )
+      const emit = (event: RunEvent) => Effect.zipRight(resultsThen(event), forward(event))
 
       const run = Effect.gen(function* () {
         if (state.tookOverFrom) yield* warn(`took over the runner lock of ${describeHolder(state.tookOverFrom)}, which is gone`)

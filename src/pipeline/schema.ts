@@ -370,6 +370,29 @@ export const SetSpec = Schema.Union(PairsSet, MatrixSet, RowsSet).annotations({
   description: "A set of jobs: exactly one of `pairs`, `matrix` or `rows`."
 })
 
+/** The formats of the results table (`clapper results --format`, `results.format`). */
+export const resultsFormats = ["csv", "json", "jsonl"] as const
+export const ResultsFormat = Schema.Literal(...resultsFormats)
+export type ResultsFormat = typeof ResultsFormat.Type
+
+export const ResultsOption = Schema.Struct({
+  path: described(
+    Schema.String.pipe(Schema.minLength(1, { message: () => "may not be empty" })),
+    "Where the results table is written after every run, relative to the pipeline file's folder. Not in a folder the outputs go to, and never an input, a data file, the pipeline file or its lock file."
+  ),
+  format: Schema.optional(
+    described(
+      ResultsFormat,
+      "csv (RFC 4180), json (one array) or jsonl (one result per line). Default: from the path's extension (.json, .jsonl), else csv."
+    )
+  )
+}).annotations({
+  title: "Results",
+  description:
+    "Write the results table (one row per job: its set, index, data row, output, state, video id, share link, cost, attempts, last error) after every run, as `clapper results` prints it."
+})
+export type ResultsOption = typeof ResultsOption.Type
+
 export const defaultOutputTemplate = "renders/{{set}}/{{image.stem}}--{{audio.stem}}.mp4"
 /** For sets whose voice is spoken from a script: there is no audio file name to use. */
 export const defaultSpeechOutputTemplate = "renders/{{set}}/{{image.stem}}--{{index}}.mp4"
@@ -390,6 +413,7 @@ const pipelineFields = <S extends Schema.Schema.Any>(set: S) => ({
   output: Schema.optional(
     Template(`Default output path template for every set, relative to the pipeline file's folder. Default ${defaultOutputTemplate}.`)
   ),
+  results: Schema.optional(ResultsOption),
   sets: Schema.Record({ key: SetName, value: set }).annotations({
     description: "The sets of jobs, by name (unique by construction). Order in the file is the order of jobs."
   })
