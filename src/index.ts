@@ -5,8 +5,7 @@
  * whose `diagnostics` list every problem as file, line, column and message).
  */
 import type { FileSystem, Path } from "@effect/platform"
-import { NodeContext } from "@effect/platform-node"
-import { Effect, Either } from "effect"
+import { Effect } from "effect"
 import type { PipelineInvalid } from "./pipeline/diagnostic.ts"
 import { expandPipeline } from "./pipeline/expand.ts"
 import type { Job } from "./pipeline/job.ts"
@@ -28,6 +27,7 @@ export { expandPipeline, loadPipeline, planPipeline, runPipeline }
 export type { Backend } from "./app/backend.ts"
 export type { FailedJob, InFlightJob, JobStep, RunEvent, RunEventType, RunSummary } from "./runtime/events.ts"
 export { runPipelineEvents } from "./app/runEvents.ts"
+import { runOnNode } from "./app/onNode.ts"
 export { runPlan, type RunPlanOptions } from "./runtime/runPlan.ts"
 export type { RunPipelineOptions } from "./app/runPipeline.ts"
 export { defaultRunSettings, resolveRunSettings, type RunOverrides, type RunSettings } from "./runtime/runSettings.ts"
@@ -45,18 +45,59 @@ export {
   type StoredState
 } from "./state/StateStore.ts"
 export { perMinute, publishedQuotas, type Quotas, type Rate, type RequestKind } from "./mirage/quotas.ts"
+export {
+  JobSelection,
+  SelectionInvalid,
+  selectJobs,
+  selectPlan,
+  selectedPlan,
+  type Selected,
+  type SelectedPlan,
+  type SelectionProblem
+} from "./plan/selection.ts"
+export { readSelectedState, type SelectedState } from "./plan/planState.ts"
+export {
+  pipelineLog,
+  pipelineLogPromise,
+  pipelineRunEvents,
+  pipelineRunEventsPromise,
+  type PipelineLog,
+  type PipelineLogError
+} from "./app/pipelineLog.ts"
+export { RunEnd, RunHeader, RunHistoryUnreadable, RunNotFound, RunRecord, type RunList, type RunOutcome } from "./state/runHistory.ts"
+export { ExitCodes, runExitCode } from "./app/exitCodes.ts"
+export { JobResult, ResultState } from "./app/jobResult.ts"
+export {
+  collectResults,
+  pipelineResults,
+  pipelineResultsPromise,
+  selectResults,
+  writeResultsAfterRun,
+  ResultsPathRefused,
+  ResultsWriteError,
+  type PipelineResultsOptions,
+  type PipelineResultsError
+} from "./app/results.ts"
+export { formatResults, resultsToCsv, resultsToJson, resultsToJsonLines, spreadsheetSafe } from "./app/resultsFormat.ts"
+export { ResultsFormat, ResultsOption } from "./pipeline/schema.ts"
+export {
+  defaultReportPath,
+  pipelineReport,
+  pipelineReportPromise,
+  type ReportError,
+  type ReportOptions,
+  type ReportWritten
+} from "./report/buildReport.ts"
+export { ReportPathRefused, ReportWriteError } from "./report/reportErrors.ts"
+export { reportModel, type ReportInput, type ReportModel } from "./report/reportData.ts"
+export { reportHtml } from "./report/reportHtml.ts"
+export { makeTimelineBuilder, runTimeline, type RunTimeline } from "./report/runTimeline.ts"
 
 type Platform = FileSystem.FileSystem | Path.Path
 
 /** Load, expand and check everything (inputs read, nothing sent): the plan of a valid pipeline file. */
 export const validatePipeline = (file: string): Effect.Effect<Plan, PipelineInvalid, Platform> =>
   Effect.flatMap(loadPipeline(file), planPipeline)
-
-/** Runs an Effect on Node's platform; rejects with the Effect's own error, not a wrapper. */
-const runOnNode = <A, E>(effect: Effect.Effect<A, E, Platform>): Promise<A> =>
-  Effect.runPromise(Effect.either(Effect.provide(effect, NodeContext.layer))).then((result) =>
-    Either.isRight(result) ? result.right : Promise.reject(result.left)
-  )
 
 export const loadPipelinePromise = (file: string): Promise<LoadedPipeline> => runOnNode(loadPipeline(file))
 export const expandPipelinePromise = (pipeline: LoadedPipeline): Promise<ReadonlyArray<Job>> => runOnNode(expandPipeline(pipeline))

@@ -52,7 +52,13 @@ const stateOf = (
     jobs.set(job.id, state)
     counts[state.name]++
   }
-  const costByFingerprint = new Map(plan.jobs.map((j) => [j.fingerprint, j.estimatedCostUsd]))
+  // Each stage's record is priced as that stage: a job's own fingerprint (an overlay variant's)
+  // is no new render, and a video shared by several variants was paid once.
+  const costByFingerprint = new Map<string, number>()
+  for (const j of plan.jobs) {
+    costByFingerprint.set(j.stages.video, j.costUsd.video)
+    if (j.stages.captions) costByFingerprint.set(j.stages.captions.fingerprint, j.costUsd.captions ?? 0)
+  }
   let spent = 0
   let possibleDuplicates = 0
   for (const [fp, render] of journal.renders) {

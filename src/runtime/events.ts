@@ -127,7 +127,7 @@ export const RunEvent = Schema.Union(
   }),
   jobEvent("job.completed", "The output is on disk.", {
     videoId,
-    output: text("where it is, relative to the project root"),
+    output: text("where it is: the output file's absolute path"),
     bytes: number("its size"),
     sharedWith: optional(text("the job whose render this copies"))
   }),

@@ -12,6 +12,9 @@ import { formatDiagnostic, PipelineInvalid, validatePipelinePromise } from "../.
 import type { RunEvent, RunSummary } from "../../src/runtime/events.ts"
 import { runPipeline, type RunPipelineError, type RunPipelineOptions } from "../../src/app/runPipeline.ts"
 import { fastSettings } from "../support/fastSettings.ts"
+import { loadPipeline } from "../../src/pipeline/load.ts"
+import { planPipeline } from "../../src/plan/plan.ts"
+import { readPipelineState } from "../../src/plan/planState.ts"
 import * as Simulator from "../../src/sim/Simulator.ts"
 import { repoPipelineProject } from "../support/repoPipeline.ts"
 import { runCli, watchCliRun, roomyQuotaFlags } from "../support/runCli.ts"
@@ -67,11 +70,15 @@ const isMp4 = (file: string) => readFileSync(file).subarray(4, 8).toString("lati
 
 describe("production stages", () => {
   it("outreach: CSV → script → speech → video → captions → two overlay variants, each remote step once", async () => {
-    await withOutreach({}, ({ root, run, handle }) =>
+    await withOutreach({}, ({ root, file, run, handle }) =>
       Effect.gen(function* () {
         const { summary } = yield* run()
         expect(summary.failed).toEqual([])
         expect(summary.completed).toHaveLength(6)
+        // status prices each stage once: three videos and three captionings, not six whole renders.
+        const pipeline = yield* loadPipeline(file)
+        const state = yield* readPipelineState(pipeline, yield* planPipeline(pipeline))
+        expect(state.spentUsd).toBe(summary.spentUsd)
         for (const job of summary.completed) expect(isMp4(join(root, job))).toBe(true)
         // Three prospects: three scripts spoken, three videos, three captionings, one overlay request each (2 texts).
         expect(remote(yield* handle.stats)).toEqual({ speech: 3, videos: 3, captions: 3, overlays: 3 })
