@@ -58,18 +58,23 @@ interface Step {
 const planTarget = (jobs: number): Target | undefined =>
   jobs <= 100_000 ? { wallMs: 2_000, maxRssMB: 300 } : jobs <= 1_000_000 ? { wallMs: 20_000, maxRssMB: 1_536 } : undefined
 
+/** The line of a failed command's stderr that says what went wrong (`RangeError: …`), else its last. */
+const whatWentWrong = (stderr: string): string => {
+  const lines = stderr
+    .trim()
+    .split("\n")
+    .map((line) => line.trim())
+  return lines.find((line) => /^\w*Error\b|^error:|out of memory/i.test(line)) ?? lines.pop() ?? ""
+}
+
 /** `node bin/clapper.js ARGS…` in the campaign's folder; a crash is a sample with a problem. */
 const clapper = async (campaign: ScaleCampaign, args: ReadonlyArray<string>, stdoutFile: string): Promise<Sample> => {
   try {
     const process = await runProcess({ script: clapperCli, args, cwd: campaign.root, stdoutFile })
-    const lastLine = process.stderrTail.trim().split("\n").pop() ?? ""
-    return process.exitCode === 0 ? { process } : { process, problem: `exit ${process.exitCode}: ${lastLine}` }
+    return process.exitCode === 0 ? { process } : { process, problem: `exit ${process.exitCode}: ${whatWentWrong(process.stderrTail)}` }
   } catch (error) {
     // No resource usage: the process died before its exit handler (out of memory, a signal).
-    const lines = String(error instanceof Error ? error.message : error)
-      .trim()
-      .split("\n")
-    return { problem: lines.filter((l) => /error|heap|memory|killed|signal/i.test(l)).pop() ?? lines[0] ?? "crashed" }
+    return { problem: `crashed: ${whatWentWrong(String(error instanceof Error ? error.message : error))}` }
   }
 }
 
@@ -140,7 +145,7 @@ for (const jobs of sizes) {
       for (let round = 1; round <= repeat; round++) {
         const sample = await step.measure(campaign, round)
         samples.push(sample)
-        if (sample.process !== undefined && step.note) note = step.note(campaign, round)
+        if (sample.problem === undefined && step.note) note = step.note(campaign, round)
         console.error(
           `${fmt(jobs)} jobs, ${step.label}: ${
             sample.process ? `${seconds(sample.process.wallMs)}, ${fmt(sample.process.maxRssMB)} MB peak RSS` : "no figures"

@@ -261,6 +261,22 @@ describe("the pipeline's results option", () => {
     ])
   })
 
+  it("validate and run refuse it too, naming the line, and run sends nothing", async () => {
+    const p = tempProject()
+    const file = writeCampaign(p, "results: { path: renders/people/results.csv }\n")
+    const before = p.snapshot()
+    const validate = await runCli(["validate", file], { cwd: p.root })
+    expect(validate.code).toBe(2)
+    expect(validate.stderr).toMatch(/:3:18: results path "renders\/people\/results\.csv" is inside renders\/people\//)
+    const run = await runCli(["run", file, "--base-url", "http://127.0.0.1:9", ...roomyQuotaFlags], {
+      cwd: p.root,
+      env: { MIRAGE_API_KEY: "k" }
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/:3:18: results path "renders\/people\/results\.csv" is inside renders\/people\//)
+    expect(p.snapshot()).toEqual(before)
+  })
+
   it("writeResultsAfterRun: the table where the option says, in its format, from the state the run left", async () => {
     const p = tempProject()
     const file = writeCampaign(p, "results: { path: out/results.jsonl }\n")
