@@ -6,13 +6,12 @@ import { planToJson } from "./planJson.ts"
 import { campaignTime, describeCampaignTime, type CampaignTime } from "./campaignTime.ts"
 import { quotaOption, quotaOverrides } from "./quotaOption.ts"
 import { resolveRunSettings } from "../runtime/runSettings.ts"
-import { jobStateNames, readSelectedState, type PipelineState } from "../plan/planState.ts"
-import { CliExit, ExitCodes } from "./exitCode.ts"
+import { jobStateNames, type PipelineState } from "../plan/planState.ts"
 import { formatTable, usd } from "./table.ts"
 import { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { checkCaptionTemplates } from "../plan/checkCaptionTemplates.ts"
 import { exitOnInvalidPipeline, invalidInputExit } from "./userErrors.ts"
-import { describeSelection, nothingFailedLine, selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
+import { describeSelection, nothingFailedLine, readSelectedStateOrExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the plan as one JSON object."))
@@ -56,17 +55,7 @@ export const planCommand = Command.make("plan", { file, json, quota, ...selectio
       return yield* Effect.fail(invalidInputExit(new PipelineInvalid({ diagnostics: templates.diagnostics })))
     if (templates.skipped) yield* Console.error(`note: ${templates.skipped}`)
     const given = selectionOf(args)
-    const {
-      plan: shown,
-      state,
-      selected
-    } = yield* readSelectedState(pipeline, plan, given).pipe(
-      Effect.catchTags({
-        SelectionInvalid: (e) => Effect.fail(selectionExit(e)),
-        StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] })),
-        StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
-      })
-    )
+    const { plan: shown, state, selected } = yield* readSelectedStateOrExit(pipeline, plan, given)
     const time = campaignTime(shown, state, resolveRunSettings(pipeline.spec, { quotas: quotaOverrides(quota) }).quotas)
     const summary = selected.everything
       ? undefined

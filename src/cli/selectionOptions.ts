@@ -6,7 +6,10 @@
  * `selectionExit`. What they mean is plan/selection.ts.
  */
 import { Options } from "@effect/cli"
-import { Option } from "effect"
+import { Effect, Option } from "effect"
+import type { LoadedPipeline } from "../pipeline/load.ts"
+import type { Plan } from "../plan/plan.ts"
+import { readSelectedState } from "../plan/planState.ts"
 import type { JobSelection, Selected, SelectionInvalid } from "../plan/selection.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 
@@ -71,3 +74,13 @@ export const describeSelection = (selection: JobSelection, selected: Selected<un
 
 /** Said by every command when `--retry-failed` finds nothing to retry (exit 0). */
 export const nothingFailedLine = "clapper: --retry-failed: no selected job failed in an earlier run: nothing to do"
+
+/** The selected jobs' state, for `plan` and `status`: a bad selector or damaged state is exit 2. */
+export const readSelectedStateOrExit = (pipeline: LoadedPipeline, plan: Plan, selection: JobSelection) =>
+  readSelectedState(pipeline, plan, selection).pipe(
+    Effect.catchTags({
+      SelectionInvalid: (e) => Effect.fail(selectionExit(e)),
+      StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] })),
+      StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
+    })
+  )

@@ -3,13 +3,12 @@ import { Console, Effect } from "effect"
 import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline, type Plan } from "../plan/plan.ts"
 import type { JobState } from "../plan/resume.ts"
-import { jobStateNames, readSelectedState, type PipelineState } from "../plan/planState.ts"
+import { jobStateNames, type PipelineState } from "../plan/planState.ts"
 import { describeHolder } from "../state/runnerLock.ts"
-import { CliExit, ExitCodes } from "./exitCode.ts"
 import { usd } from "./table.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
 import type { SelectionSummary } from "./planJson.ts"
-import { describeSelection, nothingFailedLine, selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
+import { describeSelection, nothingFailedLine, readSelectedStateOrExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the status as one JSON object."))
@@ -74,17 +73,7 @@ export const statusCommand = Command.make("status", { file, json, ...selectionOp
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
     const given = selectionOf(args)
-    const {
-      plan: shown,
-      state,
-      selected
-    } = yield* readSelectedState(pipeline, plan, given).pipe(
-      Effect.catchTags({
-        SelectionInvalid: (e) => Effect.fail(selectionExit(e)),
-        StateCorrupt: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] })),
-        StateIoError: (e) => Effect.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [e.message] }))
-      })
-    )
+    const { plan: shown, state, selected } = yield* readSelectedStateOrExit(pipeline, plan, given)
     const summary = selected.everything
       ? undefined
       : { given, jobs: selected.jobs.length, matched: selected.matched, of: plan.jobs.length, nothingFailed: selected.nothingFailed }
