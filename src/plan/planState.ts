@@ -13,7 +13,7 @@ import { selectPlan, type JobSelection, type Selected, type SelectionInvalid } f
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
 import type { JournalState } from "../state/journalEntry.ts"
 import type { RunnerLockState } from "../state/runnerLock.ts"
-import { currentStateStore } from "../state/StateStore.ts"
+import { currentStateStore, type StoredState } from "../state/StateStore.ts"
 
 export const jobStateNames: ReadonlyArray<JobStateName> = ["new", "changed", "in-flight", "up-to-date", "failed"]
 
@@ -34,6 +34,8 @@ export interface SelectedState {
   /** Counts, spend and duplicates of the selected jobs' renders only. */
   readonly state: PipelineState
   readonly selected: Selected<PlannedJob>
+  /** The journal and lock file as they were read for it (the whole pipeline's). */
+  readonly stored: StoredState
 }
 
 /** The state of `plan`'s jobs, from what the store read and what resuming made of it. */
@@ -116,5 +118,5 @@ export const readSelectedState = (
     if (Either.isLeft(chosen)) return yield* Effect.fail(chosen.left)
     const { plan: selectedPlan, selected } = chosen.right
     const state = selected.everything ? all.state : stateOf(selectedPlan, all.resumed, all.stored.journal, all.runner, all.stored.warnings)
-    return { plan: selectedPlan, state, selected }
+    return { plan: selectedPlan, state, selected, stored: all.stored }
   })

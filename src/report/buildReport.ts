@@ -105,9 +105,9 @@ export const pipelineReport = (
 
     const ref = { name: pipeline.spec.name, file: pipeline.path }
     const store = yield* currentStateStore
-    const stored = yield* store.read(ref)
     // Every job's result (a job's state depends on the others sharing its render), then the selected ones.
     const selection = yield* readSelectedState(pipeline, plan, options.select)
+    const { stored } = selection
     const selectedIds = new Set(selection.selected.jobs.map((j) => j.id))
     const results = (yield* collectResults(pipeline, plan, stored)).filter((r) => selection.selected.everything || selectedIds.has(r.job))
 
