@@ -10,7 +10,7 @@ import { Effect, Option } from "effect"
 import type { LoadedPipeline } from "../pipeline/load.ts"
 import type { Plan } from "../plan/plan.ts"
 import { readSelectedState } from "../plan/planState.ts"
-import type { JobSelection, Selected, SelectionInvalid } from "../plan/selection.ts"
+import { selectionFlags, type JobSelection, type Selected, type SelectionInvalid } from "../plan/selection.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 
 export const selectionOptions = {
@@ -50,15 +50,6 @@ export const selectionOf = (args: SelectionArgs): JobSelection => ({
   ...(Option.isSome(args.limit) ? { limit: args.limit.value } : {}),
   ...(args.retryFailed ? { retryFailed: true } : {})
 })
-
-/** The flags again, as a user would type them: `--set hero --limit 3`. */
-export const selectionFlags = (selection: JobSelection): string =>
-  [
-    ...(selection.only ?? []).map((v) => `--only ${v}`),
-    ...(selection.sets ?? []).map((v) => `--set ${v}`),
-    ...(selection.limit !== undefined ? [`--limit ${selection.limit}`] : []),
-    ...(selection.retryFailed ? ["--retry-failed"] : [])
-  ].join(" ")
 
 /** Selectors that cannot be used: each named, with what is close to it; exit 2. */
 export const selectionExit = (error: SelectionInvalid): CliExit =>

@@ -258,3 +258,12 @@ export const selectPlan = (
   failed: ReadonlySet<string>
 ): Either.Either<SelectedPlan, SelectionInvalid> =>
   Either.map(selectJobs(plan.jobs, selection, failed), (selected) => ({ plan: selectedPlan(plan, selected.jobs), selected }))
+
+/** The flags again, as a user would type them: `--set hero --limit 3`. */
+export const selectionFlags = (selection: JobSelection): string =>
+  [
+    ...(selection.only ?? []).map((v) => `--only ${v}`),
+    ...(selection.sets ?? []).map((v) => `--set ${v}`),
+    ...(selection.limit !== undefined ? [`--limit ${selection.limit}`] : []),
+    ...(selection.retryFailed ? ["--retry-failed"] : [])
+  ].join(" ")

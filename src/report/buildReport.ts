@@ -15,7 +15,7 @@ import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { loadPipeline } from "../pipeline/load.ts"
 import { planPipeline } from "../plan/plan.ts"
 import { readSelectedState } from "../plan/planState.ts"
-import type { JobSelection, SelectionInvalid } from "../plan/selection.ts"
+import { selectionFlags, type JobSelection, type SelectionInvalid } from "../plan/selection.ts"
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
 import { RunNotFound, type RunHistoryUnreadable } from "../state/runHistory.ts"
 import { stateDir } from "../state/stateDir.ts"
@@ -68,15 +68,6 @@ export type ReportError =
   | ReportWriteError
 
 export const defaultMaxPosters = 2000
-
-/** The selectors as a user types them: `--set hero --limit 3`. */
-const selectionWords = (selection: JobSelection): string =>
-  [
-    ...(selection.only ?? []).map((v) => `--only ${v}`),
-    ...(selection.sets ?? []).map((v) => `--set ${v}`),
-    ...(selection.limit !== undefined ? [`--limit ${selection.limit}`] : []),
-    ...(selection.retryFailed ? ["--retry-failed"] : [])
-  ].join(" ")
 
 /** The default report path: beside the pipeline, named after it. */
 export const defaultReportPath = (pipelineFile: string, path: Path.Path): string => {
@@ -152,7 +143,7 @@ export const pipelineReport = (
         : {
             jobs: results.length,
             of: plan.jobs.length,
-            flags: selectionWords(options.select ?? {}),
+            flags: selectionFlags(options.select ?? {}),
             nothingFailed: selection.selected.nothingFailed
           },
       run: chosen !== undefined && timeline !== undefined ? { record: chosen, runCount: runs.length, timeline } : undefined,
