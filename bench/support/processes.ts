@@ -20,6 +20,12 @@ const rusagePreload = join(repoRoot, "bench", "support", "rusage.mjs")
 /** tsx's loader by absolute URL: the contender's working directory is a throwaway project. */
 const tsxLoader = import.meta.resolve("tsx")
 
+/**
+ * `BENCH_NODE_ARGS` (space-separated) go to every contender's `node`: `--cpu-prof --cpu-prof-dir=DIR`
+ * or `--heap-prof`, which Node refuses in `NODE_OPTIONS`.
+ */
+const nodeArgs = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "")
+
 /** CPU time of every contender process run so far (to tell the machine's other load apart). */
 export const childCpu = { ms: 0 }
 
@@ -55,7 +61,7 @@ export const runProcess = (spec: ProcessSpec): Promise<ProcessRun> =>
     const started = process.hrtime.bigint()
     const child = spawn(
       process.execPath,
-      [...(spec.script.endsWith(".ts") ? ["--import", tsxLoader] : []), "--import", rusagePreload, spec.script, ...spec.args],
+      [...nodeArgs, ...(spec.script.endsWith(".ts") ? ["--import", tsxLoader] : []), "--import", rusagePreload, spec.script, ...spec.args],
       {
         cwd: spec.cwd ?? repoRoot,
         env: { ...process.env, ...spec.env, BENCH_RUSAGE_FILE: rusageFile },

@@ -84,11 +84,67 @@ export const contentTypeOf = (operation: string, path: string): Effect.Effect<st
   )
 
 /**
- * Content types already sniffed, by path, valid while the file's size and mtime stay the same: a
- * campaign uploads the same few presenter images thousands of times. Bounded; cleared when full.
+ * Files already measured, by path, valid while their size and mtime stay the same: a campaign
+ * uploads the same few presenter images thousands of times. A small file's bytes are kept too,
+ * so its next upload costs one `stat` instead of an open, reads and a close. Bounded by count
+ * and by bytes; the oldest go first.
  */
-const sniffed = new Map<string, { readonly size: number; readonly mtimeMs: number; readonly type: string }>()
-const sniffedLimit = 10_000
+const measured = new Map<string, { readonly size: number; readonly mtimeMs: number; readonly type: string; readonly bytes?: Uint8Array }>()
+const measuredLimit = 10_000
+/** Files up to this size are kept in memory once read… */
+const keptFileBytes = 1024 * 1024
+/** …up to this many bytes in all. */
+const keptBytesLimit = 32 * 1024 * 1024
+let keptBytes = 0
+
+const remember = (
+  path: string,
+  entry: { readonly size: number; readonly mtimeMs: number; readonly type: string; readonly bytes?: Uint8Array }
+) => {
+  const previous = measured.get(path)
+  if (previous !== undefined) {
+    measured.delete(path)
+    keptBytes -= previous.bytes?.byteLength ?? 0
+  }
+  measured.set(path, entry)
+  keptBytes += entry.bytes?.byteLength ?? 0
+  for (const [oldest, old] of measured) {
+    if (measured.size <= measuredLimit && keptBytes <= keptBytesLimit) break
+    measured.delete(oldest)
+    keptBytes -= old.bytes?.byteLength ?? 0
+  }
+}
+
+/** A small file's bytes, read whole: exactly `size` of them, or a `LocalFileError`. */
+const readWhole = (operation: string, path: string, size: number): Effect.Effect<Uint8Array, LocalFileError> =>
+  Effect.scoped(
+    Effect.flatMap(openForReading(operation, path), (handle) =>
+      fsEffect(operation, path, async () => {
+        // One byte more than expected: a file that grew since `stat` is caught here.
+        const buffer = Buffer.allocUnsafe(size + 1)
+        let filled = 0
+        for (;;) {
+          const { bytesRead } = await handle.read(buffer, filled, buffer.byteLength - filled, filled)
+          if (bytesRead === 0 || filled + bytesRead === buffer.byteLength) {
+            filled += bytesRead
+            break
+          }
+          filled += bytesRead
+        }
+        return buffer.subarray(0, filled)
+      })
+    )
+  ).pipe(
+    Effect.filterOrFail(
+      (bytes) => bytes.byteLength === size,
+      (bytes) =>
+        new LocalFileError({
+          operation,
+          path,
+          reason: `the file changed while it was being read (${size} bytes when measured, ${bytes.byteLength > size ? "longer" : `${bytes.byteLength} bytes`} now); nothing was submitted`
+        })
+    )
+  )
 
 /** A file to upload, as measured before the request. */
 export interface UploadFile {
@@ -96,20 +152,28 @@ export interface UploadFile {
   /** Bytes, from `stat`: exactly what `readExactly` will send. */
   readonly size: number
   readonly contentType: string
+  /** The file's bytes as measured, for a small file: sent as they are, without reading it again. */
+  readonly bytes?: Uint8Array
 }
 
-/** Measures a file to upload: a regular file, its size, its content type (cached, see `sniffed`). */
+/** Measures a file to upload: a regular file, its size, its content type (cached, see `measured`). */
 export const inspectUpload = (operation: string, path: string): Effect.Effect<UploadFile, LocalFileError> =>
   Effect.gen(function* () {
     const stat = yield* fsEffect(operation, path, () => FsPromises.stat(path))
     if (!stat.isFile()) return yield* Effect.fail(new LocalFileError({ operation, path, reason: "not a regular file" }))
-    const known = sniffed.get(path)
+    const known = measured.get(path)
     if (known !== undefined && known.size === stat.size && known.mtimeMs === stat.mtimeMs) {
-      return { path, size: stat.size, contentType: known.type }
+      return { path, size: stat.size, contentType: known.type, ...(known.bytes ? { bytes: known.bytes } : {}) }
+    }
+    if (stat.size <= keptFileBytes) {
+      const bytes = yield* readWhole(operation, path, stat.size)
+      const kind = yield* sniffMediaKind(bytes.subarray(0, sniffLength))
+      const type = Option.match(kind, { onNone: () => mimeTypeOfName(path), onSome: mimeType })
+      remember(path, { size: stat.size, mtimeMs: stat.mtimeMs, type, bytes })
+      return { path, size: stat.size, contentType: type, bytes }
     }
     const type = yield* contentTypeOf(operation, path)
-    if (sniffed.size >= sniffedLimit) sniffed.clear()
-    sniffed.set(path, { size: stat.size, mtimeMs: stat.mtimeMs, type })
+    remember(path, { size: stat.size, mtimeMs: stat.mtimeMs, type })
     return { path, size: stat.size, contentType: type }
   })
 
@@ -127,6 +191,7 @@ export const readChunkBytes = 256 * 1024
  * (it has more).
  */
 export const readExactly = (operation: string, file: UploadFile): Stream.Stream<Uint8Array, LocalFileError> => {
+  if (file.bytes !== undefined) return Stream.succeed(file.bytes)
   const { path, size } = file
   const changed = (now: string) =>
     new LocalFileError({

@@ -7,7 +7,7 @@
  * chunked bodies, takes every upload.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Chunk, Effect, Stream } from "effect"
 import { appendFileSync, closeSync, copyFileSync, ftruncateSync, openSync, readFileSync, truncateSync, writeFileSync } from "node:fs"
 import type * as Http from "node:http"
 import { join } from "node:path"
@@ -209,13 +209,13 @@ describe("multipart uploads carry Content-Length", () => {
 })
 
 describe("a file that changes between measuring and sending", () => {
-  it.effect("shorter or longer when the part is reached → LocalFileError, not a body of another length", () =>
+  it.effect("a large file shorter or longer when the part is reached → LocalFileError, not a body of another length", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const dir = yield* tempDir
-        const path = join(dir, "image.png")
-        copyFileSync(alicePng, path)
-        const size = readFileSync(path).length
+        // Above the size whose bytes are kept when measured: read from disk when sent.
+        const size = 2 * 1024 * 1024
+        const path = sparseFile(join(dir, "image.png"), size)
 
         const shrunk = yield* buildForm("createVideo", [filePart("image_reference", path)])
         truncateSync(path, 10)
@@ -223,12 +223,31 @@ describe("a file that changes between measuring and sending", () => {
         expect(e1).toMatchObject({ _tag: "LocalFileError", operation: "createVideo", path })
         expect(e1.reason).toContain(`${size} bytes when measured, 10 bytes now`)
 
-        copyFileSync(alicePng, path)
+        sparseFile(path, size)
         const grown = yield* buildForm("createVideo", [filePart("image_reference", path)])
         appendFileSync(path, "more")
         const e2 = yield* Effect.flip(Stream.runDrain(grown.stream))
         expect(e2).toMatchObject({ _tag: "LocalFileError", path })
         expect(e2.reason).toContain("changed while it was being uploaded")
+      })
+    )
+  )
+
+  it.effect("a small file is sent as it was measured: the body's length and bytes are what was announced", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const path = join(dir, "image.png")
+        copyFileSync(alicePng, path)
+        const original = readFileSync(path)
+        const form = yield* buildForm("createVideo", [filePart("image_reference", path)])
+        truncateSync(path, 10)
+        const body = Buffer.concat(Chunk.toReadonlyArray(yield* Stream.runCollect(form.stream)))
+        expect(body.byteLength).toBe(form.contentLength)
+        expect(body.includes(original)).toBe(true)
+        // Measured again, the file is what it is now.
+        const again = yield* buildForm("createVideo", [filePart("image_reference", path)])
+        expect(again.contentLength).toBe(form.contentLength - original.byteLength + 10)
       })
     )
   )
