@@ -11,6 +11,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
+import { statFiles, type FileStat } from "../media/statFiles.ts"
 import { folderRelation, type FolderRelation, isInside, isInsideThrough, joinName, realLocation } from "./projectRoot.ts"
 
 /** A file outputs must leave alone, how to name it ("the input image of …") and why it matters. */
@@ -190,8 +191,8 @@ export const makeOutputGuard = (options: {
     const clashWith = (file: GuardedFile) => `is ${file.what}: ${file.why ?? "an output may never overwrite an input"}`
 
     /** Why the output at `entry` (its real folder and name) may not be written, given what a lookup found (`info`). */
-    const verdict = (entry: string, info: FileSystem.File.Info | undefined): string | undefined => {
-      const clash = (info ? guarded.get(identity(info) ?? "") : undefined) ?? guarded.get(`path:${entry}`)
+    const verdict = (entry: string, info: Pick<FileStat, "type" | "identity"> | undefined): string | undefined => {
+      const clash = (info ? guarded.get(info.identity ?? "") : undefined) ?? guarded.get(`path:${entry}`)
       if (clash !== undefined) return clashWith(clash)
       if (info?.type === "Directory")
         return "is an existing folder: an output is a file; end the template with a file name, like {{ image.stem }}.mp4"
@@ -222,7 +223,12 @@ export const makeOutputGuard = (options: {
     const problem = (output: string) =>
       Effect.gen(function* () {
         const known = before(output, yield* outputFolder(path.dirname(output)))
-        return "lookUp" in known ? verdict(known.lookUp, yield* statOf(output)) : known.answer
+        if (!("lookUp" in known)) return known.answer
+        const info = yield* statOf(output)
+        return verdict(
+          known.lookUp,
+          info ? { type: info.type === "File" || info.type === "Directory" ? info.type : "Other", identity: identity(info) } : undefined
+        )
       })
 
     const problems = (outputs: ReadonlyArray<string>) =>
@@ -240,14 +246,10 @@ export const makeOutputGuard = (options: {
           if ("lookUp" in known) lookups.push({ index, output, entry: known.lookUp })
           else answers[index] = known.answer
         }
-        yield* Effect.forEach(
-          lookups,
-          ({ index, output, entry }) =>
-            Effect.map(statOf(output), (info) => {
-              answers[index] = verdict(entry, info)
-            }),
-          { concurrency: 16, discard: true }
-        )
+        const found = yield* statFiles(lookups.map(({ output }) => output))
+        lookups.forEach(({ index, entry }, i) => {
+          answers[index] = verdict(entry, found[i])
+        })
         return Array.from({ length: outputs.length }, (_, i) => answers[i])
       })
 

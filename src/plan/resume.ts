@@ -8,6 +8,7 @@
 import type { FileSystem } from "@effect/platform"
 import { Effect } from "effect"
 import { stat } from "node:fs/promises"
+import { statFiles } from "../media/statFiles.ts"
 import { join } from "node:path"
 import type { Plan, PlannedJob } from "./plan.ts"
 import { digestFile } from "../media/digest.ts"
@@ -112,14 +113,14 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       else lockByFingerprint.set(entry.fingerprint, [[id, entry]])
     }
     const inPlan = new Set(plan.jobs.map((j) => j.id))
-    // Every output the lock or the journal knows is stat'ed up front, many at once: one by one,
-    // 10,000 outputs kept the process waiting on the file system for half a second.
+    // Every output the lock or the journal knows is looked up up front, in batches (statFiles).
+    const recorded = plan.jobs.filter((job) => lock.outputs[job.id] !== undefined || journal.outputs.has(job.id)).map((job) => job.output)
+    const found = yield* statFiles(recorded)
     const known = new Map<string, FileFacts | undefined>()
-    yield* Effect.forEach(
-      plan.jobs.filter((job) => lock.outputs[job.id] !== undefined || journal.outputs.has(job.id)),
-      (job) => Effect.map(fileFacts(job.output), (facts) => void known.set(job.output, facts)),
-      { concurrency: 32, discard: true }
-    )
+    recorded.forEach((output, i) => {
+      const info = found[i]
+      known.set(output, info?.type === "File" ? { size: info.size, mtimeMs: info.mtimeMs } : undefined)
+    })
     const renders: Array<RenderPlan> = []
     const missingFromLock: Array<Resumption["missingFromLock"][number]> = []
 
