@@ -11,6 +11,7 @@ import { CliExit, ExitCodes } from "./exitCode.ts"
 import { formatDuration, parseInstant } from "./progress/timeText.ts"
 import { formatTable, usd } from "./table.ts"
 import { invalidInputExit } from "./userErrors.ts"
+import { shellWord } from "../app/shellWord.ts"
 
 const file = Args.text({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the runs as one JSON object."))
@@ -25,7 +26,6 @@ const localTime = (iso: string) => {
 }
 
 /** An argument as a shell would need it typed. */
-const shellWord = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)
 
 const took = (run: RunRecord) => {
   const start = parseInstant(run.startedAt)

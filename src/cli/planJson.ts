@@ -2,7 +2,7 @@
 import { relative, sep } from "node:path"
 import type { JobState } from "../plan/resume.ts"
 import type { PipelineState } from "../plan/planState.ts"
-import type { Plan } from "../plan/plan.ts"
+import type { PlannedJob, Plan } from "../plan/plan.ts"
 import type { JobSelection } from "../plan/selection.ts"
 import type { CampaignTime } from "./campaignTime.ts"
 
@@ -28,7 +28,20 @@ const stateJson = (state: JobState | undefined) =>
         ...(state.videoId !== undefined ? { videoId: state.videoId } : {})
       }
 
-/** `selection`, when given, says which of the pipeline's jobs `plan` holds (`--only`, `--set`, …). */
+/** A job's output relative to the directory clapper was run from, with `/` on every system. */
+export const shownOutput = (job: PlannedJob, cwd: string): string => relative(cwd, job.output).split(sep).join("/")
+
+/** The plan's `totals`, with the state's counts and the campaign's time when known. */
+export const planTotalsJson = (plan: Plan, state?: PipelineState, time?: CampaignTime) => ({
+  ...plan.totals,
+  ...(state ? { states: state.counts } : {}),
+  ...(time ? { rendersToSubmit: time.renders, minimumDurationMs: time.minimumDurationMs, generationQuota: time.generationQuota } : {})
+})
+
+/**
+ * `selection`, when given, says which of the pipeline's jobs `plan` holds (`--only`, `--set`, …).
+ * The CLI writes the same text in pieces (`planJsonText.ts`); this object is the reference for it.
+ */
 export const planToJson = (plan: Plan, cwd: string, state?: PipelineState, time?: CampaignTime, selection?: SelectionSummary) => ({
   pipeline: plan.pipeline,
   ...(selection ? { selection } : {}),
@@ -36,17 +49,12 @@ export const planToJson = (plan: Plan, cwd: string, state?: PipelineState, time?
     id: job.id,
     set: job.set,
     index: job.index,
-    /** Relative to the directory clapper was run from. */
-    output: relative(cwd, job.output).split(sep).join("/"),
+    output: shownOutput(job, cwd),
     model: job.model,
     fingerprint: job.fingerprint,
     inputs: job.inputs,
     estimatedCostUsd: job.estimatedCostUsd,
     ...stateJson(state?.jobs.get(job.id))
   })),
-  totals: {
-    ...plan.totals,
-    ...(state ? { states: state.counts } : {}),
-    ...(time ? { rendersToSubmit: time.renders, minimumDurationMs: time.minimumDurationMs, generationQuota: time.generationQuota } : {})
-  }
+  totals: planTotalsJson(plan, state, time)
 })

@@ -9,6 +9,7 @@ import type { StateIoError } from "../state/journal.ts"
 import type { RunHistoryUnreadable, RunNotFound, RunRecord } from "../state/runHistory.ts"
 import type { StateRef, StateStoreService } from "../state/StateStore.ts"
 import type { ReportRun } from "./reportData.ts"
+import { shellWord } from "../app/shellWord.ts"
 
 export interface RecordedRuns {
   /** Every recorded run, oldest first, and what was tolerated reading them. */
@@ -20,7 +21,6 @@ export interface RecordedRuns {
 }
 
 /** An argument as a shell would need it typed: quoted when it has a space or a quote. */
-const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)
 
 const endedWords = (run: RunRecord): string => {
   const exit = run.exitCode === undefined ? "" : `, exit ${run.exitCode}`
