@@ -20,7 +20,10 @@ const report = (cause: Cause.Cause<unknown>) => {
 
 const program = main(process.argv, helpStyleFor(process.stdout, process.env)).pipe(
   Effect.tapErrorCause(report),
-  Effect.provide(NodeContext.layer)
+  Effect.provide(NodeContext.layer),
+  // The CLI exports no traces: a span per request (each with a captured stack) would be pure cost.
+  // A program embedding the library keeps its own tracer.
+  Effect.withTracerEnabled(false)
 )
 
 NodeRuntime.runMain(program, {
