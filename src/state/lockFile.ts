@@ -1,15 +1,19 @@
 /**
  * The lock file, `<pipeline stem>.lock.json` beside the pipeline: meant to be committed, it says
- * exactly what each output was rendered from. Sorted keys, two-space indent, no time stamps and no
- * secrets, so a run that changed nothing leaves its bytes alone and a diff shows only what changed.
- * Written atomically (temporary file, sync, rename): a crash leaves the old or the new lock, whole.
+ * exactly what each output was rendered from. One line per output, sorted (the layout: lockText.ts),
+ * no time stamps and no secrets, so a run that changed nothing leaves its bytes alone and a diff
+ * shows only the outputs that changed. Written atomically (temporary file, sync, rename): a crash
+ * leaves the old or the new lock, whole. Version 1 (pretty JSON) is read, and written again as 2.
  */
-import { Effect, Schema } from "effect"
+import { Effect, type Either, type ParseResult, Schema } from "effect"
 import { open, readFile, rename } from "node:fs/promises"
 import { basename, dirname, extname, join } from "node:path"
+import { fileLines } from "./fileLines.ts"
 import { schemaIssuePath, schemaProblem, StateCorrupt, stateIo, type StateIoError, writeFully } from "./journal.ts"
+import { makeLockLines } from "./lockLines.ts"
+import { type EntryLine, lockFooter, lockVersion, parseEntryLine, parseHeaderLine, readableLockVersions } from "./lockText.ts"
 
-export const lockVersion = 1
+export { lockVersion } from "./lockText.ts"
 
 const described = <S extends Schema.Schema.Any>(schema: S, description: string) => schema.annotations({ description }) as S
 
@@ -47,94 +51,150 @@ export type LockFile = typeof LockFile.Type
 export const lockFilePath = (pipelinePath: string) =>
   join(dirname(pipelinePath), `${basename(pipelinePath, extname(pipelinePath))}.lock.json`)
 
-const sortingReplacer = (_: string, value: unknown) =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
-    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : value
-
-/** One entry's stable text (keys sorted at every level); a writer may keep it, entries rarely change. */
-export const serializeLockEntry = (entry: LockEntry): string => JSON.stringify(entry, sortingReplacer, 2)
-
-const byKey = <A>(a: readonly [string, A], b: readonly [string, A]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
-
-/**
- * The lock file's text from its entries' texts: exactly what `JSON.stringify` with sorted keys and
- * two-space indents gives for the whole lock, without re-serialising every entry on each write.
- */
-export const assembleLock = (version: number, pipeline: string, entries: Iterable<readonly [string, string]>): string => {
-  const body = [...entries]
-    .sort(byKey)
-    .map(([id, text]) => `    ${JSON.stringify(id)}: ${text.replace(/\n/g, "\n    ")}`)
-    .join(",\n")
-  return `{\n  "outputs": {${body === "" ? "" : `\n${body}\n  `}},\n  "pipeline": ${JSON.stringify(pipeline)},\n  "version": ${version}\n}\n`
+/** The text Clapper writes for `lock` (always the current version: a lock read as version 1 is written as 2). */
+export const serializeLock = (lock: LockFile): string => {
+  const lines = makeLockLines()
+  for (const [id, entry] of Object.entries(lock.outputs)) lines.set(id, entry)
+  return lines.bytes(lock.pipeline).toString("utf8")
 }
-
-/** Stable text: keys sorted at every level. */
-export const serializeLock = (lock: LockFile): string =>
-  assembleLock(
-    lock.version,
-    lock.pipeline,
-    Object.entries(lock.outputs).map(([id, entry]) => [id, serializeLockEntry(entry)] as const)
-  )
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v)
 
 const decodeLock = Schema.decodeUnknownEither(LockFile)
+const decodeEntry = Schema.decodeUnknownEither(LockEntry)
 
-/** The line of `text` where the key `job` is written (the lock's own layout), else 1. */
+/** Why a lock of this version and pipeline is refused, whatever it holds; `undefined` when it is not. */
+const headRefusal = (version: unknown, found: unknown, pipeline: string): string | undefined => {
+  if (typeof version !== "number" || !readableLockVersions.includes(version))
+    return `lock file version ${String(version)} is not one this Clapper reads (${readableLockVersions.join(" or ")})`
+  if (found !== pipeline) return `the lock file is for pipeline "${String(found)}", not "${pipeline}"`
+  return undefined
+}
+
+const entryRefusal = (job: string, problem: string) => `the lock entry for "${job}" is not valid (${problem})`
+
+type LayoutRead =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Read"; readonly lock: LockFile }
+  | { readonly _tag: "Refused"; readonly line: number; readonly reason: string }
+  /** Not in the layout Clapper writes (a version 1 file, a hand-edited one): read as JSON instead. */
+  | { readonly _tag: "OtherLayout" }
+
+const otherLayout: LayoutRead = { _tag: "OtherLayout" }
+
+/**
+ * Reads a lock in the layout Clapper writes, line by line, each entry decoded on its own so a
+ * refusal names its line. Stops at the first line out of that layout. Never rejects but for I/O.
+ */
+const readInLayout = async (path: string, pipeline: string): Promise<LayoutRead> => {
+  // Each entry with its line. Refused only once the whole file is read: an id written twice is,
+  // as JSON.parse has it, its last entry, whatever the first holds.
+  const entries = new Map<string, { readonly decoded: Either.Either<LockEntry, ParseResult.ParseError>; readonly line: number }>()
+  let version = lockVersion
+  let lineNumber = 0
+  // After the header, or an entry ending with a comma: another entry (or, first, the footer).
+  let more = true
+  let ended = false
+  try {
+    for await (const line of fileLines(path)) {
+      lineNumber++
+      if (lineNumber === 1) {
+        const head = parseHeaderLine(line)
+        if (head === undefined) return otherLayout
+        const refusal = headRefusal(head.version, head.pipeline, pipeline)
+        if (refusal !== undefined) return { _tag: "Refused", line: 1, reason: refusal }
+        version = head.version as number
+      } else if (ended) {
+        // Only the "" after the last newline.
+        if (line !== "") return otherLayout
+      } else if (line === lockFooter) {
+        // A comma before the footer is not JSON: that is for JSON.parse to report.
+        if (more && entries.size > 0) return otherLayout
+        ended = true
+      } else {
+        const parsed: EntryLine | undefined = more ? parseEntryLine(line) : undefined
+        if (parsed === undefined) return otherLayout
+        entries.set(parsed.id, { decoded: decodeEntry(parsed.entry), line: lineNumber })
+        more = parsed.more
+      }
+    }
+  } catch (e) {
+    if (lineNumber === 0 && (e as NodeJS.ErrnoException).code === "ENOENT") return { _tag: "Missing" }
+    throw e
+  }
+  if (!ended) return otherLayout
+  const outputs: Array<readonly [string, LockEntry]> = []
+  for (const [id, { decoded, line }] of entries) {
+    if (decoded._tag === "Left") return { _tag: "Refused", line, reason: entryRefusal(id, schemaProblem(decoded.left)) }
+    outputs.push([id, decoded.right])
+  }
+  return { _tag: "Read", lock: { version, pipeline, outputs: Object.fromEntries(outputs) } }
+}
+
+/** The line of `text` where the key `job` is written (either version's layout), else 1. */
 const lineOfKey = (text: string, job: string): number => {
   const at = text.indexOf(`${JSON.stringify(job)}:`)
-  return at < 0 ? 1 : text.slice(0, at).split("\n").length
+  return at < 0 ? 1 : lineAt(text, at)
+}
+
+const lineAt = (text: string, offset: number) => text.slice(0, offset).split("\n").length
+
+/** Any lock that is valid JSON, read whole: version 1, or version 2 edited by hand. */
+const readAsJson = (path: string, text: string, pipeline: string): Effect.Effect<LockFile, StateCorrupt> => {
+  const fail = (reason: string, line = 1) => Effect.fail(new StateCorrupt({ file: path, line, reason }))
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    const at = /at position (\d+)/.exec(message)
+    return fail(`the lock file is not valid JSON (${message})`, at === null ? 1 : lineAt(text, Number(at[1])))
+  }
+  // Version and pipeline first: a lock of another version or pipeline says so, whatever it holds.
+  if (!isRecord(parsed) || !isRecord(parsed["outputs"])) return fail("the lock file has no outputs")
+  const refusal = headRefusal(parsed["version"], parsed["pipeline"], pipeline)
+  if (refusal !== undefined) return fail(refusal)
+  const decoded = decodeLock(parsed)
+  if (decoded._tag === "Right") return Effect.succeed(decoded.right)
+  const where = schemaIssuePath(decoded.left)
+  if (where[0] === "outputs" && where.length >= 2) {
+    const job = String(where[1])
+    return fail(entryRefusal(job, schemaProblem(decoded.left, 2)), lineOfKey(text, job))
+  }
+  return fail(`the lock file is not valid (${schemaProblem(decoded.left)})`)
 }
 
 /**
- * Reads the lock (a missing one is empty) and decodes it with the `LockFile` schema. One that is
- * not valid, or belongs to another pipeline, is refused, naming the entry and the field at fault;
- * one that cannot be read is a `StateIoError` (never taken for a missing one: that would render
- * everything again).
+ * Reads the lock (a missing one is empty) and decodes it with the `LockFile` schema: line by line
+ * when it is in the layout Clapper writes, else (version 1, a hand-edited file) whole as JSON. One
+ * that is not valid, of a version this Clapper does not read, or of another pipeline, is refused,
+ * naming the line, the entry and the field at fault; one that cannot be read is a `StateIoError`
+ * (never taken for a missing one: that would render everything again).
  */
 export const readLockFile = (path: string, pipeline: string): Effect.Effect<LockFile, StateCorrupt | StateIoError> =>
   Effect.gen(function* () {
-    const text = yield* stateIo(path, "read", () =>
-      readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => {
-        if (e.code === "ENOENT") return undefined
-        throw e
-      })
-    )
-    if (text === undefined) return { version: lockVersion, pipeline, outputs: {} }
-    const fail = (reason: string, line = 1) => Effect.fail(new StateCorrupt({ file: path, line, reason }))
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch (e) {
-      return yield* fail(`the lock file is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+    const read = yield* stateIo(path, "read", () => readInLayout(path, pipeline))
+    switch (read._tag) {
+      case "Missing":
+        return { version: lockVersion, pipeline, outputs: {} }
+      case "Read":
+        return read.lock
+      case "Refused":
+        return yield* Effect.fail(new StateCorrupt({ file: path, line: read.line, reason: read.reason }))
+      case "OtherLayout":
+        return yield* readAsJson(path, yield* stateIo(path, "read", () => readFile(path, "utf8")), pipeline)
     }
-    // Version and pipeline first: a lock of another version or pipeline says so, whatever it holds.
-    if (!isRecord(parsed) || !isRecord(parsed["outputs"])) return yield* fail("the lock file has no outputs")
-    if (parsed["version"] !== lockVersion)
-      return yield* fail(`lock file version ${String(parsed["version"])} is not one this Clapper reads (${lockVersion})`)
-    if (parsed["pipeline"] !== pipeline) {
-      return yield* fail(`the lock file is for pipeline "${String(parsed["pipeline"])}", not "${pipeline}"`)
-    }
-    const decoded = decodeLock(parsed)
-    if (decoded._tag === "Right") return decoded.right
-    const where = schemaIssuePath(decoded.left)
-    if (where[0] === "outputs" && where.length >= 2) {
-      const job = String(where[1])
-      return yield* fail(`the lock entry for "${job}" is not valid (${schemaProblem(decoded.left, 2)})`, lineOfKey(text, job))
-    }
-    return yield* fail(`the lock file is not valid (${schemaProblem(decoded.left)})`)
   })
 
-/** Writes the lock's text atomically, and only when it changed (`previous`: what the file holds, when known). */
-export const writeLockText = (path: string, text: string, previous?: string): Effect.Effect<void, StateIoError> =>
+/** Writes the lock's bytes atomically, and only when they changed (`previous`: what the file holds, when known). */
+export const writeLockFile = (path: string, bytes: Uint8Array, previous?: Uint8Array): Effect.Effect<void, StateIoError> =>
   stateIo(path, "write", async () => {
-    const current = previous ?? (await readFile(path, "utf8").catch(() => undefined))
-    if (current === text) return
+    const current = previous ?? (await readFile(path).catch(() => undefined))
+    if (current !== undefined && Buffer.from(current.buffer, current.byteOffset, current.byteLength).equals(bytes)) return
     const temp = `${path}.tmp`
     const handle = await open(temp, "w")
     try {
-      await writeFully(handle, Buffer.from(text))
+      await writeFully(handle, bytes)
       await handle.sync()
     } finally {
       await handle.close()

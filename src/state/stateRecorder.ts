@@ -7,7 +7,8 @@
 import { Clock, Effect, Queue, type Scope } from "effect"
 import type { Recorder } from "./recorder.ts"
 import type { Journal, StateIoError } from "./journal.ts"
-import { assembleLock, serializeLockEntry, writeLockText, type LockEntry, type LockFile } from "./lockFile.ts"
+import { lockVersion, writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
+import { makeLockLines } from "./lockLines.ts"
 
 export interface StateRecorder extends Recorder {
   /** Writes the lock file now. */
@@ -27,26 +28,25 @@ export const makeStateRecorder = (options: {
 }): Effect.Effect<StateRecorder, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { journal } = options
-    // Each entry's text, kept: a write assembles the file from them instead of re-serialising
-    // 10,000 entries per completed job. Mutated in place, one entry per completion.
-    const entries = new Map(
-      Object.entries(options.lock.outputs)
-        .filter(([id]) => options.jobIds.has(id))
-        .map(([id, entry]) => [id, serializeLockEntry(entry)] as const)
-    )
+    // Each entry's line, kept: a write joins them instead of re-serialising 100,000 entries per
+    // completed job. One line replaced per completion.
+    const lines = makeLockLines()
+    for (const [id, entry] of Object.entries(options.lock.outputs)) if (options.jobIds.has(id)) lines.set(id, entry)
     // The same entries as values, for `lock`.
     const outputs = new Map(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
-    let written: string | undefined
+    const { pipeline } = options.lock
+    let written: Uint8Array | undefined
     const writing = yield* Effect.makeSemaphore(1)
+    // Always in the current version, whatever was read: a run's first write migrates a version 1 lock.
     const flush = writing.withPermits(1)(
       Effect.suspend(() => {
-        const text = assembleLock(options.lock.version, options.lock.pipeline, entries)
-        return Effect.as(writeLockText(options.lockPath, text, written), text)
-      }).pipe(Effect.map((text) => void (written = text)))
+        const bytes = lines.bytes(pipeline)
+        return Effect.as(writeLockFile(options.lockPath, bytes, written), bytes)
+      }).pipe(Effect.map((bytes) => void (written = bytes)))
     )
     // One writer: each signal is followed by a write that includes everything completed before it;
     // signals during a write collapse into one more. Between writes it rests at least a second,
-    // and twenty times as long as the last write took: a 10,000-entry lock is megabytes, and
+    // and twenty times as long as the last write took: a 100,000-entry lock is about 60 MB, and
     // rewriting it several times a second was a large share of a big run's CPU and garbage. The
     // journal holds every completion meanwhile, so a crash loses nothing.
     const dirty = yield* Queue.sliding<void>(1)
@@ -102,17 +102,17 @@ export const makeStateRecorder = (options: {
             { t: "downloaded", job, fp, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at },
             durable
           )
-          entries.set(job, serializeLockEntry(output.entry))
+          lines.set(job, output.entry)
           outputs.set(job, output.entry)
           yield* Queue.offer(dirty, undefined)
         }),
       upToDate: (job, entry) =>
         Effect.sync(() => {
-          if (!entries.has(job)) entries.set(job, serializeLockEntry(entry))
+          if (!lines.has(job)) lines.set(job, entry)
           if (!outputs.has(job)) outputs.set(job, entry)
         }),
       flush,
-      lock: Effect.sync(() => ({ version: options.lock.version, pipeline: options.lock.pipeline, outputs: Object.fromEntries(outputs) }))
+      lock: Effect.sync(() => ({ version: lockVersion, pipeline, outputs: Object.fromEntries(outputs) }))
     }
     return recorder
   })
