@@ -70,24 +70,49 @@ const fileFacts = (path: string): Effect.Effect<FileFacts | undefined> =>
   )
 
 /**
+ * Whether `facts` (a file's size and mtime) show it holds the bytes the lock recorded without
+ * reading it: `true` when size and mtime are as the journal last saw them, `false` when the size
+ * differs or there is no file, `undefined` when only its digest can tell.
+ */
+const matchesByFacts = (
+  facts: FileFacts | undefined,
+  expected: { size: number },
+  seen: { size: number; mtimeMs: number } | undefined
+): boolean | undefined => {
+  if (!facts || facts.size !== expected.size) return false
+  // The journal keeps whole milliseconds (a Date's precision); the file system has fractions.
+  // Compared exactly, they never match and every check would fall back to hashing the file.
+  if (seen && seen.size === facts.size && Math.abs(seen.mtimeMs - facts.mtimeMs) < 1) return true
+  return undefined
+}
+
+/**
  * True when `path` holds the bytes the lock recorded: size and mtime as the journal last saw them
- * stand in for the digest; when they differ, the digest decides.
+ * stand in for the digest; when they differ, the digest decides. Decided without an Effect when
+ * the facts are at hand (100,000 up-to-date outputs are checked in a loop).
  */
 const matches = (
   path: string,
   expected: { sha256: string; size: number },
   seen: { size: number; mtimeMs: number } | undefined,
   known?: ReadonlyMap<string, FileFacts | undefined>
-) =>
-  Effect.gen(function* () {
+): boolean | Effect.Effect<boolean, never, FileSystem.FileSystem> => {
+  const byFacts = known?.has(path) ? matchesByFacts(known.get(path), expected, seen) : undefined
+  if (byFacts !== undefined) return byFacts
+  return Effect.gen(function* () {
     const facts = known?.has(path) ? known.get(path) : yield* fileFacts(path)
-    if (!facts || facts.size !== expected.size) return false
-    // The journal keeps whole milliseconds (a Date's precision); the file system has fractions.
-    // Compared exactly, they never match and every check would fall back to hashing the file.
-    if (seen && seen.size === facts.size && Math.abs(seen.mtimeMs - facts.mtimeMs) < 1) return true
+    const quick = matchesByFacts(facts, expected, seen)
+    if (quick !== undefined) return quick
     const digest = yield* digestFile(path).pipe(Effect.orElseSucceed(() => ""))
     return digest === expected.sha256
   })
+}
+
+const decidedTrue = Effect.succeed(true)
+const decidedFalse = Effect.succeed(false)
+/** `matches`'s answer as an Effect (a shared one when it was known at once). */
+const decided = (answer: boolean | Effect.Effect<boolean, never, FileSystem.FileSystem>) =>
+  answer === true ? decidedTrue : answer === false ? decidedFalse : answer
 
 /** Jobs grouped by fingerprint, in plan order: the first of each group renders, the rest copy. */
 export const groupByFingerprint = (jobs: ReadonlyArray<PlannedJob>): ReadonlyArray<ReadonlyArray<PlannedJob>> => {
@@ -130,8 +155,8 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
       for (const job of group) {
         const entry = lock.outputs[job.id]
         const seen = journal.outputs.get(job.id)
-        const byLock = entry !== undefined && entry.fingerprint === fp && (yield* matches(job.output, entry.output, seen, known))
-        const byJournal = !byLock && seen !== undefined && seen.fp === fp && (yield* matches(job.output, seen, seen, known))
+        const byLock = entry !== undefined && entry.fingerprint === fp && (yield* decided(matches(job.output, entry.output, seen, known)))
+        const byJournal = !byLock && seen !== undefined && seen.fp === fp && (yield* decided(matches(job.output, seen, seen, known)))
         if (byLock || byJournal) {
           const videoId = byLock ? (entry as { videoId: string }).videoId : (seen as { videoId: string }).videoId
           jobs.set(job.id, { name: "up-to-date", videoId })
@@ -150,7 +175,7 @@ export const resumeState = (plan: Plan, journal: JournalState, lock: LockFile): 
         for (const [id, entry] of lockByFingerprint.get(fp) ?? []) {
           if (group.some((j) => j.id === id)) continue
           const path = join(root, id)
-          if (yield* matches(path, entry.output, journal.outputs.get(id))) {
+          if (yield* decided(matches(path, entry.output, journal.outputs.get(id)))) {
             validFile = { path, move: !inPlan.has(id), videoId: entry.videoId }
             break
           }

@@ -14,7 +14,7 @@ import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { Clock, Context, Effect, Layer, Option, type Schema, type Scope, type Stream } from "effect"
 import { openJournal, readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
 import type { JournalState } from "./journalEntry.ts"
-import { lockFilePath, readLockFile, type LockFile } from "./lockFile.ts"
+import { lockFilePath, readLockFile, readLockFileAsWritten, type LockFile } from "./lockFile.ts"
 import { rebuildState, type SetAside } from "./rebuildState.ts"
 import {
   acquireRunnerLock,
@@ -131,8 +131,8 @@ const makeFileStore = Effect.gen(function* () {
       const taken = yield* acquireRunnerLock(dir, { command: options.command, pipeline: options.pipeline })
       const setAside = options.rebuild ? yield* rebuildState(dir, lockPath, ref.name) : []
       const journal = yield* openJournal(dir, ref.name)
-      const lock = yield* readLockFile(lockPath, ref.name)
-      const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: options.jobIds })
+      const { lock, asWritten } = yield* readLockFileAsWritten(lockPath, ref.name)
+      const recorder = yield* makeStateRecorder({ journal, lockPath, lock, jobIds: options.jobIds, lockAsWritten: asWritten })
       const history = yield* openRunHistory(dir, options.run, new Date(yield* Clock.currentTimeMillis))
       const state: RunState = {
         journal: journal.state,

@@ -5,13 +5,22 @@
  * shows only the outputs that changed. Written atomically (temporary file, sync, rename): a crash
  * leaves the old or the new lock, whole. Version 1 (pretty JSON) is read, and written again as 2.
  */
-import { Effect, type Either, type ParseResult, Schema } from "effect"
+import { Effect, Either, type ParseResult, Schema } from "effect"
 import { open, readFile, rename } from "node:fs/promises"
 import { basename, dirname, extname, join } from "node:path"
 import { fileLines } from "./fileLines.ts"
 import { schemaIssuePath, schemaProblem, StateCorrupt, stateIo, type StateIoError, writeFully } from "./journal.ts"
 import { makeLockLines } from "./lockLines.ts"
-import { type EntryLine, lockFooter, lockVersion, parseEntryLine, parseHeaderLine, readableLockVersions } from "./lockText.ts"
+import {
+  type EntryLine,
+  isPlainEntry,
+  lockFooter,
+  lockLine,
+  lockVersion,
+  parseEntryLine,
+  parseHeaderLine,
+  readableLockVersions
+} from "./lockText.ts"
 
 export { lockVersion } from "./lockText.ts"
 
@@ -75,7 +84,7 @@ const entryRefusal = (job: string, problem: string) => `the lock entry for "${jo
 
 type LayoutRead =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Read"; readonly lock: LockFile }
+  | { readonly _tag: "Read"; readonly lock: LockFile; readonly canonical: boolean }
   | { readonly _tag: "Refused"; readonly line: number; readonly reason: string }
   /** Not in the layout Clapper writes (a version 1 file, a hand-edited one): read as JSON instead. */
   | { readonly _tag: "OtherLayout" }
@@ -95,6 +104,9 @@ const readInLayout = async (path: string, pipeline: string): Promise<LayoutRead>
   // After the header, or an entry ending with a comma: another entry (or, first, the footer).
   let more = true
   let ended = false
+  // Every line exactly as Clapper writes it, ids ascending: the file is what a write would give.
+  let canonical = true
+  let lastId: string | undefined
   try {
     for await (const line of fileLines(path)) {
       lineNumber++
@@ -114,7 +126,16 @@ const readInLayout = async (path: string, pipeline: string): Promise<LayoutRead>
       } else {
         const parsed: EntryLine | undefined = more ? parseEntryLine(line) : undefined
         if (parsed === undefined) return otherLayout
-        entries.set(parsed.id, { decoded: decodeEntry(parsed.entry), line: lineNumber })
+        const plain = isPlainEntry(parsed.entry as LockEntry)
+        entries.set(parsed.id, {
+          decoded: plain ? Either.right(parsed.entry as LockEntry) : decodeEntry(parsed.entry),
+          line: lineNumber
+        })
+        canonical &&=
+          plain &&
+          (lastId === undefined || lastId < parsed.id) &&
+          lockLine(parsed.id, parsed.entry as LockEntry) === (parsed.more ? line.slice(0, -1) : line)
+        lastId = parsed.id
         more = parsed.more
       }
     }
@@ -128,7 +149,11 @@ const readInLayout = async (path: string, pipeline: string): Promise<LayoutRead>
     if (decoded._tag === "Left") return { _tag: "Refused", line, reason: entryRefusal(id, schemaProblem(decoded.left)) }
     outputs.push([id, decoded.right])
   }
-  return { _tag: "Read", lock: { version, pipeline, outputs: Object.fromEntries(outputs) } }
+  return {
+    _tag: "Read",
+    lock: { version, pipeline, outputs: Object.fromEntries(outputs) },
+    canonical: canonical && version === lockVersion
+  }
 }
 
 /** The line of `text` where the key `job` is written (either version's layout), else 1. */
@@ -172,17 +197,27 @@ const readAsJson = (path: string, text: string, pipeline: string): Effect.Effect
  * (never taken for a missing one: that would render everything again).
  */
 export const readLockFile = (path: string, pipeline: string): Effect.Effect<LockFile, StateCorrupt | StateIoError> =>
+  Effect.map(readLockFileAsWritten(path, pipeline), (read) => read.lock)
+
+/**
+ * `readLockFile`, and whether the file is byte for byte what writing that lock gives (the current
+ * version, every line as Clapper writes it): a run that changes nothing then need not write it.
+ */
+export const readLockFileAsWritten = (
+  path: string,
+  pipeline: string
+): Effect.Effect<{ readonly lock: LockFile; readonly asWritten: boolean }, StateCorrupt | StateIoError> =>
   Effect.gen(function* () {
     const read = yield* stateIo(path, "read", () => readInLayout(path, pipeline))
     switch (read._tag) {
       case "Missing":
-        return { version: lockVersion, pipeline, outputs: {} }
+        return { lock: { version: lockVersion, pipeline, outputs: {} }, asWritten: false }
       case "Read":
-        return read.lock
+        return { lock: read.lock, asWritten: read.canonical }
       case "Refused":
         return yield* Effect.fail(new StateCorrupt({ file: path, line: read.line, reason: read.reason }))
       case "OtherLayout":
-        return yield* readAsJson(path, yield* stateIo(path, "read", () => readFile(path, "utf8")), pipeline)
+        return { lock: yield* readAsJson(path, yield* stateIo(path, "read", () => readFile(path, "utf8")), pipeline), asWritten: false }
     }
   })
 

@@ -41,8 +41,11 @@ const isInput = (v: unknown): v is LockInput =>
   typeof (v as LockInput).path === "string" &&
   typeof (v as LockInput).sha256 === "string"
 
-/** Exactly the fields of a `LockEntry`, of their types: what the field-by-field writer covers. */
-const isPlainEntry = (e: LockEntry): boolean =>
+/**
+ * Exactly the fields of a `LockEntry`, of their types: what the field-by-field writer covers, and
+ * what the reader takes without the schema's decoder (which then only explains a refusal).
+ */
+export const isPlainEntry = (e: LockEntry): e is LockEntry =>
   typeof e === "object" &&
   e !== null &&
   Object.keys(e).length === 8 &&
@@ -62,7 +65,8 @@ const isPlainEntry = (e: LockEntry): boolean =>
   typeof e.output.sha256 === "string" &&
   typeof e.output.size === "number" &&
   typeof e.parameters === "object" &&
-  e.parameters !== null
+  e.parameters !== null &&
+  !Array.isArray(e.parameters)
 
 /**
  * `sortedJson(entry)`, written field by field in sorted order: the replacer's object per level

@@ -8,7 +8,7 @@ import { Clock, Effect, Queue, type Scope } from "effect"
 import type { Recorder } from "./recorder.ts"
 import type { Journal, StateIoError } from "./journal.ts"
 import { lockVersion, writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
-import { makeLockLines } from "./lockLines.ts"
+import { type LockLines, makeLockLines } from "./lockLines.ts"
 
 export interface StateRecorder extends Recorder {
   /** Writes the lock file now. */
@@ -25,24 +25,41 @@ export const makeStateRecorder = (options: {
   readonly lock: LockFile
   /** Ids of the jobs in the pipeline now: entries for outputs no longer in it are dropped. */
   readonly jobIds: ReadonlySet<string>
+  /** The lock file holds exactly what writing `lock` gives (`readLockFileAsWritten`): until something changes, no write. */
+  readonly lockAsWritten?: boolean
 }): Effect.Effect<StateRecorder, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { journal } = options
-    // Each entry's line, kept: a write joins them instead of re-serialising 100,000 entries per
-    // completed job. One line replaced per completion.
-    const lines = makeLockLines()
-    for (const [id, entry] of Object.entries(options.lock.outputs)) if (options.jobIds.has(id)) lines.set(id, entry)
-    // The same entries as values, for `lock`.
+    // The entries as values, for `lock` and for the lines.
     const outputs = new Map(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
+    // Nothing to write while the file already says it all: a resume of 100,000 up-to-date jobs
+    // neither builds the lines nor reads the file back to compare.
+    let unchanged = options.lockAsWritten === true && outputs.size === Object.keys(options.lock.outputs).length
+    // Each entry's line, made at the first change and kept: a write joins them instead of
+    // re-serialising 100,000 entries per completed job. One line replaced per completion.
+    let lines: LockLines | undefined
+    const linesNow = (): LockLines => {
+      if (lines === undefined) {
+        lines = makeLockLines()
+        for (const [id, entry] of outputs) lines.set(id, entry)
+      }
+      return lines
+    }
+    const change = (job: string, entry: LockEntry) => {
+      unchanged = false
+      outputs.set(job, entry)
+      if (lines !== undefined) lines.set(job, entry)
+    }
     const { pipeline } = options.lock
     let written: Uint8Array | undefined
     const writing = yield* Effect.makeSemaphore(1)
     // Always in the current version, whatever was read: a run's first write migrates a version 1 lock.
     const flush = writing.withPermits(1)(
       Effect.suspend(() => {
-        const bytes = lines.bytes(pipeline)
-        return Effect.as(writeLockFile(options.lockPath, bytes, written), bytes)
-      }).pipe(Effect.map((bytes) => void (written = bytes)))
+        if (unchanged) return Effect.void
+        const bytes = linesNow().bytes(pipeline)
+        return Effect.as(writeLockFile(options.lockPath, bytes, written), bytes).pipe(Effect.map((bytes) => void (written = bytes)))
+      })
     )
     // One writer: each signal is followed by a write that includes everything completed before it;
     // signals during a write collapse into one more. Between writes it rests at least a second,
@@ -102,14 +119,12 @@ export const makeStateRecorder = (options: {
             { t: "downloaded", job, fp, videoId, sha256: facts.sha256, size: facts.size, mtimeMs: facts.mtimeMs, at },
             durable
           )
-          lines.set(job, output.entry)
-          outputs.set(job, output.entry)
+          change(job, output.entry)
           yield* Queue.offer(dirty, undefined)
         }),
       upToDate: (job, entry) =>
         Effect.sync(() => {
-          if (!lines.has(job)) lines.set(job, entry)
-          if (!outputs.has(job)) outputs.set(job, entry)
+          if (!outputs.has(job)) change(job, entry)
         }),
       flush,
       lock: Effect.sync(() => ({ version: lockVersion, pipeline, outputs: Object.fromEntries(outputs) }))

@@ -49,5 +49,15 @@ describe("a version 1 lock file", () => {
     expect((await clapper(p, ["run", "campaign.yaml"], sim)).code).toBe(0)
     expect(readFileSync(lockFile, "utf8")).toBe(version2)
     expect(statSync(lockFile).mtimeMs).toBe(migrated)
+
+    // Edited by hand in the same layout (one entry's keys in another order): valid, read, and
+    // written back as Clapper writes it by the next run, although nothing else changed.
+    const lines = version2.split("\n")
+    const reordered = lines.with(1, lines[1]!.replace(/^("[^"]+":)\{("costUsd":[^,]+),("durationSeconds":[^,]+),/, "$1{$3,$2,"))
+    expect(reordered[1]).not.toBe(lines[1])
+    writeFileSync(lockFile, reordered.join("\n"))
+    expect((await clapper(p, ["run", "campaign.yaml"], sim)).code).toBe(0)
+    expect(await sim.submissions()).toBe(submitted)
+    expect(readFileSync(lockFile, "utf8")).toBe(version2)
   }, 120_000)
 })
