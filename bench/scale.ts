@@ -149,7 +149,7 @@ const stateNote = (campaign: ScaleCampaign) =>
 const runOnSimulator = async (
   campaign: ScaleCampaign,
   out: string,
-  expect: (summary: ReturnType<typeof finished>, requests: number) => string | undefined
+  expect: (summary: ReturnType<typeof finished>, requests: number, routes: string) => string | undefined
 ): Promise<Sample> => {
   const quotaDir = mkdtempSync(join(benchTmp(), "clapper-bench-quota-"))
   try {
@@ -160,7 +160,11 @@ const runOnSimulator = async (
       })
     )
     if (result.problem !== undefined) return result
-    const problem = expect(finished(out), apiRequests(stats))
+    const routes = Object.entries(stats.requests)
+      .filter(([route]) => route.includes(" /v1/"))
+      .map(([route, n]) => `${route} ${n}`)
+      .join(", ")
+    const problem = expect(finished(out), apiRequests(stats), routes)
     return problem === undefined ? result : { ...result, problem }
   } finally {
     rmSync(quotaDir, { recursive: true, force: true })
@@ -203,12 +207,14 @@ const steps: ReadonlyArray<Step> = [
     runsAt: (jobs) => jobs <= runMax,
     target: runTarget,
     measure: (campaign, round) =>
-      runOnSimulator(campaign, runOut(campaign, "run", round), (summary, requests) => {
+      runOnSimulator(campaign, runOut(campaign, "run", round), (summary, requests, routes) => {
         // Later rounds find everything done: only the first renders.
         if (round > 1) return undefined
         if (summary === undefined) return "no run.finished"
         if (summary.completed !== campaign.rows) return `${summary.completed} of ${campaign.rows} completed, ${summary.failed} failed`
-        return requests === 3 * campaign.renders ? undefined : `${requests} API requests for ${campaign.renders} renders (3 each expected)`
+        return requests === 3 * campaign.renders
+          ? undefined
+          : `${requests} API requests for ${campaign.renders} renders (3 each expected: ${routes})`
       }),
     note: stateNote
   },
@@ -218,10 +224,10 @@ const steps: ReadonlyArray<Step> = [
     runsAt: (jobs) => jobs <= runMax,
     target: (jobs) => (jobs <= 100_000 ? { wallMs: 5_000, maxRssMB: Number.POSITIVE_INFINITY } : undefined),
     measure: (campaign, round) =>
-      runOnSimulator(campaign, runOut(campaign, "resume", round), (summary, requests) => {
+      runOnSimulator(campaign, runOut(campaign, "resume", round), (summary, requests, routes) => {
         if (summary === undefined) return "no run.finished"
         if (summary.upToDate !== campaign.rows) return `${summary.upToDate} of ${campaign.rows} up to date`
-        return requests === 0 ? undefined : `${requests} API requests (0 expected)`
+        return requests === 0 ? undefined : `${requests} API requests (0 expected: ${routes})`
       }),
     note: stateNote
   }

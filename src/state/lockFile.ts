@@ -221,11 +221,9 @@ export const readLockFileAsWritten = (
     }
   })
 
-/** Writes the lock's bytes atomically, and only when they changed (`previous`: what the file holds, when known). */
-export const writeLockFile = (path: string, bytes: Uint8Array, previous?: Uint8Array): Effect.Effect<void, StateIoError> =>
+/** Writes the lock's bytes atomically: temporary file, sync, rename (a crash leaves the old or the new, whole). */
+export const replaceLockFile = (path: string, bytes: Uint8Array): Effect.Effect<void, StateIoError> =>
   stateIo(path, "write", async () => {
-    const current = previous ?? (await readFile(path).catch(() => undefined))
-    if (current !== undefined && Buffer.from(current.buffer, current.byteOffset, current.byteLength).equals(bytes)) return
     const temp = `${path}.tmp`
     const handle = await open(temp, "w")
     try {
@@ -236,3 +234,10 @@ export const writeLockFile = (path: string, bytes: Uint8Array, previous?: Uint8A
     }
     await rename(temp, path)
   })
+
+/** `replaceLockFile`, only when the bytes differ from what the file holds (read to compare). */
+export const writeLockFile = (path: string, bytes: Uint8Array): Effect.Effect<void, StateIoError> =>
+  Effect.flatMap(
+    stateIo(path, "read", () => readFile(path).catch(() => undefined)),
+    (current) => (current !== undefined && current.equals(bytes) ? Effect.void : replaceLockFile(path, bytes))
+  )

@@ -7,7 +7,7 @@
 import { Clock, Effect, Queue, type Scope } from "effect"
 import type { Recorder } from "./recorder.ts"
 import type { Journal, StateIoError } from "./journal.ts"
-import { lockVersion, writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
+import { lockVersion, replaceLockFile, writeLockFile, type LockEntry, type LockFile } from "./lockFile.ts"
 import { type LockLines, makeLockLines } from "./lockLines.ts"
 
 export interface StateRecorder extends Recorder {
@@ -47,18 +47,29 @@ export const makeStateRecorder = (options: {
     }
     const change = (job: string, entry: LockEntry) => {
       unchanged = false
+      changedSinceWrite = true
       outputs.set(job, entry)
       if (lines !== undefined) lines.set(job, entry)
     }
     const { pipeline } = options.lock
-    let written: Uint8Array | undefined
+    // Whether the file may differ from the lines: after a write, only a change makes it so. The
+    // first write compares with the file (a lock read in another layout may hold the same); later
+    // ones need not, and no copy of 60 MB of written bytes is kept to compare with.
+    let firstWrite = true
+    let changedSinceWrite = true
     const writing = yield* Effect.makeSemaphore(1)
     // Always in the current version, whatever was read: a run's first write migrates a version 1 lock.
     const flush = writing.withPermits(1)(
       Effect.suspend(() => {
-        if (unchanged) return Effect.void
+        if (unchanged || !changedSinceWrite) return Effect.void
+        changedSinceWrite = false
         const bytes = linesNow().bytes(pipeline)
-        return Effect.as(writeLockFile(options.lockPath, bytes, written), bytes).pipe(Effect.map((bytes) => void (written = bytes)))
+        const write = firstWrite ? writeLockFile(options.lockPath, bytes) : replaceLockFile(options.lockPath, bytes)
+        return write.pipe(
+          Effect.tap(() => Effect.sync(() => void (firstWrite = false))),
+          // Not written: the next flush tries again.
+          Effect.tapError(() => Effect.sync(() => void (changedSinceWrite = true)))
+        )
       })
     )
     // One writer: each signal is followed by a write that includes everything completed before it;
