@@ -3,10 +3,10 @@
  * (jobs, renders, cost, states) and the first `firstJobsShown` jobs stand in for a table of
  * every job, which at 100,000 jobs is more than anyone reads (`--all` still prints it).
  */
-import type { Plan } from "../plan/plan.ts"
+import { type CostTally, makeCostTally, type Plan } from "../plan/plan.ts"
 import { jobStateNames, type PipelineState } from "../plan/planState.ts"
 import type { JobStateName } from "../plan/resume.ts"
-import type { JobSelection } from "../plan/selection.ts"
+import { type JobSelection, selectionArgs } from "../plan/selection.ts"
 import { formatTable, usd } from "./table.ts"
 import { shellWord } from "../app/shellWord.ts"
 
@@ -18,15 +18,12 @@ export const firstJobsShown = 20
 /** `1,234`: counts in summaries are read at a glance. */
 const count = (n: number): string => n.toLocaleString("en-US")
 
-const cents = (usd: number) => Math.round(usd * 100) / 100
-
 interface SetFigures {
   jobs: number
   /** Distinct outputs (fingerprints), as the plan's totals count renders. */
   readonly renders: Set<string>
-  /** Each video and captioning once, as the plan's estimate pays them. */
-  readonly videos: Map<string, number>
-  readonly captions: Map<string, number>
+  /** As the plan's estimate pays them. */
+  readonly cost: CostTally
   readonly states: Record<JobStateName, number>
 }
 
@@ -48,16 +45,14 @@ export const setSummaryLines = (plan: Plan, state: Pick<PipelineState, "jobs">):
       figures = {
         jobs: 0,
         renders: new Set(),
-        videos: new Map(),
-        captions: new Map(),
+        cost: makeCostTally(),
         states: { new: 0, changed: 0, "in-flight": 0, "up-to-date": 0, failed: 0 }
       }
       sets.set(job.set, figures)
     }
     figures.jobs++
     figures.renders.add(job.fingerprint)
-    figures.videos.set(job.stages.video, job.costUsd.video)
-    if (job.stages.captions) figures.captions.set(job.stages.captions.fingerprint, job.costUsd.captions ?? 0)
+    figures.cost.add(job)
     figures.states[state.jobs.get(job.id)?.name ?? "new"]++
   }
   const table = formatTable(
@@ -66,7 +61,7 @@ export const setSummaryLines = (plan: Plan, state: Pick<PipelineState, "jobs">):
       set,
       count(figures.jobs),
       count(figures.renders.size),
-      usd(cents(sum(figures.videos.values()) + sum(figures.captions.values()))),
+      usd(figures.cost.usd()),
       ...jobStateNames.map((name) => count(figures.states[name]))
     ])
   )
@@ -74,22 +69,9 @@ export const setSummaryLines = (plan: Plan, state: Pick<PipelineState, "jobs">):
   return shared ? [...table, "(a render two sets share is in both rows; the totals below count it once)"] : table
 }
 
-/** An argument as a shell would need it typed: quoted when it has a space, a glob or a quote. */
-
 /** The command that lists every job the summary left out: the same file and selectors, with `--all`. */
 const listAllCommand = (file: string, selection: JobSelection): string =>
-  [
-    "clapper",
-    "plan",
-    file,
-    ...(selection.only ?? []).flatMap((v) => ["--only", v]),
-    ...(selection.sets ?? []).flatMap((v) => ["--set", v]),
-    ...(selection.limit !== undefined ? ["--limit", String(selection.limit)] : []),
-    ...(selection.retryFailed ? ["--retry-failed"] : []),
-    "--all"
-  ]
-    .map(shellWord)
-    .join(" ")
+  ["clapper", "plan", file, ...selectionArgs(selection), "--all"].map(shellWord).join(" ")
 
 /** `… and 99,980 more jobs (clapper plan FILE --all lists every one; --json for all fields)`. */
 export const moreJobsLine = (more: number, file: string, selection: JobSelection): string =>

@@ -236,21 +236,41 @@ const planJob = (job: Job, model: string, inputPlan: ReturnType<typeof inputPlan
   }
 }
 
+/** What some jobs cost together: each video and captioning paid once, however many outputs share it. */
+export interface CostTally {
+  readonly add: (job: PlannedJob) => void
+  readonly usd: () => number
+}
+
+export const makeCostTally = (): CostTally => {
+  const videos = new Map<string, number>()
+  const captions = new Map<string, number>()
+  const sum = (m: ReadonlyMap<string, number>) => {
+    let total = 0
+    for (const usd of m.values()) total += usd
+    return total
+  }
+  return {
+    add: (job) => {
+      videos.set(job.stages.video, job.costUsd.video)
+      if (job.stages.captions) captions.set(job.stages.captions.fingerprint, job.costUsd.captions ?? 0)
+    },
+    usd: () => cents(sum(videos) + sum(captions))
+  }
+}
+
 const buildPlan = (pipeline: LoadedPipeline, jobs: ReadonlyArray<Job>, facts: ReadonlyMap<string, InputFacts>): Plan => {
   const model = pipeline.spec.provider?.model ?? defaultModel
   const plannedJobs = jobs.map(jobPlanner(model, inputPlans(facts)))
-  // Each video and captioning once; in loops, not through arrays of pairs: a plan may have a million jobs.
-  const videos = new Map<string, number>()
-  const captions = new Map<string, number>()
+  // In loops, not through arrays of pairs: a plan may have a million jobs.
+  const cost = makeCostTally()
   const fingerprints = new Set<string>()
   const unpricedStages = new Set<UnpricedStage>()
   for (const j of plannedJobs) {
-    videos.set(j.stages.video, j.costUsd.video)
-    if (j.stages.captions) captions.set(j.stages.captions.fingerprint, j.costUsd.captions ?? 0)
+    cost.add(j)
     fingerprints.add(j.fingerprint)
     for (const stage of j.unpricedStages) unpricedStages.add(stage)
   }
-  const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   return {
     pipeline: {
       name: pipeline.spec.name,
@@ -262,7 +282,7 @@ const buildPlan = (pipeline: LoadedPipeline, jobs: ReadonlyArray<Job>, facts: Re
     totals: {
       jobs: plannedJobs.length,
       renders: fingerprints.size,
-      estimatedCostUsd: cents(sum(videos) + sum(captions)),
+      estimatedCostUsd: cost.usd(),
       unpricedStages: [...unpricedStages]
     }
   }

@@ -260,10 +260,12 @@ export const selectPlan = (
   Either.map(selectJobs(plan.jobs, selection, failed), (selected) => ({ plan: selectedPlan(plan, selected.jobs), selected }))
 
 /** The flags again, as a user would type them: `--set hero --limit 3`. */
-export const selectionFlags = (selection: JobSelection): string =>
-  [
-    ...(selection.only ?? []).map((v) => `--only ${v}`),
-    ...(selection.sets ?? []).map((v) => `--set ${v}`),
-    ...(selection.limit !== undefined ? [`--limit ${selection.limit}`] : []),
-    ...(selection.retryFailed ? ["--retry-failed"] : [])
-  ].join(" ")
+export const selectionFlags = (selection: JobSelection): string => selectionArgs(selection).join(" ")
+
+/** The selectors as command-line arguments, flag and value apart (for a command a user may copy). */
+export const selectionArgs = (selection: JobSelection): ReadonlyArray<string> => [
+  ...(selection.only ?? []).flatMap((v) => ["--only", v]),
+  ...(selection.sets ?? []).flatMap((v) => ["--set", v]),
+  ...(selection.limit !== undefined ? ["--limit", String(selection.limit)] : []),
+  ...(selection.retryFailed ? ["--retry-failed"] : [])
+]

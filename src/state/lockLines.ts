@@ -7,7 +7,6 @@ import type { LockEntry } from "./lockFile.ts"
 import { assembleLock, lockLine } from "./lockText.ts"
 
 export interface LockLines {
-  readonly has: (id: string) => boolean
   /** Sets (or replaces) the entry of output `id`. */
   readonly set: (id: string, entry: LockEntry) => void
   /** The lock file's bytes now. */
@@ -34,7 +33,6 @@ export const makeLockLines = (): LockLines => {
     return merged
   }
   return {
-    has: (id) => lines.has(id),
     set: (id, entry) => {
       if (!lines.has(id)) added.push(id)
       lines.set(id, Buffer.from(lockLine(id, entry)))

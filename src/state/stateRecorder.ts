@@ -32,9 +32,12 @@ export const makeStateRecorder = (options: {
     const { journal } = options
     // The entries as values, for `lock` and for the lines.
     const outputs = new Map(Object.entries(options.lock.outputs).filter(([id]) => options.jobIds.has(id)))
-    // Nothing to write while the file already says it all: a resume of 100,000 up-to-date jobs
-    // neither builds the lines nor reads the file back to compare.
-    let unchanged = options.lockAsWritten === true && outputs.size === Object.keys(options.lock.outputs).length
+    // Whether the file may differ from the lines. Not while it already says it all (a resume of
+    // 100,000 up-to-date jobs neither builds the lines nor reads the file back to compare); after
+    // a write, only a change makes it so. The first write compares with the file (a lock read in
+    // another layout may hold the same); later ones need not, and keep no 60 MB copy to compare with.
+    let changedSinceWrite = !(options.lockAsWritten === true && outputs.size === Object.keys(options.lock.outputs).length)
+    let firstWrite = true
     // Each entry's line, made at the first change and kept: a write joins them instead of
     // re-serialising 100,000 entries per completed job. One line replaced per completion.
     let lines: LockLines | undefined
@@ -46,22 +49,16 @@ export const makeStateRecorder = (options: {
       return lines
     }
     const change = (job: string, entry: LockEntry) => {
-      unchanged = false
       changedSinceWrite = true
       outputs.set(job, entry)
       if (lines !== undefined) lines.set(job, entry)
     }
     const { pipeline } = options.lock
-    // Whether the file may differ from the lines: after a write, only a change makes it so. The
-    // first write compares with the file (a lock read in another layout may hold the same); later
-    // ones need not, and no copy of 60 MB of written bytes is kept to compare with.
-    let firstWrite = true
-    let changedSinceWrite = true
     const writing = yield* Effect.makeSemaphore(1)
     // Always in the current version, whatever was read: a run's first write migrates a version 1 lock.
     const flush = writing.withPermits(1)(
       Effect.suspend(() => {
-        if (unchanged || !changedSinceWrite) return Effect.void
+        if (!changedSinceWrite) return Effect.void
         changedSinceWrite = false
         const bytes = linesNow().bytes(pipeline)
         const write = firstWrite ? writeLockFile(options.lockPath, bytes) : replaceLockFile(options.lockPath, bytes)
