@@ -28,6 +28,8 @@ export type { Backend } from "./app/backend.ts"
 export type { FailedJob, InFlightJob, JobStep, RunEvent, RunEventType, RunSummary } from "./runtime/events.ts"
 export { runPipelineEvents } from "./app/runEvents.ts"
 import { runOnNode } from "./app/onNode.ts"
+import { exportLockFile, type ExportedLock } from "./app/exportLock.ts"
+import { postgresState } from "./state/postgres/PostgresStateStore.ts"
 export { runPlan, type RunPlanOptions } from "./runtime/runPlan.ts"
 export type { RunPipelineOptions } from "./app/runPipeline.ts"
 export { defaultRunSettings, resolveRunSettings, type RunOverrides, type RunSettings } from "./runtime/runSettings.ts"
@@ -44,6 +46,9 @@ export {
   type StateStoreService,
   type StoredState
 } from "./state/StateStore.ts"
+export { postgresState, postgresStateStore } from "./state/postgres/PostgresStateStore.ts"
+export { parseStateUrl, StateUrlInvalid, type PostgresLocation } from "./state/postgres/stateUrl.ts"
+export { exportLockFile, type ExportedLock } from "./app/exportLock.ts"
 export { perMinute, publishedQuotas, type Quotas, type Rate, type RequestKind } from "./mirage/quotas.ts"
 export {
   JobSelection,
@@ -103,6 +108,9 @@ export const loadPipelinePromise = (file: string): Promise<LoadedPipeline> => ru
 export const expandPipelinePromise = (pipeline: LoadedPipeline): Promise<ReadonlyArray<Job>> => runOnNode(expandPipeline(pipeline))
 export const planPipelinePromise = (pipeline: LoadedPipeline): Promise<Plan> => runOnNode(planPipeline(pipeline))
 export const validatePipelinePromise = (file: string): Promise<Plan> => runOnNode(validatePipeline(file))
+/** Writes the pipeline's lock file from its state: the Promise twin of `exportLockFile` (with `state`, from that database). */
+export const exportLockFilePromise = (file: string, options: { readonly state?: string } = {}): Promise<ExportedLock> =>
+  runOnNode(options.state === undefined ? exportLockFile(file) : Effect.provide(exportLockFile(file), postgresState(options.state)))
 
 /**
  * Renders a pipeline file: the Promise twin of `runPipeline`. `onEvent` receives every event as

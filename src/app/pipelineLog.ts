@@ -14,6 +14,7 @@ import type { StateIoError } from "../state/journal.ts"
 import type { RunHistoryUnreadable, RunNotFound, RunRecord } from "../state/runHistory.ts"
 import { currentStateStore, type StateRef } from "../state/StateStore.ts"
 import { runOnNode } from "./onNode.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
 
 /** The runs of one pipeline, oldest first. */
 export interface PipelineLog {
@@ -25,7 +26,7 @@ export interface PipelineLog {
 
 export type PipelineLogError = PipelineInvalid | RunHistoryUnreadable | StateIoError
 
-const refOf = (pipeline: LoadedPipeline): StateRef => ({ name: pipeline.spec.name, file: pipeline.path })
+const refOf: (pipeline: LoadedPipeline) => StateRef = stateRefOf
 
 /** The past runs of the pipeline in `file`, oldest first; none when it was never run. */
 export const pipelineLog = (file: string): Effect.Effect<PipelineLog, PipelineLogError, FileSystem.FileSystem | Path.Path> =>

@@ -23,6 +23,7 @@ import type { JobResult, ResultState } from "./jobResult.ts"
 import { formatForPath, formatResults } from "./resultsFormat.ts"
 import { resultsPathProblem } from "./resultsPath.ts"
 import { runOnNode } from "./onNode.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
 
 /** What the results are drawn from besides the plan: the journal and the lock file as they are now. */
 export type ResultsState = Pick<StoredState, "journal" | "lock">
@@ -152,7 +153,7 @@ export const pipelineResults = (
     const pipeline = yield* loadPipeline(file)
     const plan = yield* planPipeline(pipeline)
     const store = yield* currentStateStore
-    const stored = yield* store.read({ name: pipeline.spec.name, file: pipeline.path })
+    const stored = yield* store.read(stateRefOf(pipeline))
     return yield* selectResults(plan, yield* collectResults(pipeline, plan, stored), options.select)
   })
 

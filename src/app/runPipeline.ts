@@ -27,6 +27,7 @@ import { BudgetExceeded, remainingEstimateUsd } from "../runtime/budget.ts"
 import type { RunEvent, RunSummary } from "../runtime/events.ts"
 import { runPlan } from "../runtime/runPlan.ts"
 import { resolveRunSettings, type RunOverrides, type RunSettings } from "../runtime/runSettings.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
 
 export interface RunPipelineOptions extends RunOverrides {
   readonly backend: Backend
@@ -108,17 +109,14 @@ export const runPipeline = (
 
       // One runner per pipeline, then its state: the journal, the lock file, the run's history.
       const store = yield* currentStateStore
-      const state = yield* store.openForRun(
-        { name: pipeline.spec.name, file: pipeline.path },
-        {
-          command: `clapper run ${file}`,
-          pipeline: file,
-          rebuild: options.rebuildState === true,
-          // Every job of the pipeline, selected or not: the lock keeps the entries of the others.
-          jobIds: new Set(plan.jobs.map((j) => j.id)),
-          run: { command: options.commandLine ?? ["runPipeline", file], selection: options.select }
-        }
-      )
+      const state = yield* store.openForRun(stateRefOf(pipeline), {
+        command: `clapper run ${file}`,
+        pipeline: file,
+        rebuild: options.rebuildState === true,
+        // Every job of the pipeline, selected or not: the lock keeps the entries of the others.
+        jobIds: new Set(plan.jobs.map((j) => j.id)),
+        run: { command: options.commandLine ?? ["runPipeline", file], selection: options.select }
+      })
       const { history } = state
       let lastSummary: RunSummary | undefined
       const forward = (event: RunEvent) =>

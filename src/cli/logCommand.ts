@@ -12,6 +12,7 @@ import { formatDuration, parseInstant } from "./progress/timeText.ts"
 import { formatTable, usd } from "./table.ts"
 import { invalidInputExit } from "./userErrors.ts"
 import { shellWord } from "../app/shellWord.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.text({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the runs as one JSON object."))
@@ -61,7 +62,7 @@ export const logLines = (log: PipelineLog): ReadonlyArray<string> => {
   ]
 }
 
-export const logCommand = Command.make("log", { file, json }, ({ file, json }) =>
+export const logCommand = Command.make("log", { file, json, state: stateOption }, ({ file, json }) =>
   Effect.gen(function* () {
     const log = yield* pipelineLog(file).pipe(
       Effect.catchTags({
@@ -75,6 +76,7 @@ export const logCommand = Command.make("log", { file, json }, ({ file, json }) =
     else yield* Effect.forEach(logLines(log), (line) => Console.log(line))
   })
 ).pipe(
+  withStateStore,
   Command.withDescription(
     "The pipeline's past runs, oldest first: start, duration, who and where, jobs done and failed, spend, how each ended (exit code) and its command line."
   )

@@ -5,6 +5,7 @@ import { checkArgv } from "./argvCheck.ts"
 import { describeCommandLine } from "./commandLine.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { commandHelp, rootHelp, type HelpStyle } from "./help.ts"
+import { lockCommand } from "./lockCommand.ts"
 import { logCommand } from "./logCommand.ts"
 import { planCommand } from "./planCommand.ts"
 import { reportCommand } from "./reportCommand.ts"
@@ -24,6 +25,7 @@ const commands = [
   resultsCommand,
   reportCommand,
   logCommand,
+  lockCommand,
   unlockCommand,
   schemaCommand,
   simCommand

@@ -16,6 +16,7 @@ import { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { checkCaptionTemplates } from "../plan/checkCaptionTemplates.ts"
 import { exitOnInvalidPipeline, invalidInputExit } from "./userErrors.ts"
 import { describeSelection, nothingFailedLine, readSelectedStateOrExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(
@@ -77,7 +78,7 @@ function* planTextPieces({ plan, state, time, selected, file, given, all }: Plan
   ])
 }
 
-export const planCommand = Command.make("plan", { file, json, all, quota, ...selectionOptions }, (args) =>
+export const planCommand = Command.make("plan", { file, json, all, quota, ...selectionOptions, state: stateOption }, (args) =>
   Effect.gen(function* () {
     const { file, json, all, quota } = args
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
@@ -101,6 +102,7 @@ export const planCommand = Command.make("plan", { file, json, all, quota, ...sel
       )
   })
 ).pipe(
+  withStateStore,
   Command.withDescription(
     `Show the jobs a pipeline expands to (or those --only, --set, --limit, --retry-failed select): state (new, changed, in-flight, up-to-date, failed), inputs, output, fingerprint and estimated cost. Past ${fullTableUpTo} jobs, a summary per set and the first ${firstJobsShown} (--all lists every one).`
   )

@@ -6,6 +6,7 @@ import { plural } from "../report/reportText.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 import { invalidInputExit } from "./userErrors.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.text({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const output = Options.text("output").pipe(
@@ -22,7 +23,7 @@ const run = Options.integer("run").pipe(
 
 const invalid = (line: string) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${line}`] })
 
-export const reportCommand = Command.make("report", { file, output, run, ...selectionOptions }, (args) =>
+export const reportCommand = Command.make("report", { file, output, run, ...selectionOptions, state: stateOption }, (args) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     if (Option.isSome(args.run) && args.run.value < 1)
@@ -58,6 +59,7 @@ export const reportCommand = Command.make("report", { file, output, run, ...sele
     )
   })
 ).pipe(
+  withStateStore,
   Command.withDescription(
     "Write an HTML report of the pipeline (one file, no network needed to open it): counts, spend, the run's timeline per job, a gallery of the videos, failures by cause with what to do."
   )

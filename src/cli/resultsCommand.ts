@@ -10,6 +10,8 @@ import { currentStateStore } from "../state/StateStore.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.text({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const format = Options.choice("format", resultsFormats).pipe(
@@ -34,7 +36,7 @@ const writeStdout = (text: string) =>
 
 const invalid = (line: string) => new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${line}`] })
 
-export const resultsCommand = Command.make("results", { file, format, output, ...selectionOptions }, (args) =>
+export const resultsCommand = Command.make("results", { file, format, output, ...selectionOptions, state: stateOption }, (args) =>
   Effect.gen(function* () {
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(args.file))
     const plan = yield* exitOnInvalidPipeline(planPipeline(pipeline))
@@ -47,7 +49,7 @@ export const resultsCommand = Command.make("results", { file, format, output, ..
       )
     }
     const store = yield* currentStateStore
-    const stored = yield* store.read({ name: pipeline.spec.name, file: pipeline.path }).pipe(Effect.mapError((e) => invalid(e.message)))
+    const stored = yield* store.read(stateRefOf(pipeline)).pipe(Effect.mapError((e) => invalid(e.message)))
     yield* Effect.forEach(stored.warnings, (warning) => Console.error(`warning: ${warning}`))
     const results = yield* selectResults(plan, yield* collectResults(pipeline, plan, stored), selectionOf(args)).pipe(
       Effect.mapError(selectionExit)
@@ -59,6 +61,7 @@ export const resultsCommand = Command.make("results", { file, format, output, ..
     yield* Console.log(`${results.length} result${results.length === 1 ? "" : "s"} (${chosen}) written to ${target.value.shown}`)
   })
 ).pipe(
+  withStateStore,
   Command.withDescription(
     "One row per job, joined to its data row: output, state, video id, share link, duration, estimated cost, attempts, last error. CSV on stdout by default."
   )

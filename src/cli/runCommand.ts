@@ -6,6 +6,7 @@ import { chooseRenderer } from "./progress/chooseRenderer.ts"
 import { quotaOption, quotaOverrides } from "./quotaOption.ts"
 import { selectionExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
 import { invalidInputExit } from "./userErrors.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const sim = Options.boolean("sim").pipe(
@@ -36,7 +37,7 @@ const rebuildState = Options.boolean("rebuild-state").pipe(
 
 export const runCommand = Command.make(
   "run",
-  { file, sim, baseUrl, concurrency, json, rebuildState, budget, quota, ...selectionOptions },
+  { file, sim, baseUrl, concurrency, json, rebuildState, budget, quota, ...selectionOptions, state: stateOption },
   (args) =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -98,6 +99,7 @@ export const runCommand = Command.make(
       })
     )
 ).pipe(
+  withStateStore,
   Command.withDescription(
     "Render a pipeline: submit, poll and download every job (or those --only, --set, --limit, --retry-failed select), with retries and live progress. Exit 0 when all jobs completed, 1 when some failed, 2 on invalid input, 130 when interrupted (state saved)."
   )

@@ -9,6 +9,7 @@ import { usd } from "./table.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
 import type { SelectionSummary } from "./planJson.ts"
 import { describeSelection, nothingFailedLine, readSelectedStateOrExit, selectionOf, selectionOptions } from "./selectionOptions.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file."))
 const json = Options.boolean("json").pipe(Options.withDescription("Print the status as one JSON object."))
@@ -67,7 +68,7 @@ const statusLines = (plan: Plan, state: PipelineState, selected: string): Readon
   ]
 }
 
-export const statusCommand = Command.make("status", { file, json, ...selectionOptions }, (args) =>
+export const statusCommand = Command.make("status", { file, json, ...selectionOptions, state: stateOption }, (args) =>
   Effect.gen(function* () {
     const { file, json } = args
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(file))
@@ -82,6 +83,7 @@ export const statusCommand = Command.make("status", { file, json, ...selectionOp
     else yield* Effect.forEach(statusLines(shown, state, describeSelection(given, selected, plan.jobs.length)), (line) => Console.log(line))
   })
 ).pipe(
+  withStateStore,
   Command.withDescription(
     "What the journal and the lock file say now: each job's state, renders in flight with their ids, failures, spend so far."
   )

@@ -5,6 +5,8 @@ import { describeHolder } from "../state/runnerLock.ts"
 import { currentStateStore } from "../state/StateStore.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 import { exitOnInvalidPipeline } from "./userErrors.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
+import { stateOption, withStateStore } from "./stateOption.ts"
 
 const file = Args.file({ name: "FILE" }).pipe(Args.withDescription("The pipeline file whose runner lock to remove."))
 const force = Options.boolean("force").pipe(
@@ -15,11 +17,11 @@ const force = Options.boolean("force").pipe(
  * Removes a pipeline's runner lock that a run left behind (a crash on another machine, an
  * unreadable file). A lock whose process is still running here is kept unless `--force`.
  */
-export const unlockCommand = Command.make("unlock", { file, force }, (args) =>
+export const unlockCommand = Command.make("unlock", { file, force, state: stateOption }, (args) =>
   Effect.gen(function* () {
     const pipeline = yield* exitOnInvalidPipeline(loadPipeline(args.file))
     const store = yield* currentStateStore
-    const ref = { name: pipeline.spec.name, file: pipeline.path }
+    const ref = stateRefOf(pipeline)
     const state = yield* store.runner(ref)
     if (state._tag === "Held" && state.status === "alive" && !args.force) {
       return yield* Effect.fail(
@@ -48,6 +50,7 @@ export const unlockCommand = Command.make("unlock", { file, force }, (args) =>
     }
   })
 ).pipe(
+  withStateStore,
   Command.withDescription(
     "Remove a pipeline's runner lock left by a run that is gone (crashed, or on another machine). Refuses while the holder is still running here, unless --force. Exit 0 when the pipeline is unlocked, 2 otherwise."
   )

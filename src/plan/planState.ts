@@ -14,6 +14,7 @@ import type { StateCorrupt, StateIoError } from "../state/journal.ts"
 import type { JournalState } from "../state/journalEntry.ts"
 import type { RunnerLockState } from "../state/runnerLock.ts"
 import { currentStateStore, type StoredState } from "../state/StateStore.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
 
 export const jobStateNames: ReadonlyArray<JobStateName> = ["new", "changed", "in-flight", "up-to-date", "failed"]
 
@@ -77,7 +78,7 @@ const stateOf = (
 const readResumed = (pipeline: LoadedPipeline, plan: Plan) =>
   Effect.gen(function* () {
     const store = yield* currentStateStore
-    const ref = { name: pipeline.spec.name, file: pipeline.path }
+    const ref = stateRefOf(pipeline)
     const stored = yield* store.read(ref)
     const resumption = yield* resumeState(plan, stored.journal, stored.lock)
     return { stored, resumed: resumption.jobs, runner: yield* store.runner(ref) }

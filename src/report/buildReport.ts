@@ -28,6 +28,7 @@ import { ReportPathRefused, ReportWriteError } from "./reportErrors.ts"
 import { reportHtml } from "./reportHtml.ts"
 import { makeTimelineBuilder, type RunTimeline } from "./runTimeline.ts"
 import { runOnNode } from "../app/onNode.ts"
+import { stateRefOf } from "../pipeline/stateRef.ts"
 
 export interface ReportOptions {
   /** Where the report goes; default `<pipeline stem>.report.html` beside the pipeline file. Relative to the current folder. */
@@ -94,7 +95,7 @@ export const pipelineReport = (
     )
     if (refused !== undefined) return yield* Effect.fail(new ReportPathRefused({ path: shown, reason: refused }))
 
-    const ref = { name: pipeline.spec.name, file: pipeline.path }
+    const ref = stateRefOf(pipeline)
     const store = yield* currentStateStore
     // Every job's result (a job's state depends on the others sharing its render), then the selected ones.
     const selection = yield* readSelectedState(pipeline, plan, options.select)

@@ -43,6 +43,8 @@ export interface StateRef {
   readonly name: string
   /** The pipeline file's absolute path. */
   readonly file: string
+  /** The pipeline's project root (pipeline/projectRoot.ts); default its own folder. A shared store keys the campaign by the file's path in it. */
+  readonly projectRoot?: string
 }
 
 /** What a store holds of a pipeline, read as it is now. */

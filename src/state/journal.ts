@@ -74,8 +74,11 @@ export class StateIoError extends Data.TaggedError("StateIoError")<{
   readonly reason: string
   /** Free bytes on the folder's file system when it failed, when known. */
   readonly freeBytes: number | undefined
+  /** What to do, when the state is not a folder (a database): replaces the folder's advice. */
+  readonly fix?: string
 }> {
   override get message() {
+    if (this.fix !== undefined) return `cannot ${this.operation} ${this.file}: ${this.reason}. ${this.fix}.`
     const free = this.freeBytes === undefined ? "" : ` (${formatBytes(this.freeBytes)} free there now)`
     const fix =
       this.operation === "write"

@@ -44,7 +44,7 @@ describe("mistakes on the command line (the real binary)", () => {
     expect(result.code).toBe(2)
     expect(result.stderr.trim().split("\n")).toEqual([
       `clapper: unknown command "valdate" (did you mean "validate"?)`,
-      "the commands are validate, plan, run, status, results, report, log, unlock, schema, sim (clapper --help describes them)"
+      "the commands are validate, plan, run, status, results, report, log, lock, unlock, schema, sim (clapper --help describes them)"
     ])
   })
 
@@ -217,7 +217,7 @@ describe("the argv pre-check", () => {
     expect(lines("schema", "x")[0]).toBe(`clapper schema: unexpected argument "x" (schema takes no arguments)`)
     expect(lines("status", "--json", "--json", "f.yaml")[0]).toBe("clapper status: --json is given 2 times (--json, --json): give it once")
     expect(lines("validate", "a.yaml", "--bogus")[0]).toBe(`clapper validate: unknown option "--bogus" (validate takes no options)`)
-    expect(lines("unlock", "--xyz", "f.yaml")[0]).toBe(`clapper unlock: unknown option "--xyz"; the options of unlock are --force`)
+    expect(lines("unlock", "--xyz", "f.yaml")[0]).toBe(`clapper unlock: unknown option "--xyz"; the options of unlock are --force, --state`)
     expect(lines("run", "--sim=maybe", "f.yaml")[0]).toBe(`clapper run: --sim takes no value (got "--sim=maybe"): write --sim alone`)
     expect(lines("--verison")[0]).toBe(`clapper: unknown option "--verison" (did you mean "--version"?)`)
     // @effect/cli would take `--quota=…` for the FILE, and blame the real file.

@@ -1,0 +1,92 @@
+/**
+ * The journal in a state database: the same entries as `journal.jsonl` (state/journalEntry.ts),
+ * one row each in `clapper_journal`, in order per campaign. An append that announces a remote
+ * call returns once its row is committed, as the file journal's returns once synced; once one has
+ * failed, every later one fails too (a journal with a hole is not a record). A long journal is
+ * compacted on open, by the run that holds the campaign, into one snapshot row.
+ */
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Schema } from "effect"
+import { schemaProblem, StateCorrupt, type Journal, type StateIoError } from "../journal.ts"
+import { applyEntry, emptyJournalState, JournalEntry, toSnapshot, type JournalState } from "../journalEntry.ts"
+
+const decodeEntry = Schema.decodeUnknownEither(JournalEntry)
+
+/** Compact when the journal holds this many more entries than the state it folds into (as the file journal). */
+const compactionSlack = 1000
+
+export interface LoadedPgJournal {
+  readonly state: JournalState
+  readonly entries: number
+}
+
+/** Reads and folds a campaign's journal; a row that is not an entry is damage, named by its place. */
+export const loadPgJournal = (
+  sql: SqlClient.SqlClient,
+  campaign: number,
+  place: string
+): Effect.Effect<LoadedPgJournal, StateCorrupt | SqlError> =>
+  Effect.gen(function* () {
+    const rows = yield* sql<{
+      seq: string
+      entry: string
+    }>`SELECT seq, entry FROM clapper_journal WHERE campaign_id = ${campaign} ORDER BY seq`
+    const state = emptyJournalState()
+    let entries = 0
+    for (const row of rows) {
+      const line = Number(row.seq)
+      let json: unknown
+      try {
+        json = JSON.parse(row.entry)
+      } catch {
+        return yield* Effect.fail(new StateCorrupt({ file: place, line, reason: "this journal row is not valid JSON" }))
+      }
+      const decoded = decodeEntry(json)
+      if (decoded._tag === "Left") {
+        return yield* Effect.fail(
+          new StateCorrupt({ file: place, line, reason: `this journal row is not a journal entry (${schemaProblem(decoded.left)})` })
+        )
+      }
+      applyEntry(state, decoded.right)
+      entries++
+    }
+    return { state, entries }
+  })
+
+/** Replaces a campaign's journal with one snapshot of `state` (in one transaction). */
+export const writeSnapshot = (sql: SqlClient.SqlClient, campaign: number, state: JournalState) =>
+  sql.withTransaction(
+    Effect.gen(function* () {
+      yield* sql`DELETE FROM clapper_journal WHERE campaign_id = ${campaign}`
+      const entry = JSON.stringify({ t: "snapshot", state: toSnapshot(state) } satisfies JournalEntry)
+      yield* sql`INSERT INTO clapper_journal (campaign_id, entry) VALUES (${campaign}, ${entry})`
+    })
+  )
+
+/** Whether an open should compact: as the file journal, once it holds twice the entries its state needs. */
+export const needsCompaction = (loaded: LoadedPgJournal) =>
+  loaded.entries > 2 * (loaded.state.renders.size + loaded.state.outputs.size) + compactionSlack
+
+/** The journal for appending: `toError` says what a failed insert means (it names the database). */
+export const pgJournal = (
+  sql: SqlClient.SqlClient,
+  campaign: number,
+  state: JournalState,
+  toError: (e: unknown) => StateIoError
+): Journal => {
+  let broken: StateIoError | undefined
+  return {
+    state,
+    warnings: [],
+    append: (entry) =>
+      Effect.suspend(() => {
+        if (broken) return Effect.fail(broken)
+        applyEntry(state, entry)
+        return sql`INSERT INTO clapper_journal (campaign_id, entry) VALUES (${campaign}, ${JSON.stringify(entry)})`.pipe(
+          Effect.asVoid,
+          Effect.mapError((e) => (broken ??= toError(e)))
+        )
+      })
+  }
+}
