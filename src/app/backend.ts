@@ -29,6 +29,8 @@ export interface ConnectedBackend {
   readonly layer: Layer.Layer<Client.MirageClient>
   /** The key's quota slots, shared on this machine (the simulator's throwaway key shares none). */
   readonly quotaLedger: QuotaLedger | undefined
+  /** The name of the key's ledger (a digest of key and base URL), for a state store that shares quotas beyond this machine; none when not shared. */
+  readonly quotaKey: string | undefined
   /** How a message names the key: its environment variable, or what gave it. */
   readonly keyName: string
   /** Quotas the backend itself imposes (the built-in simulator's), over the pipeline's. */
@@ -42,8 +44,7 @@ export interface ConnectedBackend {
  */
 export const simulatorRunQuotas: Quotas = { ...publishedQuotas, generation: perMinute(120), captions: perMinute(600) }
 
-const sharedLedger = (config: MirageConfig): QuotaLedger =>
-  makeFileQuotaLedger(defaultLedgerRoot(), ledgerName(Redacted.value(config.apiKey), config.baseUrl))
+const quotaKeyOf = (config: MirageConfig) => ledgerName(Redacted.value(config.apiKey), config.baseUrl)
 
 /** The client for this backend; a simulator lives as long as the scope. */
 export const connectBackend = (
@@ -58,6 +59,7 @@ export const connectBackend = (
       return {
         layer: Client.layer(makeMirageConfig({ apiKey: key, baseUrl: sim.baseUrl })),
         quotaLedger: undefined,
+        quotaKey: undefined,
         keyName: "the simulator's key",
         quotas
       }
@@ -69,7 +71,8 @@ export const connectBackend = (
         : yield* loadMirageConfig({ apiKeyEnv: pipeline.provider?.apiKeyEnv, baseUrl })
     return {
       layer: Client.layer(config),
-      quotaLedger: backend.shareQuota === false ? undefined : sharedLedger(config),
+      quotaLedger: backend.shareQuota === false ? undefined : makeFileQuotaLedger(defaultLedgerRoot(), quotaKeyOf(config)),
+      quotaKey: backend.shareQuota === false ? undefined : quotaKeyOf(config),
       keyName: backend.apiKey !== undefined ? "the API key given to the run" : (pipeline.provider?.apiKeyEnv ?? defaultApiKeyEnv),
       quotas: undefined
     }

@@ -159,6 +159,9 @@ export const runPipeline = (
         const only = new Set(selected.jobs.map((j) => j.id))
         const renders = selectedRenders(resumption.renders, only)
         const stageRecord = (fp: string) => journal.renders.get(fp)
+        // A store shared by several machines shares the key's quota among them; else this machine's ledger.
+        const quotaLedger =
+          backend.quotaKey !== undefined && state.sharedQuota !== undefined ? state.sharedQuota(backend.quotaKey) : backend.quotaLedger
         if (settings.budgetUsd !== undefined) {
           const estimateUsd = remainingEstimateUsd(renders, stageRecord)
           if (estimateUsd > settings.budgetUsd + 1e-9)
@@ -179,7 +182,7 @@ export const runPipeline = (
           stageRecord,
           cacheDir: state.cacheDir,
           keyName: backend.keyName,
-          ...(backend.quotaLedger ? { quotaLedger: backend.quotaLedger } : {})
+          ...(quotaLedger ? { quotaLedger } : {})
         }).pipe(Effect.provide(backend.layer))
         yield* recorder.flush
         return summary

@@ -15,6 +15,7 @@ import { Clock, Context, Effect, Layer, Option, type Schema, type Scope, type St
 import { openJournal, readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
 import type { JournalState } from "./journalEntry.ts"
 import { lockFilePath, readLockFile, readLockFileAsWritten, type LockFile } from "./lockFile.ts"
+import type { QuotaLedger } from "./quotaLedger.ts"
 import { rebuildState, type SetAside } from "./rebuildState.ts"
 import {
   acquireRunnerLock,
@@ -66,6 +67,11 @@ export interface RunState extends StoredState {
   readonly setAside: ReadonlyArray<SetAside>
   /** This run's entry in the run history: every event of the run goes to it, then its end. */
   readonly history: RunHistoryWriter
+  /**
+   * A store shared by several machines shares each key's quota too: the ledger of the key named
+   * `quotaKey` (a digest of key and base URL, never the key). None: the machine's own ledger.
+   */
+  readonly sharedQuota?: (quotaKey: string) => QuotaLedger
 }
 
 export interface OpenOptions {

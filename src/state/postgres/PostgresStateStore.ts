@@ -28,6 +28,7 @@ import { StateStore, type OpenOptions, type RunState, type StateRef, type StateS
 import { makePgConnection, stateDbError } from "./pgConnection.ts"
 import { loadPgJournal, needsCompaction, pgJournal, writeSnapshot } from "./pgJournal.ts"
 import { dropPgOutputsNotIn, loadPgLock, putPgOutput, putPgOutputs } from "./pgOutputs.ts"
+import { makePgQuotaLedger } from "./pgQuotaLedger.ts"
 import { acquirePgRunnerLock, clearPgRunnerRow, inspectPgRunnerLock } from "./pgRunnerLock.ts"
 import { campaignForRun, findCampaign, prepareStore, type Refusal } from "./pgSchema.ts"
 import { parseStateUrl, type PostgresLocation, type StateUrlInvalid } from "./stateUrl.ts"
@@ -151,7 +152,8 @@ const makePostgresStore = (location: PostgresLocation) =>
           cacheDir: dir,
           tookOverFrom: undefined,
           setAside: [],
-          history
+          history,
+          sharedQuota: (quotaKey) => makePgQuotaLedger(sql, quotaKey)
         }
         return state
       })

@@ -9,10 +9,12 @@
  * - `clapper_journal`: the journal's entries (state/journalEntry.ts), in order, per campaign.
  * - `clapper_outputs`: the lock file's entries per campaign: the lock file is written from them.
  * - `clapper_runners`: who runs a campaign now (the run also holds an advisory lock on it).
+ * - `clapper_quota_slots`: the submit slots of each key's quota (pgQuotaLedger.ts), shared by every runner.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { clapperVersion } from "../../mirage/userAgent.ts"
+import { pgQuotaSlotsTable } from "./pgQuotaLedger.ts"
 
 /** The tables' layout. Raise it with a migration below when it changes. */
 export const storeVersion = 1
@@ -74,6 +76,7 @@ const ddl = (sql: SqlClient.SqlClient) => [
     entry text NOT NULL,
     PRIMARY KEY (campaign_id, job)
   )`,
+  sql.unsafe(pgQuotaSlotsTable),
   sql`CREATE TABLE IF NOT EXISTS clapper_runners (
     campaign_id int PRIMARY KEY REFERENCES clapper_campaigns (id) ON DELETE CASCADE,
     holder text NOT NULL,
