@@ -16,7 +16,7 @@ import { resumeState, type RenderPlan } from "../plan/resume.ts"
 import { selectPlan, type JobSelection, type SelectionInvalid } from "../plan/selection.ts"
 import { claimedVideoIds } from "../state/journalEntry.ts"
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
-import { describeHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
+import { describeHolder, type LockHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
 import type { RunHistoryWriter } from "../state/runHistory.ts"
 import { currentStateStore } from "../state/StateStore.ts"
 import { connectBackend, type Backend } from "./backend.ts"
@@ -37,6 +37,11 @@ export interface RunPipelineOptions extends RunOverrides {
   /** Set a corrupt journal or lock file aside and start again from the lock and the outputs on disk. */
   readonly rebuildState?: boolean
   /**
+   * When another run holds the pipeline, wait for it to end and take over (a standby runner: with
+   * a shared state store, on another machine) instead of refusing.
+   */
+  readonly waitForRunner?: boolean
+  /**
    * Run only these jobs (`--only`, `--set`, `--limit`, `--retry-failed`); default all. The budget
    * and the estimate count only them; the lock file keeps the entries of the others.
    */
@@ -55,6 +60,18 @@ export type RunPipelineError =
   | RunnerLockFailed
   | BudgetExceeded
   | SelectionInvalid
+
+/** A standby run says once whom it waits for (before its history opens: to the caller's events only). */
+const announceWait = (file: string, emit: RunPipelineOptions["emit"]) => (holder: LockHolder | undefined) =>
+  Effect.flatMap(Clock.currentTimeMillis, (ms) =>
+    emit === undefined
+      ? Effect.void
+      : emit({
+          type: "run.warning",
+          at: new Date(ms).toISOString(),
+          message: `${file} is being run by ${holder ? describeHolder(holder) : "another run"}: waiting to take over when it ends`
+        })
+  )
 
 /** Only the renders of selected jobs, each needing only its selected jobs. */
 const selectedRenders = (renders: ReadonlyArray<RenderPlan>, selected: ReadonlySet<string>): ReadonlyArray<RenderPlan> =>
@@ -115,7 +132,8 @@ export const runPipeline = (
         rebuild: options.rebuildState === true,
         // Every job of the pipeline, selected or not: the lock keeps the entries of the others.
         jobIds: new Set(plan.jobs.map((j) => j.id)),
-        run: { command: options.commandLine ?? ["runPipeline", file], selection: options.select }
+        run: { command: options.commandLine ?? ["runPipeline", file], selection: options.select },
+        ...(options.waitForRunner ? { wait: { waiting: announceWait(file, options.emit) } } : {})
       })
       const { history } = state
       let lastSummary: RunSummary | undefined

@@ -35,9 +35,15 @@ const rebuildState = Options.boolean("rebuild-state").pipe(
   Options.withDescription("Set an unreadable journal or lock file aside and rebuild the state from the lock file and the outputs on disk.")
 )
 
+const wait = Options.boolean("wait").pipe(
+  Options.withDescription(
+    "When another run holds the campaign (with --state: on any machine), wait and take over as soon as it ends or dies, going on from its state: a standby runner."
+  )
+)
+
 export const runCommand = Command.make(
   "run",
-  { file, sim, baseUrl, concurrency, json, rebuildState, budget, quota, ...selectionOptions, state: stateOption },
+  { file, sim, baseUrl, concurrency, json, rebuildState, wait, budget, quota, ...selectionOptions, state: stateOption },
   (args) =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -55,6 +61,7 @@ export const runCommand = Command.make(
           backend: args.sim ? { _tag: "Simulator" } : { _tag: "Api", baseUrl: Option.getOrUndefined(args.baseUrl) },
           concurrency: Option.getOrUndefined(args.concurrency),
           rebuildState: args.rebuildState,
+          waitForRunner: args.wait,
           budgetUsd: Option.getOrUndefined(args.budget),
           quotas: quotaOverrides(args.quota),
           select: selectionOf(args),

@@ -11,7 +11,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { Clock, Context, Effect, Layer, Option, type Schema, type Scope, type Stream } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schedule, type Schema, type Scope, type Stream } from "effect"
 import { openJournal, readJournal, type StateCorrupt, type StateIoError } from "./journal.ts"
 import type { JournalState } from "./journalEntry.ts"
 import { lockFilePath, readLockFile, readLockFileAsWritten, type LockFile } from "./lockFile.ts"
@@ -85,6 +85,12 @@ export interface OpenOptions {
   readonly jobIds: ReadonlySet<string>
   /** What the run history's header says: the command line as typed (secrets are blanked) and the selection. */
   readonly run: RunStart
+  /**
+   * When another live run holds the pipeline: wait until it ends (finishes, stops or dies), then
+   * take it over and go on from the state it left (a standby runner), instead of refusing.
+   * `waiting` is told once, with who holds it.
+   */
+  readonly wait?: { readonly waiting: (holder: LockHolder | undefined) => Effect.Effect<void> }
 }
 
 export type OpenError = StateCorrupt | StateIoError | RunnerLocked | RunnerLockFailed
@@ -136,7 +142,25 @@ const makeFileStore = Effect.gen(function* () {
     Effect.gen(function* () {
       const dir = dirOf(ref)
       const lockPath = lockFilePath(ref.file)
-      const taken = yield* acquireRunnerLock(dir, { command: options.command, pipeline: options.pipeline })
+      const acquire = acquireRunnerLock(dir, { command: options.command, pipeline: options.pipeline })
+      // A standby run checks again every second while the holder is alive here (it takes over a dead one's lock).
+      let told = false
+      const taken = options.wait
+        ? yield* acquire.pipe(
+            Effect.tapError((e) =>
+              e._tag === "RunnerLocked" && !told
+                ? Effect.zipRight(
+                    Effect.sync(() => void (told = true)),
+                    options.wait!.waiting(e.holder)
+                  )
+                : Effect.void
+            ),
+            Effect.retry({
+              while: (e) => e._tag === "RunnerLocked" && e.reason === "alive",
+              schedule: Schedule.spaced("1 second")
+            })
+          )
+        : yield* acquire
       const setAside = options.rebuild ? yield* rebuildState(dir, lockPath, ref.name) : []
       const journal = yield* openJournal(dir, ref.name)
       const { lock, asWritten } = yield* readLockFileAsWritten(lockPath, ref.name)

@@ -215,3 +215,40 @@ describe("the state in PostgreSQL", () => {
     expectEachPaidOnce(scene.c, await scene.sim.stats())
   })
 })
+
+describe("a standby runner (run --wait)", () => {
+  it("takes the campaign over when its runner is killed, and pays for nothing twice", async () => {
+    const url = await server.database("standby")
+    // One job at a time, renders of about a second: the kill lands mid-campaign, at most one submit unanswered.
+    const scene = await onSimulator(["out/a.mp4", "out/b.mp4", "out/c.mp4", "out/d.mp4"], {
+      policy: { concurrency: 1 },
+      sim: { renderFactor: 4 }
+    })
+    let standby: ReturnType<typeof clapper> | undefined
+    const first = await scene.run({
+      args: ["--state", url],
+      onEvent: (event, signal) => {
+        // The first runner holds the campaign: the standby starts, and waits.
+        if (event.type === "run.started" && standby === undefined) {
+          standby = clapper(
+            ["run", "campaign.yaml", "--base-url", scene.sim.baseUrl, "--quota", "all=1000000/min", "--json", "--state", url, "--wait"],
+            {
+              cwd: scene.c.root
+            }
+          )
+        }
+        if (event.type === "job.submitted" && event.job === "out/b.mp4") signal("SIGKILL")
+      }
+    })
+    expect(first.signal).toBe("SIGKILL")
+    const second = await standby!
+    expectExit(second, 0)
+    expect(second.events.find((e) => e.type === "run.warning")?.message).toMatch(
+      /campaign\.yaml is being run by pid \d+ on .*: waiting to take over/
+    )
+    expectOutputsAreMp4(scene.c)
+    expectEachPaidOnce(scene.c, await scene.sim.stats())
+    const lock = JSON.parse(readFileSync(join(scene.c.root, "campaign.lock.json"), "utf8")) as { outputs: Record<string, unknown> }
+    expect(Object.keys(lock.outputs).sort()).toEqual(scene.c.outputs)
+  })
+})

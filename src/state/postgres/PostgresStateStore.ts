@@ -113,7 +113,8 @@ const makePostgresStore = (location: PostgresLocation) =>
         yield* acquirePgRunnerLock(sql, campaign, {
           command: options.command,
           pipeline: options.pipeline,
-          database: location.described
+          database: location.described,
+          ...(options.wait ? { waiting: options.wait.waiting } : {})
         }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(writeError(e))))
         const imported = opened.created ? yield* importFileState(sql, campaign, ref) : []
         const sqlFailure = <A, E>(effect: Effect.Effect<A, E | import("@effect/sql/SqlError").SqlError>) =>

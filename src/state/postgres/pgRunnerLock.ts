@@ -23,7 +23,13 @@ const readHolder = (sql: SqlClient.SqlClient, campaign: number) =>
 export const acquirePgRunnerLock = (
   sql: SqlClient.SqlClient,
   campaign: number,
-  info: { readonly command: string; readonly pipeline: string; readonly database: string }
+  info: {
+    readonly command: string
+    readonly pipeline: string
+    readonly database: string
+    /** Wait for the holder to end instead of refusing (told who it is), then take the campaign over. */
+    readonly waiting?: (holder: LockHolder | undefined) => Effect.Effect<void>
+  }
 ) =>
   Effect.gen(function* () {
     const connection = yield* sql.reserve
@@ -32,7 +38,11 @@ export const acquirePgRunnerLock = (
       [runLockClass, campaign],
       undefined
     )
-    if (row?.taken !== true) {
+    if (row?.taken !== true && info.waiting) {
+      yield* info.waiting(Option.getOrUndefined(yield* readHolder(sql, campaign)))
+      // Blocks until the holder's session lets go: it ended, or died and its connection dropped.
+      yield* connection.execute("SELECT pg_advisory_lock($1, $2)", [runLockClass, campaign], undefined)
+    } else if (row?.taken !== true) {
       const holder = yield* readHolder(sql, campaign)
       return yield* Effect.fail(
         new RunnerLocked({
@@ -46,12 +56,13 @@ export const acquirePgRunnerLock = (
     }
     const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: info.command }
     const text = JSON.stringify(holder)
-    yield* sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${Number(row.pid)})
+    const backendPid = Number(row?.pid)
+    yield* sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
                ON CONFLICT (campaign_id) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid`
     yield* Effect.addFinalizer(() =>
       Effect.ignore(
         Effect.zipRight(
-          sql`DELETE FROM clapper_runners WHERE campaign_id = ${campaign} AND backend_pid = ${Number(row.pid)}`,
+          sql`DELETE FROM clapper_runners WHERE campaign_id = ${campaign} AND backend_pid = ${backendPid}`,
           connection.execute("SELECT pg_advisory_unlock($1, $2)", [runLockClass, campaign], undefined)
         )
       )
