@@ -3,7 +3,8 @@
  * and a runner killed with SIGKILL, at any moment (also while it writes its runner lock), leaves
  * no temporary lock file behind once the next run is done.
  */
-import { existsSync, mkdirSync, readdirSync, watch } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import {
@@ -13,6 +14,7 @@ import {
   campaign,
   clapper,
   expectExit,
+  expectOutputsAreMp4,
   isMp4,
   journal,
   onSimulator,
@@ -104,4 +106,38 @@ describe("a SIGKILL never leaves a temporary runner lock behind the next run", (
       expect(isMp4(join(c.root, job.id)), job.id).toBe(true)
     }
   }, 60_000)
+})
+
+describe("run --wait on the file store", () => {
+  it("waits while a live process holds the runner lock, then runs as soon as the lock is gone", async () => {
+    const { c, run } = await onSimulator(["out/v0.mp4"])
+    mkdirSync(c.stateDir, { recursive: true })
+    const lockFile = join(c.stateDir, "runner.lock")
+    // Held by this test's own process: alive, on this host.
+    writeFileSync(
+      lockFile,
+      JSON.stringify({
+        version: 1,
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+        command: "clapper run campaign.yaml"
+      })
+    )
+    let waited = ""
+    const result = await run({
+      args: ["--wait"],
+      onEvent: (event) => {
+        if (event.type === "run.warning" && waited === "") {
+          waited = event.message ?? ""
+          // Only now, with the run waiting, does the holder go.
+          expect(existsSync(join(c.root, "out/v0.mp4"))).toBe(false)
+          rmSync(lockFile)
+        }
+      }
+    })
+    expectExit(result, 0)
+    expect(waited).toMatch(new RegExp(`is being run by pid ${process.pid} on .*: waiting to take over when it ends`))
+    expectOutputsAreMp4(c)
+  })
 })
