@@ -39,6 +39,7 @@ export { makeMirageConfig, type MirageConfig } from "./mirage/mirageConfig.ts"
 export * as Simulator from "./sim/Simulator.ts"
 export {
   currentStateStore,
+  defaultStateStore,
   fileStateStore,
   StateStore,
   type RunState,

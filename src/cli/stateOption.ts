@@ -7,7 +7,7 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
 import { parseStateUrl } from "../state/postgres/stateUrl.ts"
-import { fileStateStore, type StateStore } from "../state/StateStore.ts"
+import { defaultStateStore, type StateStore } from "../state/StateStore.ts"
 import { CliExit, ExitCodes } from "./exitCode.ts"
 
 export const stateEnvironmentVariable = "CLAPPER_STATE"
@@ -19,7 +19,7 @@ export const stateOption = Options.text("state").pipe(
   )
 )
 
-/** The store `--state` (else `CLAPPER_STATE`) names; the file store when neither is given. For `Command.provide`. */
+/** The store `--state` (else `CLAPPER_STATE`) names; when neither is given, the pipeline's own `state:`, else files. For `Command.provide`. */
 export const stateLayer = (args: { readonly state: Option.Option<string> }): Layer.Layer<StateStore, CliExit> => {
   const fromEnv = process.env[stateEnvironmentVariable]
   const [text, source] = Option.isSome(args.state)
@@ -27,7 +27,7 @@ export const stateLayer = (args: { readonly state: Option.Option<string> }): Lay
     : fromEnv !== undefined && fromEnv !== ""
       ? [fromEnv, stateEnvironmentVariable]
       : [undefined, ""]
-  if (text === undefined) return fileStateStore
+  if (text === undefined) return defaultStateStore
   const location = parseStateUrl(text, source)
   if (location._tag === "StateUrlInvalid") {
     return Layer.fail(new CliExit({ code: ExitCodes.invalidInput, lines: [`clapper: ${location.message}`] }))

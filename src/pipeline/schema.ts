@@ -6,6 +6,7 @@
  * description.
  */
 import { Duration, ParseResult, Schema } from "effect"
+import { parseStateUrl } from "../state/postgres/stateUrl.ts"
 import { parseRate, publishedQuotas, rateText, requestKinds, unpublishedDefault, type RequestKind } from "../mirage/quotas.ts"
 
 const described = <S extends Schema.Schema.Any>(schema: S, description: string) => schema.annotations({ description }) as S
@@ -393,6 +394,20 @@ export const ResultsOption = Schema.Struct({
 })
 export type ResultsOption = typeof ResultsOption.Type
 
+/** A state database named in the file: a connection string without its password (a secret never appears in a file). */
+export const StateDatabase = Schema.String.pipe(
+  Schema.filter(
+    (text) => {
+      const parsed = parseStateUrl(text, "state")
+      if (parsed._tag === "StateUrlInvalid") return parsed.reason
+      return new URL(text).password === ""
+        ? undefined
+        : "a password never appears in a file: leave it out of the connection string and set PGPASSWORD, or give the whole string with --state or CLAPPER_STATE"
+    },
+    { jsonSchema: { pattern: "^postgres(ql)?://" } }
+  )
+)
+
 export const defaultOutputTemplate = "renders/{{set}}/{{image.stem}}--{{audio.stem}}.mp4"
 /** For sets whose voice is spoken from a script: there is no audio file name to use. */
 export const defaultSpeechOutputTemplate = "renders/{{set}}/{{image.stem}}--{{index}}.mp4"
@@ -414,6 +429,12 @@ const pipelineFields = <S extends Schema.Schema.Any>(set: S) => ({
     Template(`Default output path template for every set, relative to the pipeline file's folder. Default ${defaultOutputTemplate}.`)
   ),
   results: Schema.optional(ResultsOption),
+  state: Schema.optional(
+    described(
+      StateDatabase,
+      "Keep the campaign's state in this PostgreSQL database instead of files beside the pipeline: postgres://user@host:5432/database, without the password (PGPASSWORD gives it). --state and CLAPPER_STATE override it."
+    )
+  ),
   sets: Schema.Record({ key: SetName, value: set }).annotations({
     description: "The sets of jobs, by name (unique by construction). Order in the file is the order of jobs."
   })

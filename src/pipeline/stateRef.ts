@@ -5,5 +5,6 @@ import type { LoadedPipeline } from "./load.ts"
 export const stateRefOf = (pipeline: LoadedPipeline): StateRef => ({
   name: pipeline.spec.name,
   file: pipeline.path,
-  projectRoot: pipeline.projectRoot
+  projectRoot: pipeline.projectRoot,
+  ...(pipeline.spec.state !== undefined ? { database: pipeline.spec.state } : {})
 })

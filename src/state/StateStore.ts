@@ -46,6 +46,8 @@ export interface StateRef {
   readonly file: string
   /** The pipeline's project root (pipeline/projectRoot.ts); default its own folder. A shared store keys the campaign by the file's path in it. */
   readonly projectRoot?: string
+  /** The state database the pipeline names (`state:`), when the caller provided no store: where `defaultStateStore` keeps it. */
+  readonly database?: string
 }
 
 /** What a store holds of a pipeline, read as it is now. */
@@ -195,8 +197,41 @@ export const fileStateStore: Layer.Layer<StateStore> = Layer.effect(StateStore, 
   Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer))
 )
 
-/** The store the caller provided, else the file store: a library user opts into another by providing `StateStore`. */
+/**
+ * The store a pipeline chooses itself: the database its `state:` names (the password from
+ * PGPASSWORD), else the files beside it. The database's client is loaded only when a pipeline
+ * names one, and each use connects for as long as it lasts (a run: the whole run).
+ */
+const makeDefaultStore = Effect.gen(function* () {
+  const files = yield* Effect.provide(StateStore, fileStateStore)
+  const onDatabase = <A, E, R>(ref: StateRef, use: (store: StateStoreService) => Effect.Effect<A, E, R>) =>
+    Effect.gen(function* () {
+      const { parseStateUrl } = yield* Effect.promise(() => import("./postgres/stateUrl.ts"))
+      const { postgresStateStore } = yield* Effect.promise(() => import("./postgres/PostgresStateStore.ts"))
+      const location = parseStateUrl(ref.database!, "state")
+      // Checked when the pipeline was decoded: a string that is no connection string never gets here.
+      if (location._tag === "StateUrlInvalid") return yield* Effect.die(location)
+      const context = yield* Layer.build(postgresStateStore(location))
+      return yield* use(Context.get(context, StateStore))
+    })
+  const service: StateStoreService = {
+    openForRun: (ref, options) =>
+      ref.database === undefined ? files.openForRun(ref, options) : onDatabase(ref, (db) => db.openForRun(ref, options)),
+    read: (ref) => (ref.database === undefined ? files.read(ref) : Effect.scoped(onDatabase(ref, (db) => db.read(ref)))),
+    runner: (ref) => (ref.database === undefined ? files.runner(ref) : Effect.scoped(onDatabase(ref, (db) => db.runner(ref)))),
+    unlock: (ref) => (ref.database === undefined ? files.unlock(ref) : Effect.scoped(onDatabase(ref, (db) => db.unlock(ref)))),
+    // The run history is the machine's own in either store.
+    runs: files.runs,
+    runEvents: files.runEvents
+  }
+  return service
+})
+
+/** The pipeline's own choice (its `state:` database, else files): what runs when the caller provides no store. */
+export const defaultStateStore: Layer.Layer<StateStore> = Layer.effect(StateStore, makeDefaultStore)
+
+/** The store the caller provided, else the pipeline's own choice: a library user opts into another by providing `StateStore`. */
 export const currentStateStore: Effect.Effect<StateStoreService> = Effect.flatMap(
   Effect.serviceOption(StateStore),
-  Option.match({ onSome: Effect.succeed, onNone: () => Effect.provide(StateStore, fileStateStore) })
+  Option.match({ onSome: Effect.succeed, onNone: () => Effect.provide(StateStore, defaultStateStore) })
 )

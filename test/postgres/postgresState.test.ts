@@ -252,3 +252,25 @@ describe("a standby runner (run --wait)", () => {
     expect(Object.keys(lock.outputs).sort()).toEqual(scene.c.outputs)
   })
 })
+
+describe("the database named in the pipeline file (state:)", () => {
+  it("keeps the state there, the password from PGPASSWORD; a password in the file is refused", async () => {
+    const url = await server.database("named")
+    const scene = await onSimulator(["out/a.mp4"])
+    const withoutPassword = url.replace(`:${server.password}@`, "@")
+    const text = readFileSync(scene.c.file, "utf8")
+    writeFileSync(scene.c.file, `${text}state: ${withoutPassword}\n`)
+    const run = await scene.run({ env: { PGPASSWORD: server.password } })
+    expectExit(run, 0)
+    const campaigns = await query<{ name: string }>(url, "SELECT name FROM clapper_campaigns")
+    expect(campaigns).toEqual([{ name: "campaign" }])
+    const status = await clapper(["status", "campaign.yaml", "--json"], { cwd: scene.c.root, env: { PGPASSWORD: server.password } })
+    expect(JSON.parse(status.stdout).totals.states).toMatchObject({ "up-to-date": 1 })
+
+    writeFileSync(scene.c.file, `${text}state: ${url}\n`)
+    const refused = await clapper(["validate", "campaign.yaml"], { cwd: scene.c.root })
+    expectExit(refused, 2)
+    expect(refused.stderr).toMatch(/state.*a password never appears in a file/s)
+    expect(refused.stderr).not.toContain(server.password)
+  })
+})
