@@ -183,4 +183,4 @@ const body = [
   "",
   "Several runners working one campaign's renders at once (1 vs 3 runners) are not built yet: the row waits for them."
 ].join("\n")
-publish({ name: "cluster", script: "bench/cluster.ts", body }, startedAt, Date.now() - startedAt.getTime())
+publish({ name: "cluster", script: "bench:cluster", body }, startedAt, Date.now() - startedAt.getTime())

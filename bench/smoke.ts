@@ -13,7 +13,8 @@ const runs: ReadonlyArray<{ readonly script: string; readonly env: Readonly<Reco
   { script: "resume.ts", env: { BENCH_JOBS: "100", BENCH_CONCURRENCY: "16", BENCH_REPEAT: "1" } },
   { script: "faults.ts", env: { BENCH_JOBS: "40", BENCH_CONCURRENCY: "10", BENCH_SCALE: "0.01", BENCH_THROTTLE: "100" } },
   { script: "quota.ts", env: { BENCH_RENDERS: "6", BENCH_SCALE: "0.03" } },
-  { script: "scale.ts", env: { BENCH_SCALE_SIZES: "2000" } }
+  { script: "scale.ts", env: { BENCH_SCALE_SIZES: "2000" } },
+  { script: "cluster.ts", env: { BENCH_RENDERS: "40" } }
 ]
 
 const failed: Array<string> = []
