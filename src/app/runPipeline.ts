@@ -124,6 +124,12 @@ export const runPipeline = (
       // The built-in simulator's quotas are what its server enforces: the run is told them.
       const settings = backend.quotas ? { ...resolved, quotas: backend.quotas } : resolved
 
+      // What the store tells during the run (a shared database lost, and back) becomes a warning;
+      // before the run's history is open, to the caller's events only.
+      let notify = (message: string) =>
+        Effect.flatMap(Clock.currentTimeMillis, (ms) =>
+          options.emit === undefined ? Effect.void : options.emit({ type: "run.warning", at: new Date(ms).toISOString(), message })
+        )
       // One runner per pipeline, then its state: the journal, the lock file, the run's history.
       const store = yield* currentStateStore
       const state = yield* store.openForRun(stateRefOf(pipeline), {
@@ -133,7 +139,8 @@ export const runPipeline = (
         // Every job of the pipeline, selected or not: the lock keeps the entries of the others.
         jobIds: new Set(plan.jobs.map((j) => j.id)),
         run: { command: options.commandLine ?? ["runPipeline", file], selection: options.select },
-        ...(options.waitForRunner ? { wait: { waiting: announceWait(file, options.emit) } } : {})
+        ...(options.waitForRunner ? { wait: { waiting: announceWait(file, options.emit) } } : {}),
+        notice: (message) => Effect.suspend(() => notify(message))
       })
       const { history } = state
       let lastSummary: RunSummary | undefined
@@ -146,6 +153,7 @@ export const runPipeline = (
         )
       const warn = (message: string) =>
         Effect.flatMap(Clock.currentTimeMillis, (ms) => forward({ type: "run.warning", at: new Date(ms).toISOString(), message }))
+      notify = warn
       // The results table the pipeline asks for is written as the run ends, from the state as the
       // run holds it, before `run.finished` (which stays the last event); failing to write it is a
       // warning: the renders are done and recorded.

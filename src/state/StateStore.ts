@@ -93,6 +93,8 @@ export interface OpenOptions {
    * `waiting` is told once, with who holds it.
    */
   readonly wait?: { readonly waiting: (holder: LockHolder | undefined) => Effect.Effect<void> }
+  /** Told what happens to a shared store while the run goes on (the database lost, and back). */
+  readonly notice?: (message: string) => Effect.Effect<void>
 }
 
 export type OpenError = StateCorrupt | StateIoError | RunnerLocked | RunnerLockFailed

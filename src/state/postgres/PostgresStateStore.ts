@@ -26,7 +26,7 @@ import { makeStateRecorder } from "../stateRecorder.ts"
 import { stateDir } from "../stateDir.ts"
 import { StateStore, type OpenOptions, type RunState, type StateRef, type StateStoreService, type StoredState } from "../StateStore.ts"
 import { makePgConnection, stateDbError } from "./pgConnection.ts"
-import { loadPgJournal, needsCompaction, pgJournal, writeSnapshot } from "./pgJournal.ts"
+import { loadPgJournal, needsCompaction, pgJournal, whileAway, writeSnapshot } from "./pgJournal.ts"
 import { dropPgOutputsNotIn, loadPgLock, putPgOutput, putPgOutputs } from "./pgOutputs.ts"
 import { makePgQuotaLedger } from "./pgQuotaLedger.ts"
 import { acquirePgRunnerLock, clearPgRunnerRow, inspectPgRunnerLock } from "./pgRunnerLock.ts"
@@ -110,7 +110,8 @@ const makePostgresStore = (location: PostgresLocation) =>
         if ("refusal" in opened) return yield* Effect.fail(refused(opened.refusal))
         const campaign = opened.id
         const place = placeOf(campaign)
-        yield* acquirePgRunnerLock(sql, campaign, {
+        const lease = yield* acquirePgRunnerLock(sql, campaign, {
+          notice: options.notice ?? (() => Effect.void),
           command: options.command,
           pipeline: options.pipeline,
           database: location.described,
@@ -130,7 +131,7 @@ const makePostgresStore = (location: PostgresLocation) =>
         }
         yield* dropPgOutputsNotIn(sql, campaign, options.jobIds).pipe(Effect.mapError(writeError))
         const lock = yield* sqlFailure(loadPgLock(sql, campaign, ref.name, place))
-        const journal: Journal = pgJournal(sql, campaign, loaded.state, writeError)
+        const journal: Journal = pgJournal(sql, campaign, loaded.state, writeError, lease.held)
         const fileRecorder = yield* makeStateRecorder({ journal, lockPath: lockFilePath(ref.file), lock, jobIds: options.jobIds })
         // Each output's entry goes to the database with its completion: any machine can write the lock file from it.
         const recorder: RunState["recorder"] = {
@@ -138,7 +139,7 @@ const makePostgresStore = (location: PostgresLocation) =>
           completed: (output, facts, at) =>
             Effect.zipRight(
               fileRecorder.completed(output, facts, at),
-              putPgOutput(sql, campaign, output.job, output.entry).pipe(Effect.mapError(writeError))
+              whileAway(lease.held, putPgOutput(sql, campaign, output.job, output.entry), writeError)
             ),
           upToDate: (job: string, entry: LockEntry) =>
             Effect.zipRight(fileRecorder.upToDate(job, entry), Effect.ignore(putPgOutput(sql, campaign, job, entry)))

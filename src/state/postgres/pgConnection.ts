@@ -40,8 +40,24 @@ export const describePgError = (error: unknown): string => {
       return "the server is shutting down or starting up"
   }
   if (/timed out|timeout/i.test(text)) return "the server did not answer in time"
-  if (/Connection terminated|connection.*(lost|closed|ended)/i.test(text)) return "the connection was lost"
+  if (/Connection terminated|connection error|not queryable|connection.*(lost|closed|ended)/i.test(text)) return "the connection was lost"
   return text
+}
+
+/**
+ * Whether an error is the database being away (not there, restarting, the connection dropped):
+ * worth waiting out during a run, unlike a refusal (a wrong password, a missing table).
+ */
+export const isConnectionLoss = (error: unknown): boolean => {
+  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error
+  const code = typeof cause === "object" && cause !== null ? String((cause as { code?: unknown }).code ?? "") : ""
+  if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "57P01", "57P02", "57P03"].includes(code))
+    return true
+  if (code.startsWith("08")) return true
+  const text = cause instanceof Error ? cause.message : String(cause)
+  return /Connection terminated|connection error|not queryable|connection.*(lost|closed|ended)|timed out|timeout|Failed to acquire connection/i.test(
+    text
+  )
 }
 
 /** Advice after a failure: what was sent is recorded in the database, so a later run goes on from it. */

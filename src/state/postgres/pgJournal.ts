@@ -9,6 +9,7 @@ import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Schema } from "effect"
 import { schemaProblem, StateCorrupt, type Journal, type StateIoError } from "../journal.ts"
+import { isConnectionLoss } from "./pgConnection.ts"
 import { applyEntry, emptyJournalState, JournalEntry, toSnapshot, type JournalState } from "../journalEntry.ts"
 
 const decodeEntry = Schema.decodeUnknownEither(JournalEntry)
@@ -68,12 +69,36 @@ export const writeSnapshot = (sql: SqlClient.SqlClient, campaign: number, state:
 export const needsCompaction = (loaded: LoadedPgJournal) =>
   loaded.entries > 2 * (loaded.state.renders.size + loaded.state.outputs.size) + compactionSlack
 
-/** The journal for appending: `toError` says what a failed insert means (it names the database). */
+/**
+ * `write`, once the run holds its campaign (`held`), tried again every second while the database
+ * is away: a write waits out a restart or a dropped connection instead of failing the run, and
+ * what waits for it (a submit waits for its intent's record) waits too. Any other failure is
+ * `toError`'s.
+ */
+export const whileAway = <A>(
+  held: Effect.Effect<void, StateIoError>,
+  write: Effect.Effect<A, SqlError>,
+  toError: (e: unknown) => StateIoError
+): Effect.Effect<A, StateIoError> => {
+  const attempt: Effect.Effect<A, StateIoError> = Effect.zipRight(
+    held,
+    write.pipe(Effect.catchAll((e) => (isConnectionLoss(e) ? Effect.zipRight(Effect.sleep("1 second"), attempt) : Effect.fail(toError(e)))))
+  )
+  return attempt
+}
+
+/**
+ * The journal for appending: `toError` says what a failed insert means (it names the database);
+ * each insert waits for `held` (the run's hold on its campaign) and out the database's absences.
+ * An insert whose answer was lost with the connection may be written twice: applying an entry
+ * twice leaves the same state (a possible duplicate counts once more).
+ */
 export const pgJournal = (
   sql: SqlClient.SqlClient,
   campaign: number,
   state: JournalState,
-  toError: (e: unknown) => StateIoError
+  toError: (e: unknown) => StateIoError,
+  held: Effect.Effect<void, StateIoError> = Effect.void
 ): Journal => {
   let broken: StateIoError | undefined
   return {
@@ -83,9 +108,10 @@ export const pgJournal = (
       Effect.suspend(() => {
         if (broken) return Effect.fail(broken)
         applyEntry(state, entry)
-        return sql`INSERT INTO clapper_journal (campaign_id, entry) VALUES (${campaign}, ${JSON.stringify(entry)})`.pipe(
+        const insert = sql`INSERT INTO clapper_journal (campaign_id, entry) VALUES (${campaign}, ${JSON.stringify(entry)})`
+        return whileAway(held, insert, toError).pipe(
           Effect.asVoid,
-          Effect.mapError((e) => (broken ??= toError(e)))
+          Effect.tapError((e) => Effect.sync(() => void (broken ??= e)))
         )
       })
   }

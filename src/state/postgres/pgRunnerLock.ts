@@ -5,9 +5,11 @@
  * frees the lock at once: a database lock is never stale, so nothing is taken over by guessing.
  */
 import type { SqlClient } from "@effect/sql"
-import { Effect, Option, Schema } from "effect"
+import { Effect, ExecutionStrategy, Exit, Option, Schema, Scope } from "effect"
 import { hostname } from "node:os"
+import { StateIoError } from "../journal.ts"
 import { LockHolder, RunnerLocked, type RunnerLockState } from "../runnerLock.ts"
+import { isConnectionLoss } from "./pgConnection.ts"
 
 /** The advisory lock's first key: Clapper's runs (the second is the campaign's id). */
 const runLockClass = 0x434c5052
@@ -19,6 +21,20 @@ const readHolder = (sql: SqlClient.SqlClient, campaign: number) =>
     rows[0] === undefined ? Option.none() : decodeHolder(rows[0].holder)
   )
 
+/**
+ * The run's hold on its campaign while the database comes and goes. The lock lives in a session:
+ * when the database restarts or the connection drops, the lock is gone with it, and another run
+ * (a standby) may take the campaign. So the run checks its session every second; once it is lost,
+ * nothing is recorded, and so nothing paid is sent (every submit waits for its intent's record),
+ * until the lock is taken again on a new session. If another run took it meanwhile, this run
+ * stops: `held` fails from then on.
+ */
+export interface RunLease {
+  readonly holder: LockHolder
+  /** Returns at once while the lock is held; waits while it is being taken again; fails once another run has it. */
+  readonly held: Effect.Effect<void, StateIoError>
+}
+
 /** Takes the campaign's run lock for the life of the scope, or fails with `RunnerLocked` naming who holds it. */
 export const acquirePgRunnerLock = (
   sql: SqlClient.SqlClient,
@@ -29,11 +45,15 @@ export const acquirePgRunnerLock = (
     readonly database: string
     /** Wait for the holder to end instead of refusing (told who it is), then take the campaign over. */
     readonly waiting?: (holder: LockHolder | undefined) => Effect.Effect<void>
+    /** Told when the database goes away during the run, and when the run holds the campaign again. */
+    readonly notice: (message: string) => Effect.Effect<void>
   }
 ) =>
   Effect.gen(function* () {
-    const connection = yield* sql.reserve
-    const [row] = yield* connection.execute(
+    const scope = yield* Effect.scope
+    let sessionScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    let connection = yield* sql.reserve.pipe(Scope.extend(sessionScope))
+    let [row] = yield* connection.execute(
       "SELECT pg_try_advisory_lock($1, $2) AS taken, pg_backend_pid() AS pid",
       [runLockClass, campaign],
       undefined
@@ -41,7 +61,22 @@ export const acquirePgRunnerLock = (
     if (row?.taken !== true && info.waiting) {
       yield* info.waiting(Option.getOrUndefined(yield* readHolder(sql, campaign)))
       // Blocks until the holder's session lets go: it ended, or died and its connection dropped.
-      yield* connection.execute("SELECT pg_advisory_lock($1, $2)", [runLockClass, campaign], undefined)
+      // A standby outlasts the database's absences too: it waits again on a new session.
+      for (;;) {
+        const waited = yield* Effect.either(
+          connection.execute("SELECT pg_advisory_lock($1, $2), pg_backend_pid() AS pid", [runLockClass, campaign], undefined)
+        )
+        if (waited._tag === "Right") {
+          row = { taken: true, pid: waited.right[0]?.pid }
+          break
+        }
+        if (!isConnectionLoss(waited.left)) return yield* Effect.fail(waited.left)
+        yield* Scope.close(sessionScope, Exit.void)
+        yield* Effect.sleep("1 second")
+        sessionScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+        const next = yield* Effect.either(sql.reserve.pipe(Scope.extend(sessionScope)))
+        if (next._tag === "Right") connection = next.right
+      }
     } else if (row?.taken !== true) {
       const holder = yield* readHolder(sql, campaign)
       return yield* Effect.fail(
@@ -56,18 +91,75 @@ export const acquirePgRunnerLock = (
     }
     const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: info.command }
     const text = JSON.stringify(holder)
-    const backendPid = Number(row?.pid)
-    yield* sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
+    let session = connection
+    let backendPid = Number(row?.pid)
+    const register = sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
                ON CONFLICT (campaign_id) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid`
+    yield* Effect.suspend(() => register)
     yield* Effect.addFinalizer(() =>
       Effect.ignore(
         Effect.zipRight(
           sql`DELETE FROM clapper_runners WHERE campaign_id = ${campaign} AND backend_pid = ${backendPid}`,
-          connection.execute("SELECT pg_advisory_unlock($1, $2)", [runLockClass, campaign], undefined)
+          session.execute("SELECT pg_advisory_unlock($1, $2)", [runLockClass, campaign], undefined)
         )
       )
     )
-    return holder
+
+    let state: "held" | "lost" | "taken" = "held"
+    const since = { at: 0 }
+    /** A new session, and the lock on it if nobody else took it meanwhile (our old session's lock still counts as ours). */
+    const retake = Effect.gen(function* () {
+      const fresh = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+      const next = yield* sql.reserve.pipe(Scope.extend(fresh))
+      const [got] = yield* next.execute(
+        "SELECT pg_try_advisory_lock($1, $2) AS taken, pg_backend_pid() AS pid",
+        [runLockClass, campaign],
+        undefined
+      )
+      if (got?.taken === true) {
+        sessionScope = fresh
+        session = next
+        backendPid = Number(got.pid)
+        yield* Effect.suspend(() => register)
+        return "held" as const
+      }
+      yield* Scope.close(fresh, Exit.void)
+      const holders = yield* sql<{ pid: number }>`
+        SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted`
+      // Our old session, not yet ended by the server: still ours to wait for.
+      return holders.some((h) => Number(h.pid) === backendPid) ? ("lost" as const) : ("taken" as const)
+    })
+    const keep = Effect.gen(function* () {
+      yield* Effect.sleep("1 second")
+      if (state === "held") {
+        const alive = yield* session.execute("SELECT 1", [], undefined).pipe(Effect.timeout("5 seconds"), Effect.isSuccess)
+        if (!alive) {
+          state = "lost"
+          since.at = Date.now()
+          yield* Scope.close(sessionScope, Exit.void)
+          yield* info.notice(`lost the connection to ${info.database}: nothing is sent until the run holds the campaign again`)
+        }
+      } else if (state === "lost") {
+        const next = yield* retake.pipe(Effect.orElseSucceed(() => "lost" as const))
+        state = next
+        if (next === "held")
+          yield* info.notice(`${info.database} is back after ${Math.round((Date.now() - since.at) / 1000)} s: the run goes on`)
+      }
+    })
+    yield* Effect.forkScoped(Effect.forever(keep))
+
+    const takenOver = new StateIoError({
+      file: info.database,
+      operation: "write",
+      reason: "another run took the campaign over while the database was away",
+      freeBytes: undefined,
+      fix: "This run stops here; the other goes on from what was recorded (clapper status shows who runs it)"
+    })
+    const held: Effect.Effect<void, StateIoError> = Effect.suspend(() =>
+      state === "held" ? Effect.void : state === "taken" ? Effect.fail(takenOver) : Effect.zipRight(Effect.sleep("200 millis"), held)
+    )
+    const lease: RunLease = { holder, held }
+    return lease
   })
 
 /** Who runs the campaign now: held while a session holds its advisory lock (a dead run's row says nothing). */
