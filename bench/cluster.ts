@@ -149,6 +149,7 @@ await oneRunner("one runner, PostgreSQL", url)
       return { standby, killedAt, started, firstPollAt: firstPoll ? Date.parse(firstPoll.at) : Number.NaN }
     })
     const { standby, killedAt, started, firstPollAt } = outcome.result
+    if (standby.exitCode !== 0) console.error(`the standby exited with ${standby.exitCode}: ${standby.stderrTail}`)
     const outputs = checkOutputs(campaign)
     // Submits the kill left unanswered that the provider's list could not tell apart are sent again, and admitted as such.
     const admitted = await countRows(standbyUrl, `SELECT count(*) AS n FROM clapper_journal WHERE entry LIKE '{"t":"possibleDuplicate"%'`)

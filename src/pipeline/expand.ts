@@ -748,7 +748,8 @@ export const expandPipelineAll = (pipeline: LoadedPipeline): Effect.Effect<Expan
         {
           path: lockFilePath(pipeline.path),
           what: "this pipeline's lock file",
-          why: "it records what each output was rendered from; choose another output path"
+          why: "it records what each output was rendered from; choose another output path",
+          byPathOnly: true
         },
         ...dataFiles,
         ...inputs

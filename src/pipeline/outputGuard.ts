@@ -20,6 +20,12 @@ export interface GuardedFile {
   readonly what: string
   /** Default: "an output may never overwrite an input". */
   readonly why?: string
+  /**
+   * Compared by its path only, not by device and inode: a file Clapper itself replaces by a rename
+   * (the lock file) has a new inode at every write, and the old one may be reused meanwhile by a
+   * file another run is writing (an output), which would then look like it.
+   */
+  readonly byPathOnly?: boolean
 }
 
 export interface OutputGuard {
@@ -106,7 +112,7 @@ export const makeOutputGuard = (options: {
       { concurrency: 16 }
     )
     for (const { file, info, real } of found) {
-      if (info) remember(identity(info), file)
+      if (info && file.byPathOnly !== true) remember(identity(info), file)
       rememberPath(real, file)
       // The name itself, when it is a link: renaming onto it replaces the link the pipeline reads.
       rememberPath(path.join(yield* realFolder(path.dirname(file.path)), path.basename(file.path)), file)

@@ -131,7 +131,7 @@ const makePostgresStore = (location: PostgresLocation) =>
         }
         yield* dropPgOutputsNotIn(sql, campaign, options.jobIds).pipe(Effect.mapError(writeError))
         const lock = yield* sqlFailure(loadPgLock(sql, campaign, ref.name, place))
-        const journal: Journal = pgJournal(sql, campaign, loaded.state, writeError, lease.held)
+        const journal: Journal = yield* pgJournal(sql, campaign, loaded.state, writeError, lease.held)
         const fileRecorder = yield* makeStateRecorder({ journal, lockPath: lockFilePath(ref.file), lock, jobIds: options.jobIds })
         // Each output's entry goes to the database with its completion: any machine can write the lock file from it.
         const recorder: RunState["recorder"] = {
