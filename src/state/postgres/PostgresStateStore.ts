@@ -15,7 +15,7 @@
  * The lock file beside the pipeline is still written by the run (from the database's entries, by
  * the file store's writer: the same bytes), and `clapper lock` writes it on demand on any machine.
  */
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { Clock, Effect, Layer } from "effect"
@@ -30,14 +30,12 @@ import { loadPgJournal, needsCompaction, pgJournal, whileAway, writeSnapshot } f
 import { dropPgOutputsNotIn, loadPgLock, putPgOutput, putPgOutputs } from "./pgOutputs.ts"
 import { makePgQuotaLedger } from "./pgQuotaLedger.ts"
 import { acquirePgRunnerLock, clearPgRunnerRow, inspectPgRunnerLock } from "./pgRunnerLock.ts"
-import { campaignForRun, findCampaign, prepareStore, type Refusal } from "./pgSchema.ts"
+import { campaignForRun, campaignIsEmpty, findCampaign, prepareStore, type Refusal } from "./pgSchema.ts"
 import { parseStateUrl, type PostgresLocation, type StateUrlInvalid } from "./stateUrl.ts"
 
 const makePostgresStore = (location: PostgresLocation) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const platform = Layer.merge(Layer.succeed(FileSystem.FileSystem, fs), Layer.succeed(Path.Path, path))
     const connection = yield* makePgConnection(location, yield* Effect.scope)
     const readError = stateDbError(location, "read")
     const writeError = stateDbError(location, "write")
@@ -117,21 +115,18 @@ const makePostgresStore = (location: PostgresLocation) =>
           database: location.described,
           ...(options.wait ? { waiting: options.wait.waiting } : {})
         }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(writeError(e))))
-        const imported = opened.created ? yield* importFileState(sql, campaign, ref) : []
-        const sqlFailure = <A, E>(effect: Effect.Effect<A, E | import("@effect/sql/SqlError").SqlError>) =>
-          Effect.catchIf(
-            effect,
-            (e): e is import("@effect/sql/SqlError").SqlError => (e as { _tag?: unknown })._tag === "SqlError",
-            (e) => Effect.fail(readError(e))
-          )
-        let loaded = yield* sqlFailure(loadPgJournal(sql, campaign, place))
+        // A campaign the database holds nothing of yet takes what the files beside the pipeline hold
+        // (also when an earlier first run died before importing).
+        const empty = yield* campaignIsEmpty(sql, campaign).pipe(Effect.mapError(readError))
+        const imported = empty ? yield* importFileState(sql, campaign, ref) : []
+        let loaded = yield* loadPgJournal(sql, campaign, place).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(readError(e))))
         if (needsCompaction(loaded)) {
           yield* writeSnapshot(sql, campaign, loaded.state).pipe(Effect.mapError(writeError))
           loaded = { state: loaded.state, entries: 1 }
         }
         yield* dropPgOutputsNotIn(sql, campaign, options.jobIds).pipe(Effect.mapError(writeError))
-        const lock = yield* sqlFailure(loadPgLock(sql, campaign, ref.name, place))
-        const journal: Journal = yield* pgJournal(sql, campaign, loaded.state, writeError, lease.held)
+        const lock = yield* loadPgLock(sql, campaign, ref.name, place).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(readError(e))))
+        const journal: Journal = yield* pgJournal(sql, campaign, loaded.state, writeError, lease.held, lease.holdsLock)
         const fileRecorder = yield* makeStateRecorder({ journal, lockPath: lockFilePath(ref.file), lock, jobIds: options.jobIds })
         // Each output's entry goes to the database with its completion: any machine can write the lock file from it.
         const recorder: RunState["recorder"] = {

@@ -5,9 +5,9 @@
  * failed, every later one fails too (a journal with a hole is not a record). A long journal is
  * compacted on open, by the run that holds the campaign, into one snapshot row.
  */
-import type { SqlClient } from "@effect/sql"
+import type { SqlClient, Statement } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Deferred, Effect, Queue, Schema, type Scope } from "effect"
+import { Data, Deferred, Effect, Queue, Schema, type Scope } from "effect"
 import { schemaProblem, StateCorrupt, type Journal, type StateIoError } from "../journal.ts"
 import { isConnectionLoss } from "./pgConnection.ts"
 import { applyEntry, emptyJournalState, JournalEntry, toSnapshot, type JournalState } from "../journalEntry.ts"
@@ -77,15 +77,23 @@ export const needsCompaction = (loaded: LoadedPgJournal) =>
  */
 export const whileAway = <A>(
   held: Effect.Effect<void, StateIoError>,
-  write: Effect.Effect<A, SqlError>,
+  write: Effect.Effect<A, SqlError | LockLost>,
   toError: (e: unknown) => StateIoError
 ): Effect.Effect<A, StateIoError> => {
   const attempt: Effect.Effect<A, StateIoError> = Effect.zipRight(
     held,
-    write.pipe(Effect.catchAll((e) => (isConnectionLoss(e) ? Effect.zipRight(Effect.sleep("1 second"), attempt) : Effect.fail(toError(e)))))
+    write.pipe(
+      Effect.catchAll((e) =>
+        e._tag === "LockLost" || isConnectionLoss(e) ? Effect.zipRight(Effect.sleep("1 second"), attempt) : Effect.fail(toError(e))
+      )
+    )
   )
   return attempt
 }
+
+/** A guarded insert wrote nothing: the run's session no longer holds its campaign (its check notices within a second). */
+class LockLost extends Data.TaggedError("LockLost") {}
+const lockLost = new LockLost()
 
 interface Pending {
   readonly text: string
@@ -106,7 +114,8 @@ export const pgJournal = (
   campaign: number,
   state: JournalState,
   toError: (e: unknown) => StateIoError,
-  held: Effect.Effect<void, StateIoError> = Effect.void
+  held: Effect.Effect<void, StateIoError> = Effect.void,
+  guard?: () => Statement.Fragment
 ): Effect.Effect<Journal, never, Scope.Scope> =>
   Effect.gen(function* () {
     let broken: StateIoError | undefined
@@ -114,8 +123,21 @@ export const pgJournal = (
     const writeBatch = Effect.gen(function* () {
       const first = yield* Queue.take(queue)
       const batch = [first, ...(yield* Queue.takeAll(queue))]
-      const rows = batch.map((p) => ({ campaign_id: campaign, entry: p.text }))
-      const result = broken ? Effect.fail(broken) : whileAway(held, sql`INSERT INTO clapper_journal ${sql.insert(rows)}`, toError)
+      const entries = JSON.stringify(batch.map((p) => p.text))
+      // In order, and only while the run's session holds the campaign (none written: the lock was lost; wait and try again).
+      // Made at each attempt: the guard names the session that holds the campaign now.
+      const insert = Effect.flatMap(
+        Effect.suspend(
+          () => sql<{ n: number }>`WITH written AS (
+            INSERT INTO clapper_journal (campaign_id, entry)
+            SELECT ${campaign}, e.entry FROM jsonb_array_elements_text(${entries}::jsonb) WITH ORDINALITY AS e(entry, n)
+            WHERE ${guard?.() ?? sql.literal("TRUE")} ORDER BY e.n
+            RETURNING 1)
+          SELECT count(*)::int AS n FROM written`
+        ),
+        (rows) => (Number(rows[0]?.n) === batch.length ? Effect.void : Effect.fail(lockLost))
+      )
+      const result = broken ? Effect.fail(broken) : whileAway(held, insert, toError)
       const outcome = yield* Effect.either(result)
       if (outcome._tag === "Left") broken ??= outcome.left
       for (const p of batch) {

@@ -4,7 +4,7 @@
  * `clapper_runners` for whoever is refused. A run that dies drops its connection, and the server
  * frees the lock at once: a database lock is never stale, so nothing is taken over by guessing.
  */
-import type { SqlClient } from "@effect/sql"
+import type { SqlClient, Statement } from "@effect/sql"
 import { Effect, ExecutionStrategy, Exit, Option, Schema, Scope } from "effect"
 import { hostname } from "node:os"
 import { StateIoError } from "../journal.ts"
@@ -33,6 +33,12 @@ export interface RunLease {
   readonly holder: LockHolder
   /** Returns at once while the lock is held; waits while it is being taken again; fails once another run has it. */
   readonly held: Effect.Effect<void, StateIoError>
+  /**
+   * SQL that is true only while this run's session holds the lock: a journal row is written with
+   * it as its condition, so no record (and so no paid request) is made by a run that lost the
+   * campaign in the second before it noticed.
+   */
+  readonly holdsLock: () => Statement.Fragment
 }
 
 /** Takes the campaign's run lock for the life of the scope, or fails with `RunnerLocked` naming who holds it. */
@@ -93,9 +99,10 @@ export const acquirePgRunnerLock = (
     const text = JSON.stringify(holder)
     let session = connection
     let backendPid = Number(row?.pid)
-    const register = sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
+    // Made at each call: the backend's pid changes with the session.
+    const register = () => sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
                ON CONFLICT (campaign_id) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid`
-    yield* Effect.suspend(() => register)
+    yield* register()
     yield* Effect.addFinalizer(() =>
       Effect.ignore(
         Effect.zipRight(
@@ -120,7 +127,7 @@ export const acquirePgRunnerLock = (
         sessionScope = fresh
         session = next
         backendPid = Number(got.pid)
-        yield* Effect.suspend(() => register)
+        yield* register()
         return "held" as const
       }
       yield* Scope.close(fresh, Exit.void)
@@ -158,7 +165,9 @@ export const acquirePgRunnerLock = (
     const held: Effect.Effect<void, StateIoError> = Effect.suspend(() =>
       state === "held" ? Effect.void : state === "taken" ? Effect.fail(takenOver) : Effect.zipRight(Effect.sleep("200 millis"), held)
     )
-    const lease: RunLease = { holder, held }
+    const holdsLock = () =>
+      sql`EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND pid = ${backendPid} AND granted)`
+    const lease: RunLease = { holder, held, holdsLock }
     return lease
   })
 

@@ -124,10 +124,10 @@ export const findCampaign = (sql: SqlClient.SqlClient, name: string, identity: s
  */
 export const campaignForRun = (sql: SqlClient.SqlClient, name: string, identity: string) =>
   Effect.gen(function* () {
-    const made = yield* sql<CampaignRow & { created: boolean }>`
+    const made = yield* sql<CampaignRow>`
       INSERT INTO clapper_campaigns (name, identity, created_by, clapper) VALUES (${name}, ${identity}, ${clapperVersion}, ${clapperVersion})
       ON CONFLICT (name, identity) DO UPDATE SET name = EXCLUDED.name
-      RETURNING id, clapper, (xmax = 0) AS created`
+      RETURNING id, clapper`
     const row = made[0]!
     if (olderVersion(clapperVersion, row.clapper)) {
       const refusal: Refusal = {
@@ -137,5 +137,13 @@ export const campaignForRun = (sql: SqlClient.SqlClient, name: string, identity:
       return { refusal }
     }
     if (row.clapper !== clapperVersion) yield* sql`UPDATE clapper_campaigns SET clapper = ${clapperVersion} WHERE id = ${row.id}`
-    return { id: row.id, created: row.created }
+    return { id: row.id }
   })
+
+/** True when the database holds no journal row and no output of the campaign. */
+export const campaignIsEmpty = (sql: SqlClient.SqlClient, campaign: number) =>
+  Effect.map(
+    sql<{ empty: boolean }>`SELECT NOT EXISTS (SELECT 1 FROM clapper_journal WHERE campaign_id = ${campaign})
+      AND NOT EXISTS (SELECT 1 FROM clapper_outputs WHERE campaign_id = ${campaign}) AS empty`,
+    (rows) => rows[0]?.empty === true
+  )
