@@ -7,7 +7,7 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Effect } from "effect"
 import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
-import { loadPipeline } from "../pipeline/load.ts"
+import { loadPipeline, type LoadedPipeline } from "../pipeline/load.ts"
 import { stateRefOf } from "../pipeline/stateRef.ts"
 import { checkPipeline } from "../plan/plan.ts"
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
@@ -21,12 +21,9 @@ export interface ExportedLock {
   readonly outputs: number
 }
 
-export const exportLockFile = (
-  file: string
-): Effect.Effect<ExportedLock, PipelineInvalid | StateCorrupt | StateIoError, FileSystem.FileSystem | Path.Path> =>
+/** Writes the lock file beside the pipeline from what the store holds of the jobs `ids` (every job of the pipeline). */
+export const writeLockFromStore = (pipeline: LoadedPipeline, ids: ReadonlySet<string>) =>
   Effect.gen(function* () {
-    const pipeline = yield* loadPipeline(file)
-    const ids = new Set((yield* checkPipeline(pipeline)).map((job) => job.id))
     const store = yield* currentStateStore
     const stored = yield* store.read(stateRefOf(pipeline))
     const lines = makeLockLines()
@@ -38,5 +35,14 @@ export const exportLockFile = (
     }
     const path = lockFilePath(pipeline.path)
     yield* writeLockFile(path, lines.bytes(pipeline.spec.name))
-    return { path, outputs }
+    return { path, outputs } satisfies ExportedLock
+  })
+
+export const exportLockFile = (
+  file: string
+): Effect.Effect<ExportedLock, PipelineInvalid | StateCorrupt | StateIoError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const pipeline = yield* loadPipeline(file)
+    const ids = new Set((yield* checkPipeline(pipeline)).map((job) => job.id))
+    return yield* writeLockFromStore(pipeline, ids)
   })

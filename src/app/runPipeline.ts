@@ -5,7 +5,7 @@
  * event as it is emitted, then how the run ended.
  */
 import type { FileSystem, Path } from "@effect/platform"
-import { Cause, Clock, Effect, Either, Exit } from "effect"
+import { Cause, Clock, Effect, Either, Exit, Layer } from "effect"
 import type { MissingApiKey } from "../mirage/MirageError.ts"
 import type { PipelineInvalid } from "../pipeline/diagnostic.ts"
 import { loadPipeline } from "../pipeline/load.ts"
@@ -28,6 +28,12 @@ import type { RunEvent, RunSummary } from "../runtime/events.ts"
 import { runPlan } from "../runtime/runPlan.ts"
 import { resolveRunSettings, type RunOverrides, type RunSettings } from "../runtime/runSettings.ts"
 import { stateRefOf } from "../pipeline/stateRef.ts"
+import type { JournalState } from "../state/journalEntry.ts"
+import type { SharedCampaign } from "../state/sharedCampaign.ts"
+import { writeLockFromStore } from "./exportLock.ts"
+import { makeWorkerDistribution } from "./workers/distributeToWorkers.ts"
+import { WorkerCannotStart } from "./workers/workerCannotStart.ts"
+import { workerEngine, type WorkerAddress } from "./workers/workerEngine.ts"
 
 export interface RunPipelineOptions extends RunOverrides {
   readonly backend: Backend
@@ -48,6 +54,11 @@ export interface RunPipelineOptions extends RunOverrides {
   readonly select?: JobSelection
   /** The command line as typed, for the run history (secrets are blanked); default `runPipeline FILE`. */
   readonly commandLine?: ReadonlyArray<string>
+  /**
+   * Run as one of several workers on the campaign (`clapper worker`): a shared state store, each
+   * render done by the worker the durable engine hands it to; other runners reach this one at `address`.
+   */
+  readonly worker?: { readonly address: WorkerAddress }
 }
 
 export type RunPipelineError =
@@ -60,6 +71,7 @@ export type RunPipelineError =
   | RunnerLockFailed
   | BudgetExceeded
   | SelectionInvalid
+  | WorkerCannotStart
 
 /** A standby run says once whom it waits for (before its history opens: to the caller's events only). */
 const announceWait = (file: string, emit: RunPipelineOptions["emit"]) => (holder: LockHolder | undefined) =>
@@ -105,6 +117,29 @@ const recordEnd = (history: RunHistoryWriter, exit: Exit.Exit<RunSummary, RunPip
   return history.end({ outcome: "refused", exitCode: ExitCodes.invalidInput, ...counts(undefined), message: failure.value.message })
 }
 
+/** A worker's place in its campaign's engine: where its units run, and what the others recorded of submits. */
+const joinEngine = (shared: SharedCampaign | undefined, journal: JournalState, address: WorkerAddress) =>
+  Effect.gen(function* () {
+    if (shared === undefined)
+      return yield* Effect.fail(
+        new WorkerCannotStart({
+          reason: "the campaign's state is in this machine's files, which other machines cannot share",
+          fix: "Give the campaign's database: --state postgres://user@host/db (or `state:` in the pipeline, or CLAPPER_STATE)"
+        })
+      )
+    const distribution = yield* makeWorkerDistribution(shared, (fp) => journal.renders.get(fp))
+    const engine = yield* Layer.build(Layer.provideMerge(distribution.handler, workerEngine(shared.sql, shared.campaign, address))).pipe(
+      Effect.mapError(
+        (e) =>
+          new WorkerCannotStart({
+            reason: `its engine did not start at ${address.host}:${address.port} (${e.message})`,
+            fix: "Give an address of this machine that the other workers reach and whose port is free: --address HOST:PORT"
+          })
+      )
+    )
+    return { distribute: distribution.distribute(Layer.succeedContext(engine)), campaignSubmits: shared.submits }
+  })
+
 export const runPipeline = (
   file: string,
   options: RunPipelineOptions
@@ -133,7 +168,8 @@ export const runPipeline = (
       // One runner per pipeline, then its state: the journal, the lock file, the run's history.
       const store = yield* currentStateStore
       const state = yield* store.openForRun(stateRefOf(pipeline), {
-        command: `clapper run ${file}`,
+        command: `clapper ${options.worker ? "worker" : "run"} ${file}`,
+        ...(options.worker ? { shared: true } : {}),
         pipeline: file,
         rebuild: options.rebuildState === true,
         // Every job of the pipeline, selected or not: the lock keeps the entries of the others.
@@ -158,10 +194,14 @@ export const runPipeline = (
       // run holds it, before `run.finished` (which stays the last event); failing to write it is a
       // warning: the renders are done and recorded.
       const platform = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+      // A worker's own state holds what it did: the table is of what every runner did.
+      const finalState = options.worker
+        ? store.read(stateRefOf(pipeline))
+        : Effect.map(state.recorder.lock, (lock) => ({ journal: state.journal, lock }))
       const resultsThen = (event: RunEvent) =>
         event.type !== "run.finished"
           ? Effect.void
-          : Effect.flatMap(state.recorder.lock, (lock) => writeResultsAfterRun(pipeline, plan, { journal: state.journal, lock })).pipe(
+          : Effect.flatMap(finalState, (final) => writeResultsAfterRun(pipeline, plan, final)).pipe(
               Effect.catchAll((e) => warn(`the results were not written: ${e.message}`)),
               Effect.provide(platform)
             )
@@ -196,6 +236,7 @@ export const runPipeline = (
         // What plan checks at the provider is checked before the first paid request too: for the
         // selected jobs, and not at all when nothing is to be sent.
         if (renders.length > 0) yield* checkTemplatesBeforePaying(pipeline, chosen.right.plan).pipe(Effect.provide(backend.layer))
+        const worker = options.worker ? yield* joinEngine(state.shared, journal, options.worker.address) : undefined
 
         const summary = yield* runPlan(plan, {
           settings,
@@ -208,9 +249,12 @@ export const runPipeline = (
           stageRecord,
           cacheDir: state.cacheDir,
           keyName: backend.keyName,
-          ...(quotaLedger ? { quotaLedger } : {})
+          ...(quotaLedger ? { quotaLedger } : {}),
+          ...(worker ?? {})
         }).pipe(Effect.provide(backend.layer))
         yield* recorder.flush
+        // This worker's lock file holds what it did; the store holds what every runner did.
+        if (worker) yield* writeLockFromStore(pipeline, new Set(plan.jobs.map((j) => j.id)))
         return summary
       })
       return yield* run.pipe(Effect.onExit((exit) => recordEnd(history, exit, lastSummary)))

@@ -16,11 +16,13 @@ import { simCommand } from "./simCommand.ts"
 import { statusCommand } from "./statusCommand.ts"
 import { unlockCommand } from "./unlockCommand.ts"
 import { validateCommand } from "./validateCommand.ts"
+import { workerCommand } from "./workerCommand.ts"
 
 const commands = [
   validateCommand,
   planCommand,
   runCommand,
+  workerCommand,
   statusCommand,
   resultsCommand,
   reportCommand,

@@ -225,6 +225,25 @@ const deliverVariants = (
     { discard: true }
   )
 
+/** The batches a group of variants is rendered in (at most 4 texts each), and the fingerprint each is recorded under. */
+const overlayBatches = (group: ReadonlyArray<RenderPlan>) => {
+  const first = group[0]?.needing[0]
+  if (!first) return []
+  const baseKey = first.stages.captions?.fingerprint ?? first.stages.video
+  const batches: Array<{ readonly chunk: ReadonlyArray<RenderPlan>; readonly fp: string }> = []
+  for (let i = 0; i < group.length; i += limits.maxOverlayTexts) {
+    const chunk = group.slice(i, i + limits.maxOverlayTexts)
+    batches.push({
+      chunk,
+      fp: fingerprint({ model: first.model, image: baseKey, audio: "", stages: { overlays: chunk.map((r) => r.fingerprint) } })
+    })
+  }
+  return batches
+}
+
+/** The fingerprints a group's overlay batches are recorded under. */
+export const overlayBatchFingerprints = (group: ReadonlyArray<RenderPlan>) => overlayBatches(group).map((b) => b.fp)
+
 /** Every variant of one base video: the base once, then batches of at most 4 texts. */
 export const runOverlayGroup = (
   group: ReadonlyArray<RenderPlan>,
@@ -253,10 +272,7 @@ export const runOverlayGroup = (
       })
     )
     if (baseFile === undefined) return
-    const baseKey = first.stages.captions?.fingerprint ?? first.stages.video
-    for (let i = 0; i < group.length; i += limits.maxOverlayTexts) {
-      const chunk = group.slice(i, i + limits.maxOverlayTexts)
-      const batchFp = fingerprint({ model: first.model, image: baseKey, audio: "", stages: { overlays: chunk.map((r) => r.fingerprint) } })
+    for (const { chunk, fp: batchFp } of overlayBatches(group)) {
       yield* renderBatch(scope, chunk, baseFile, batchFp).pipe(
         Effect.flatMap((batch) =>
           batch ? deliverVariants(scope, chunk, batch, base.speechSha256, report) : finish(chunk, { _tag: "Skipped" })

@@ -17,6 +17,7 @@ import { groupByFingerprint, type RenderPlan } from "../plan/resume.ts"
 import type { StateIoError } from "../state/journal.ts"
 import type { RenderRecord, SubmitWindow } from "../state/journalEntry.ts"
 import type { QuotaLedger } from "../state/quotaLedger.ts"
+import type { CampaignSubmits } from "../state/sharedCampaign.ts"
 import { noRecorder, type Recorder } from "../state/recorder.ts"
 import { makeApiHealth } from "./apiHealth.ts"
 import { makeRunBudget, remainingEstimateUsd } from "./budget.ts"
@@ -25,7 +26,7 @@ import { placeOutput } from "./deliver.ts"
 import type { RunEvent, RunSummary } from "./events.ts"
 import { runJob } from "./jobMachine.ts"
 import type { JobOutcome, JobProgress, MachineContext, MachineStart } from "./machineContext.ts"
-import { runOverlayGroup, type Report } from "./overlays.ts"
+import { overlayBatchFingerprints, runOverlayGroup, type Report } from "./overlays.ts"
 import { makeRequestGate } from "./requestGate.ts"
 import type { RunSettings } from "./runSettings.ts"
 import { makeRunStop } from "./runStop.ts"
@@ -56,7 +57,40 @@ export interface RunPlanOptions {
   readonly quotaLedger?: QuotaLedger
   /** How messages name the key (its environment variable); default "the API key". */
   readonly keyName?: string
+  /**
+   * Where the units run; default here, `concurrency` at a time. Several runners of one campaign
+   * (`clapper worker`) hand each unit to the one the durable engine chooses.
+   */
+  readonly distribute?: Distribute
+  /** What every runner of the campaign recorded of submits, when several work it: a reconciliation reads it. */
+  readonly campaignSubmits?: Effect.Effect<CampaignSubmits, StateIoError>
 }
+
+/** One thing the scheduler runs: a render (its copies with it), or the overlay variants of one base video. */
+export interface RunUnit {
+  /** The same from every runner of the campaign: the render's fingerprint, or the base video's. */
+  readonly key: string
+  /** The fingerprints whose records its machine reads and writes. */
+  readonly fingerprints: ReadonlyArray<string>
+  /** The jobs it delivers (their outcomes are reported as they end). */
+  readonly jobs: ReadonlyArray<PlannedJob>
+  /** Runs it; `restart` gives each render's start afresh (another runner may have moved it on); default as planned. */
+  readonly run: (
+    restart?: (render: RenderPlan) => RenderPlan
+  ) => Effect.Effect<void, never, MirageClient | FileSystem.FileSystem | Path.Path>
+}
+
+/** Runs every unit, and sets each job's outcome in `outcomes` (where it ran). */
+export type Distribute = (
+  units: ReadonlyArray<RunUnit>,
+  run: { readonly concurrency: number; readonly outcomes: Map<string, JobOutcome> }
+) => Effect.Effect<void, never, MirageClient | FileSystem.FileSystem | Path.Path>
+
+const runHere: Distribute = (units, { concurrency }) =>
+  Effect.all(
+    units.map((unit) => unit.run()),
+    { concurrency, discard: true }
+  )
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -84,6 +118,24 @@ const makeContext = (plan: Plan, options: RunPlanOptions, toRender: ReadonlyArra
       const until = r.start.intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime)
       return [[job.id, { from: r.start.intentAt, until }] as const]
     })
+
+    const windowOf = (intentAt: number) => ({
+      from: intentAt,
+      until: intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime)
+    })
+    const campaignSubmits = options.campaignSubmits
+    // Another runner's submit may be in flight or lost with it: its window is as unresolved as ours.
+    // Unreadable, nothing can be told apart: nothing is adopted (a resubmit, at worst paid twice).
+    const elsewhere = campaignSubmits
+      ? (job: string) =>
+          campaignSubmits.pipe(
+            Effect.map((s) => ({
+              claimed: s.claimed,
+              windows: [...s.unanswered.filter((u) => u.job !== job).map((u) => windowOf(u.intentAt)), ...s.orphanWindows]
+            })),
+            Effect.orElseSucceed(() => ({ claimed: new Set<string>(), windows: [{ from: 0, until: Number.MAX_SAFE_INTEGER }] }))
+          )
+      : undefined
     const ctx: MachineContext = {
       settings,
       gate,
@@ -108,7 +160,12 @@ const makeContext = (plan: Plan, options: RunPlanOptions, toRender: ReadonlyArra
       progress: yield* Ref.make<ReadonlyMap<string, JobProgress>>(new Map()),
       possibleDuplicates: yield* Ref.make(0),
       budget: yield* makeRunBudget(settings.budgetUsd, stopping),
-      ledger: yield* makeSubmitLedger({ claimed: options.claimed ?? [], orphanWindows: options.orphanWindows ?? [], unresolved }),
+      ledger: yield* makeSubmitLedger({
+        claimed: options.claimed ?? [],
+        orphanWindows: options.orphanWindows ?? [],
+        unresolved,
+        ...(elsewhere ? { elsewhere } : {})
+      }),
       recorder: options.recorder ?? noRecorder,
       startedAt,
       stageRecord: options.stageRecord ?? (() => undefined),
@@ -178,10 +235,16 @@ const runRender = (ctx: MachineContext, report: Report) => (render: RenderPlan) 
     }
   })
 
+/** The fingerprints a render's machine records under: its own, and those of the stages it builds on. */
+const stageFingerprints = (render: RenderPlan) => {
+  const job = render.needing[0]
+  return [render.fingerprint, ...(job ? [job.stages.video, ...(job.stages.captions ? [job.stages.captions.fingerprint] : [])] : [])]
+}
+
 /** What the scheduler runs: plain renders on their own, overlay variants together per base video. */
-const unitsOf = (toRender: ReadonlyArray<RenderPlan>, ctx: MachineContext, report: Report) => {
+const unitsOf = (toRender: ReadonlyArray<RenderPlan>, ctx: MachineContext, report: Report): ReadonlyArray<RunUnit> => {
   const overlayGroups = new Map<string, Array<RenderPlan>>()
-  const units: Array<Effect.Effect<void, never, MirageClient | FileSystem.FileSystem | Path.Path>> = []
+  const units: Array<RunUnit> = []
   for (const render of toRender) {
     const job = render.needing[0]
     if (job?.stages.overlay && render.start._tag !== "FromFile") {
@@ -191,10 +254,25 @@ const unitsOf = (toRender: ReadonlyArray<RenderPlan>, ctx: MachineContext, repor
       else {
         const fresh = [render]
         overlayGroups.set(key, fresh)
-        units.push(Effect.suspend(() => runOverlayGroup(fresh, ctx, report)))
+        units.push({
+          key,
+          // Read when the unit is taken up: the group is complete by then.
+          get fingerprints() {
+            return [...new Set([...fresh.flatMap(stageFingerprints), ...overlayBatchFingerprints(fresh)])]
+          },
+          get jobs() {
+            return fresh.flatMap((r) => r.needing)
+          },
+          run: (restart) => Effect.suspend(() => runOverlayGroup(restart ? fresh.map(restart) : fresh, ctx, report))
+        })
       }
     } else {
-      units.push(runRender(ctx, report)(render))
+      units.push({
+        key: render.fingerprint,
+        fingerprints: stageFingerprints(render),
+        jobs: render.needing,
+        run: (restart) => Effect.suspend(() => runRender(ctx, report)(restart ? restart(render) : render))
+      })
     }
   }
   return units
@@ -263,8 +341,9 @@ export const runPlan = (
       yield* emitNow((at) => ({ type: "job.queued", job: job.id, at, set: job.set, estimatedCostUsd: job.estimatedCostUsd }))
     }
     // A run-level stop (the key refused, the state unwritable) ends the jobs as Ctrl-C does.
+    const distribute = options.distribute ?? runHere
     const stoppable = Effect.raceFirst(
-      Effect.all(units, { concurrency: settings.concurrency, discard: true }),
+      distribute(units, { concurrency: settings.concurrency, outcomes }),
       Effect.zipRight(ctx.runStop.stopped, Ref.set(ctx.stopping, true))
     )
     yield* stoppable.pipe(

@@ -38,6 +38,11 @@ export interface SubmitLedger {
 /** Permits of the submit gate: more than submits can ever be in flight at once. */
 const permits = 100_000
 
+/** What other runners of the campaign hold, read at the time of a look: their videos and their unanswered submits' windows. */
+export type Elsewhere = (
+  job: string
+) => Effect.Effect<{ readonly claimed: ReadonlySet<string>; readonly windows: ReadonlyArray<SubmitWindow> }>
+
 export const makeSubmitLedger = (known: {
   /** Video ids the journal knows of. */
   readonly claimed: Iterable<string>
@@ -45,6 +50,8 @@ export const makeSubmitLedger = (known: {
   readonly orphanWindows: Iterable<SubmitWindow>
   /** Submits an earlier run left unanswered, by job. */
   readonly unresolved: Iterable<readonly [string, SubmitWindow]>
+  /** Other runners' submits, when several work the campaign (their submits are not held by this ledger's permits). */
+  readonly elsewhere?: Elsewhere
 }): Effect.Effect<SubmitLedger> =>
   Effect.gen(function* () {
     // Persistent sets and maps: an update shares structure, where a copied Set per video would
@@ -71,8 +78,14 @@ export const makeSubmitLedger = (known: {
         gate.withPermits(permits)(
           Effect.gen(function* () {
             const taken = yield* Ref.get(claimed)
-            const others = [...HashMap.values(HashMap.remove(yield* Ref.get(unresolved), job)), ...(yield* Ref.get(orphans))]
-            return yield* findSubmittedVideo({ ...window, matches, claimed: { has: (id) => HashSet.has(taken, id) } }, others)
+            const away = known.elsewhere ? yield* known.elsewhere(job) : { claimed: new Set<string>(), windows: [] }
+            const others = [
+              ...HashMap.values(HashMap.remove(yield* Ref.get(unresolved), job)),
+              ...(yield* Ref.get(orphans)),
+              ...away.windows
+            ]
+            const isClaimed = (id: string) => HashSet.has(taken, id) || away.claimed.has(id)
+            return yield* findSubmittedVideo({ ...window, matches, claimed: { has: isClaimed } }, others)
           })
         ),
       claim,

@@ -36,6 +36,7 @@ import {
   type RunNotFound,
   type RunStart
 } from "./runHistory.ts"
+import type { SharedCampaign } from "./sharedCampaign.ts"
 import { makeStateRecorder, type StateRecorder } from "./stateRecorder.ts"
 import { stateDir } from "./stateDir.ts"
 
@@ -74,6 +75,8 @@ export interface RunState extends StoredState {
    * `quotaKey` (a digest of key and base URL, never the key). None: the machine's own ledger.
    */
   readonly sharedQuota?: (quotaKey: string) => QuotaLedger
+  /** Opened as a worker (`shared`): what this runner needs of the others. Only a shared store has it. */
+  readonly shared?: SharedCampaign
 }
 
 export interface OpenOptions {
@@ -95,6 +98,8 @@ export interface OpenOptions {
   readonly wait?: { readonly waiting: (holder: LockHolder | undefined) => Effect.Effect<void> }
   /** Told what happens to a shared store while the run goes on (the database lost, and back). */
   readonly notice?: (message: string) => Effect.Effect<void>
+  /** As one of several workers on the campaign (a shared store only; others ignore it and give no `shared`). */
+  readonly shared?: boolean
 }
 
 export type OpenError = StateCorrupt | StateIoError | RunnerLocked | RunnerLockFailed

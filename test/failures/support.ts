@@ -294,7 +294,7 @@ export const clapper = (args: ReadonlyArray<string>, options: CliOptions): Promi
     let stderr = ""
     let buffer = ""
     const events: Array<CliEvent> = []
-    const json = args[0] === "run" && args.includes("--json")
+    const json = (args[0] === "run" || args[0] === "worker") && args.includes("--json")
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString()
       buffer += chunk.toString()

@@ -19,19 +19,29 @@ import { Path } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { Clock, Effect, Layer } from "effect"
-import { readJournal, StateIoError, type Journal } from "../journal.ts"
+import type { SqlError } from "@effect/sql/SqlError"
+import { readJournal, StateIoError, type Journal, type StateCorrupt } from "../journal.ts"
+import { claimedVideoIds, type JournalState } from "../journalEntry.ts"
+import { recordedStart } from "../renderStart.ts"
+import type { SharedCampaign } from "../sharedCampaign.ts"
 import { lockFilePath, readLockFile, type LockEntry } from "../lockFile.ts"
 import { listRuns, openRunHistory, readRunEvents } from "../runHistory.ts"
 import { makeStateRecorder } from "../stateRecorder.ts"
 import { stateDir } from "../stateDir.ts"
 import { StateStore, type OpenOptions, type RunState, type StateRef, type StateStoreService, type StoredState } from "../StateStore.ts"
 import { makePgConnection, stateDbError } from "./pgConnection.ts"
-import { loadPgJournal, needsCompaction, pgJournal, whileAway, writeSnapshot } from "./pgJournal.ts"
+import { loadPgJournal, loadPgRenders, needsCompaction, pgJournal, whileAway, writeSnapshot } from "./pgJournal.ts"
 import { dropPgOutputsNotIn, loadPgLock, putPgOutput, putPgOutputs } from "./pgOutputs.ts"
 import { makePgQuotaLedger } from "./pgQuotaLedger.ts"
 import { acquirePgRunnerLock, clearPgRunnerRow, inspectPgRunnerLock } from "./pgRunnerLock.ts"
 import { campaignForRun, campaignIsEmpty, findCampaign, prepareStore, type Refusal } from "./pgSchema.ts"
 import { parseStateUrl, type PostgresLocation, type StateUrlInvalid } from "./stateUrl.ts"
+
+/** Serialises the import of a file-store campaign (the second key is the campaign's id). */
+const importLockClass = 0x434c5049
+
+/** A damaged row read by a worker mid-run: the run cannot go on from it. */
+const corruptAsIo = (e: StateCorrupt) => new StateIoError({ file: e.file, operation: "read", reason: e.message, freeBytes: undefined })
 
 const makePostgresStore = (location: PostgresLocation) =>
   Effect.gen(function* () {
@@ -86,16 +96,28 @@ const makePostgresStore = (location: PostgresLocation) =>
         return stored
       })
 
-    /** The file store's journal and lock, written into a campaign the database has just met. */
+    /**
+     * The file store's journal and lock, written into a campaign the database holds nothing of yet
+     * (also when an earlier first run died before importing); once, however many workers start at once.
+     */
     const importFileState = (sql: SqlClient.SqlClient, campaign: number, ref: StateRef) =>
       Effect.gen(function* () {
         const journal = yield* readJournal(dirOf(ref))
         const lock = yield* readLockFile(lockFilePath(ref.file), ref.name)
         const outputs = Object.entries(lock.outputs)
         if (journal.entries === 0 && outputs.length === 0) return []
-        yield* sql
-          .withTransaction(Effect.zipRight(writeSnapshot(sql, campaign, journal.state), putPgOutputs(sql, campaign, outputs)))
+        const imported = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              yield* sql`SELECT pg_advisory_xact_lock(${importLockClass}, ${campaign})`
+              if (!(yield* campaignIsEmpty(sql, campaign))) return false
+              yield* writeSnapshot(sql, campaign, journal.state)
+              yield* putPgOutputs(sql, campaign, outputs)
+              return true
+            })
+          )
           .pipe(Effect.mapError(writeError))
+        if (!imported) return []
         return [
           `continued from the state files beside the pipeline: ${journal.state.renders.size} render(s) and ${outputs.length} output(s) imported into ${location.described}; the files are left as they were`
         ]
@@ -108,7 +130,9 @@ const makePostgresStore = (location: PostgresLocation) =>
         if ("refusal" in opened) return yield* Effect.fail(refused(opened.refusal))
         const campaign = opened.id
         const place = placeOf(campaign)
+        const shared = options.shared === true
         const lease = yield* acquirePgRunnerLock(sql, campaign, {
+          mode: shared ? "shared" : "exclusive",
           notice: options.notice ?? (() => Effect.void),
           command: options.command,
           pipeline: options.pipeline,
@@ -120,7 +144,8 @@ const makePostgresStore = (location: PostgresLocation) =>
         const empty = yield* campaignIsEmpty(sql, campaign).pipe(Effect.mapError(readError))
         const imported = empty ? yield* importFileState(sql, campaign, ref) : []
         let loaded = yield* loadPgJournal(sql, campaign, place).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(readError(e))))
-        if (needsCompaction(loaded)) {
+        // Compacting rewrites every row: never while other workers append.
+        if (!shared && needsCompaction(loaded)) {
           yield* writeSnapshot(sql, campaign, loaded.state).pipe(Effect.mapError(writeError))
           loaded = { state: loaded.state, entries: 1 }
         }
@@ -150,10 +175,40 @@ const makePostgresStore = (location: PostgresLocation) =>
           tookOverFrom: undefined,
           setAside: [],
           history,
-          sharedQuota: (quotaKey) => makePgQuotaLedger(sql, quotaKey)
+          sharedQuota: (quotaKey) => makePgQuotaLedger(sql, quotaKey),
+          ...(shared ? { shared: sharedCampaign(sql, campaign, lease.epoch, loaded.state) } : {})
         }
         return state
       })
+
+    /** What a worker reads of the others: one render's records before taking it up, every submit before a reconciliation. */
+    const sharedCampaign = (sql: SqlClient.SqlClient, campaign: number, epoch: number, state: JournalState): SharedCampaign => {
+      const place = placeOf(campaign)
+      const asReadError = (e: StateCorrupt | SqlError) => (e._tag === "SqlError" ? readError(e) : corruptAsIo(e))
+      return {
+        campaign: String(campaign),
+        epoch,
+        sql,
+        refresh: (fps) =>
+          Effect.map(loadPgRenders(sql, campaign, fps, place), (fresh) => {
+            for (const fp of fps) {
+              const record = fresh.renders.get(fp)
+              if (record) state.renders.set(fp, record)
+              else state.renders.delete(fp)
+            }
+            for (const [job, output] of fresh.outputs) if (fps.includes(output.fp)) state.outputs.set(job, output)
+            for (const id of fresh.retiredVideos) state.retiredVideos.add(id)
+          }).pipe(Effect.mapError(asReadError)),
+        submits: Effect.map(loadPgJournal(sql, campaign, place), ({ state: all }) => ({
+          claimed: claimedVideoIds(all),
+          unanswered: [...all.renders.values()].flatMap((record) => {
+            const start = recordedStart(record)
+            return start._tag === "Reconcile" ? [{ job: record.job, intentAt: start.intentAt }] : []
+          }),
+          orphanWindows: all.orphanWindows
+        })).pipe(Effect.mapError(asReadError))
+      }
+    }
 
     const campaignOf = (ref: StateRef) =>
       Effect.gen(function* () {

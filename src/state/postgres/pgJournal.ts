@@ -22,17 +22,9 @@ export interface LoadedPgJournal {
   readonly entries: number
 }
 
-/** Reads and folds a campaign's journal; a row that is not an entry is damage, named by its place. */
-export const loadPgJournal = (
-  sql: SqlClient.SqlClient,
-  campaign: number,
-  place: string
-): Effect.Effect<LoadedPgJournal, StateCorrupt | SqlError> =>
+/** Folds journal rows in order; a row that is not an entry is damage, named by its place. */
+const foldRows = (rows: ReadonlyArray<{ readonly seq: string; readonly entry: string }>, place: string) =>
   Effect.gen(function* () {
-    const rows = yield* sql<{
-      seq: string
-      entry: string
-    }>`SELECT seq, entry FROM clapper_journal WHERE campaign_id = ${campaign} ORDER BY seq`
     const state = emptyJournalState()
     let entries = 0
     for (const row of rows) {
@@ -54,6 +46,33 @@ export const loadPgJournal = (
     }
     return { state, entries }
   })
+
+/** Reads and folds a campaign's journal. */
+export const loadPgJournal = (
+  sql: SqlClient.SqlClient,
+  campaign: number,
+  place: string
+): Effect.Effect<LoadedPgJournal, StateCorrupt | SqlError> =>
+  Effect.flatMap(
+    sql<{ seq: string; entry: string }>`SELECT seq, entry FROM clapper_journal WHERE campaign_id = ${campaign} ORDER BY seq`,
+    (rows) => foldRows(rows, place)
+  )
+
+/**
+ * What every runner recorded of these renders, folded: their rows and the rows that name no
+ * render (a snapshot, the header), so a runner taking up a render sees what another left of it.
+ */
+export const loadPgRenders = (
+  sql: SqlClient.SqlClient,
+  campaign: number,
+  fps: ReadonlyArray<string>,
+  place: string
+): Effect.Effect<JournalState, StateCorrupt | SqlError> =>
+  Effect.flatMap(
+    sql<{ seq: string; entry: string }>`SELECT seq, entry FROM clapper_journal
+      WHERE campaign_id = ${campaign} AND (fp IS NULL OR fp IN ${sql.in(fps.length > 0 ? fps : [""])}) ORDER BY seq`,
+    (rows) => Effect.map(foldRows(rows, place), (loaded) => loaded.state)
+  )
 
 /** Replaces a campaign's journal with one snapshot of `state` (in one transaction). */
 export const writeSnapshot = (sql: SqlClient.SqlClient, campaign: number, state: JournalState) =>
@@ -129,8 +148,8 @@ export const pgJournal = (
       const insert = Effect.flatMap(
         Effect.suspend(
           () => sql<{ n: number }>`WITH written AS (
-            INSERT INTO clapper_journal (campaign_id, entry)
-            SELECT ${campaign}, e.entry FROM jsonb_array_elements_text(${entries}::jsonb) WITH ORDINALITY AS e(entry, n)
+            INSERT INTO clapper_journal (campaign_id, entry, fp)
+            SELECT ${campaign}, e.entry, e.entry::jsonb->>'fp' FROM jsonb_array_elements_text(${entries}::jsonb) WITH ORDINALITY AS e(entry, n)
             WHERE ${guard?.() ?? sql.literal("TRUE")} ORDER BY e.n
             RETURNING 1)
           SELECT count(*)::int AS n FROM written`

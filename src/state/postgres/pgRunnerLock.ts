@@ -5,6 +5,7 @@
  * frees the lock at once: a database lock is never stale, so nothing is taken over by guessing.
  */
 import type { SqlClient, Statement } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
 import { Effect, ExecutionStrategy, Exit, Option, Schema, Scope } from "effect"
 import { hostname } from "node:os"
 import { StateIoError } from "../journal.ts"
@@ -13,6 +14,8 @@ import { isConnectionLoss } from "./pgConnection.ts"
 
 /** The advisory lock's first key: Clapper's runs (the second is the campaign's id). */
 const runLockClass = 0x434c5052
+/** Serialises workers joining a campaign, so exactly the first of a session of workers starts a new epoch. */
+const joinLockClass = 0x434c504a
 
 const decodeHolder = Schema.decodeUnknownOption(Schema.parseJson(LockHolder))
 
@@ -39,7 +42,46 @@ export interface RunLease {
    * campaign in the second before it noticed.
    */
   readonly holdsLock: () => Statement.Fragment
+  /**
+   * Workers only (`mode: "shared"`): the campaign's session of workers this one joined. The first
+   * worker on a campaign nobody works starts a new one; those joining while it runs share it.
+   */
+  readonly epoch: number
 }
+
+/**
+ * Takes the campaign's lock as a worker (shared with other workers, never with an exclusive run)
+ * and says which session of workers it joined: under a lock that lets one worker join at a time,
+ * the first of a session (no other worker holds the campaign) raises the campaign's epoch.
+ */
+const joinAsWorker = (connection: Connection, campaign: number) =>
+  Effect.gen(function* () {
+    yield* connection.execute("SELECT pg_advisory_lock($1, $2)", [joinLockClass, campaign], undefined)
+    const joined = Effect.gen(function* () {
+      const [row] = yield* connection.execute(
+        "SELECT pg_try_advisory_lock_shared($1, $2) AS taken, pg_backend_pid() AS pid",
+        [runLockClass, campaign],
+        undefined
+      )
+      if (row?.taken !== true) return { row, epoch: 0 }
+      const [others] = yield* connection.execute(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND granted AND pid <> pg_backend_pid()",
+        [runLockClass, campaign],
+        undefined
+      )
+      const [epoch] = yield* connection.execute(
+        Number(others?.n) === 0
+          ? "UPDATE clapper_campaigns SET epoch = epoch + 1 WHERE id = $1 RETURNING epoch"
+          : "SELECT epoch FROM clapper_campaigns WHERE id = $1",
+        [campaign],
+        undefined
+      )
+      return { row, epoch: Number(epoch?.epoch) }
+    })
+    return yield* joined.pipe(
+      Effect.ensuring(Effect.ignore(connection.execute("SELECT pg_advisory_unlock($1, $2)", [joinLockClass, campaign], undefined)))
+    )
+  })
 
 /** Takes the campaign's run lock for the life of the scope, or fails with `RunnerLocked` naming who holds it. */
 export const acquirePgRunnerLock = (
@@ -53,18 +95,26 @@ export const acquirePgRunnerLock = (
     readonly waiting?: (holder: LockHolder | undefined) => Effect.Effect<void>
     /** Told when the database goes away during the run, and when the run holds the campaign again. */
     readonly notice: (message: string) => Effect.Effect<void>
+    /** `shared`: a worker, one of several working the campaign together (default: one run holds it alone). */
+    readonly mode?: "exclusive" | "shared"
   }
 ) =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     let sessionScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
     let connection = yield* sql.reserve.pipe(Scope.extend(sessionScope))
-    let [row] = yield* connection.execute(
-      "SELECT pg_try_advisory_lock($1, $2) AS taken, pg_backend_pid() AS pid",
-      [runLockClass, campaign],
-      undefined
-    )
-    if (row?.taken !== true && info.waiting) {
+    const shared = info.mode === "shared"
+    const tryLock = shared ? "pg_try_advisory_lock_shared" : "pg_try_advisory_lock"
+    let epoch = 0
+    let row: Record<string, unknown> | undefined
+    if (shared) {
+      const joined = yield* joinAsWorker(connection, campaign)
+      row = joined.row
+      epoch = joined.epoch
+    } else {
+      ;[row] = yield* connection.execute(`SELECT ${tryLock}($1, $2) AS taken, pg_backend_pid() AS pid`, [runLockClass, campaign], undefined)
+    }
+    if (row?.taken !== true && info.waiting && !shared) {
       yield* info.waiting(Option.getOrUndefined(yield* readHolder(sql, campaign)))
       // Blocks until the holder's session lets go: it ended, or died and its connection dropped.
       // A standby outlasts the database's absences too: it waits again on a new session.
@@ -99,8 +149,11 @@ export const acquirePgRunnerLock = (
     const text = JSON.stringify(holder)
     let session = connection
     let backendPid = Number(row?.pid)
-    // Made at each call: the backend's pid changes with the session.
-    const register = () => sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
+    // Made at each call: the backend's pid changes with the session. Workers are many: the cluster's runners table names them.
+    const register = () =>
+      shared
+        ? Effect.void
+        : sql`INSERT INTO clapper_runners (campaign_id, holder, backend_pid) VALUES (${campaign}, ${text}, ${backendPid})
                ON CONFLICT (campaign_id) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid`
     yield* register()
     yield* Effect.addFinalizer(() =>
@@ -118,11 +171,7 @@ export const acquirePgRunnerLock = (
     const retake = Effect.gen(function* () {
       const fresh = yield* Scope.fork(scope, ExecutionStrategy.sequential)
       const next = yield* sql.reserve.pipe(Scope.extend(fresh))
-      const [got] = yield* next.execute(
-        "SELECT pg_try_advisory_lock($1, $2) AS taken, pg_backend_pid() AS pid",
-        [runLockClass, campaign],
-        undefined
-      )
+      const [got] = yield* next.execute(`SELECT ${tryLock}($1, $2) AS taken, pg_backend_pid() AS pid`, [runLockClass, campaign], undefined)
       if (got?.taken === true) {
         sessionScope = fresh
         session = next
@@ -131,10 +180,11 @@ export const acquirePgRunnerLock = (
         return "held" as const
       }
       yield* Scope.close(fresh, Exit.void)
-      const holders = yield* sql<{ pid: number }>`
-        SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted`
-      // Our old session, not yet ended by the server: still ours to wait for.
-      return holders.some((h) => Number(h.pid) === backendPid) ? ("lost" as const) : ("taken" as const)
+      const holders = yield* sql<{ pid: number; mode: string }>`
+        SELECT pid, mode FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted`
+      // Our old session, not yet ended by the server: still ours to wait for. (Other workers hold it too: only a run alone takes it from a worker.)
+      const others = holders.filter((h) => Number(h.pid) !== backendPid && (!shared || h.mode === "ExclusiveLock"))
+      return holders.some((h) => Number(h.pid) === backendPid) || others.length === 0 ? ("lost" as const) : ("taken" as const)
     })
     const keep = Effect.gen(function* () {
       yield* Effect.sleep("1 second")
@@ -167,7 +217,7 @@ export const acquirePgRunnerLock = (
     )
     const holdsLock = () =>
       sql`EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND pid = ${backendPid} AND granted)`
-    const lease: RunLease = { holder, held, holdsLock }
+    const lease: RunLease = { holder, held, holdsLock, epoch }
     return lease
   })
 

@@ -6,7 +6,9 @@
  * - `clapper_store`: one row, the store version and the Clapper that last upgraded it.
  * - `clapper_campaigns`: one row per campaign, keyed by the pipeline's name and its identity
  *   (the pipeline file's path in its project): two pipelines of one name are two campaigns.
- * - `clapper_journal`: the journal's entries (state/journalEntry.ts), in order, per campaign.
+ * - `clapper_journal`: the journal's entries (state/journalEntry.ts), in order, per campaign, with
+ *   the render's fingerprint beside each (so a runner reads one render's history, not the campaign's).
+ * - `clapper_campaigns.epoch`: counts the sessions of workers (`clapper worker`) on the campaign.
  * - `clapper_outputs`: the lock file's entries per campaign: the lock file is written from them.
  * - `clapper_runners`: who runs a campaign now (the run also holds an advisory lock on it).
  * - `clapper_quota_slots`: the submit slots of each key's quota (pgQuotaLedger.ts), shared by every runner.
@@ -68,8 +70,13 @@ const ddl = (sql: SqlClient.SqlClient) => [
     campaign_id int NOT NULL REFERENCES clapper_campaigns (id) ON DELETE CASCADE,
     seq bigserial,
     entry text NOT NULL,
+    fp text,
     PRIMARY KEY (campaign_id, seq)
   )`,
+  // Added after the first build of store version 1 (additive: nothing older reads differently).
+  sql`ALTER TABLE clapper_journal ADD COLUMN IF NOT EXISTS fp text`,
+  sql`CREATE INDEX IF NOT EXISTS clapper_journal_fp ON clapper_journal (campaign_id, fp)`,
+  sql`ALTER TABLE clapper_campaigns ADD COLUMN IF NOT EXISTS epoch int NOT NULL DEFAULT 0`,
   sql`CREATE TABLE IF NOT EXISTS clapper_outputs (
     campaign_id int NOT NULL REFERENCES clapper_campaigns (id) ON DELETE CASCADE,
     job text NOT NULL,

@@ -1,0 +1,138 @@
+/**
+ * The scheduler's units handed to the durable engine (runtime/runPlan.ts `Distribute`): every
+ * worker starts a workflow for each unit it sees left to do (the same unit is the same workflow
+ * from every worker, so it is done once) and waits for all of them; each workflow's activity runs
+ * on the worker that owns its shard, `concurrency` at a time there, after reading what any runner
+ * recorded of its renders. Each worker so ends with every job's outcome, wherever it ran.
+ */
+import type { FileSystem, Path } from "@effect/platform"
+import { Activity, type WorkflowEngine } from "@effect/workflow"
+import { type Context, Deferred, Effect, type Layer, Option } from "effect"
+import type { MirageClient } from "../../mirage/MirageClient.ts"
+import type { RenderPlan, RenderStart } from "../../plan/resume.ts"
+import type { JobOutcome } from "../../runtime/machineContext.ts"
+import type { Distribute, RunUnit } from "../../runtime/runPlan.ts"
+import type { RenderRecord } from "../../state/journalEntry.ts"
+import { recordedStart } from "../../state/renderStart.ts"
+import type { SharedCampaign } from "../../state/sharedCampaign.ts"
+import { takeUpWorkflow, TakeUpResult } from "./takeUpWorkflow.ts"
+
+type Services = MirageClient | FileSystem.FileSystem | Path.Path
+
+/** What the units were planned with, once this worker's run hands them over. */
+interface Registered {
+  readonly units: ReadonlyMap<string, RunUnit>
+  readonly outcomes: Map<string, JobOutcome>
+  readonly permits: Effect.Semaphore
+  readonly services: Context.Context<Services>
+  /** Done when this worker stops (Ctrl-C, or its run ends): its units in progress stop here, and go on elsewhere. */
+  readonly stopping: Deferred.Deferred<void>
+}
+
+/** `units` from a place of their own: workers start a campaign's units in different orders, so their windows hold different units. */
+const rotated = <A>(units: ReadonlyArray<A>): ReadonlyArray<A> => {
+  const offset = Math.floor(Math.random() * units.length)
+  return [...units.slice(offset), ...units.slice(0, offset)]
+}
+
+/** A machine's render started again from what is recorded now (another runner may have moved it on, or died mid-way). */
+const fromRecord =
+  (record: (fp: string) => RenderRecord | undefined) =>
+  (render: RenderPlan): RenderPlan => {
+    if (render.start._tag === "FromFile" || render.start._tag === "UpToDate") return render
+    const now = recordedStart(record(render.fingerprint))
+    const start: RenderStart = now._tag === "Done" ? { _tag: "Download", videoId: now.videoId } : now
+    return { ...render, start }
+  }
+
+/**
+ * The engine's side (registered as the workflow's handler before any workflow runs) and the
+ * run's side (`distribute`) of a worker. `record` reads the run's journal as `refresh` leaves it.
+ */
+export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: string) => RenderRecord | undefined) =>
+  Effect.gen(function* () {
+    const workflow = takeUpWorkflow(shared.campaign)
+    const registered = yield* Deferred.make<Registered>()
+
+    const takeUp = (payload: typeof workflow.payloadSchema.Type) =>
+      Effect.gen(function* () {
+        // An earlier session's workflow, found by the engine: this session has its own for the unit.
+        if (payload.epoch !== shared.epoch) return { outcomes: [], superseded: true } satisfies TakeUpResult
+        const here = yield* Deferred.await(registered)
+        const unit = here.units.get(payload.unit)
+        if (unit === undefined) return notPlannedHere(payload.jobs)
+        const work = here.permits.withPermits(1)(
+          Effect.gen(function* () {
+            yield* shared.refresh(unit.fingerprints)
+            yield* unit.run(fromRecord(record))
+            return unit.jobs.map((job) => ({ job: job.id, outcome: here.outcomes.get(job.id) ?? ({ _tag: "Stopped" } as JobOutcome) }))
+          })
+        )
+        // The engine runs an activity to its end (a shard changes hands once its activities are done);
+        // a worker that stops interrupts its own (a submit in flight settles and is recorded) and never
+        // answers, so the workflow stays open and another worker takes it up from what was recorded.
+        const outcomes = yield* Effect.raceFirst(
+          Effect.asSome(Effect.interruptible(work)),
+          Effect.as(Deferred.await(here.stopping), Option.none())
+        )
+        if (Option.isNone(outcomes)) return yield* Effect.never
+        return { outcomes: outcomes.value } satisfies TakeUpResult
+      }).pipe(
+        // The state unreadable: the unit's jobs fail with why (nothing was sent for them here).
+        Effect.catchAll((e) =>
+          Effect.succeed({
+            outcomes: payload.jobs.map((job) => ({
+              job,
+              outcome: { _tag: "Failed", step: "submit", reason: `the state could not be read: ${e.message}` } satisfies JobOutcome
+            }))
+          } satisfies TakeUpResult)
+        )
+      )
+
+    const handler = workflow.toLayer((payload) =>
+      Effect.flatMap(Deferred.await(registered), (here) =>
+        Activity.make({ name: "takeUp", success: TakeUpResult, execute: takeUp(payload) }).pipe(Effect.provide(here.services))
+      )
+    )
+
+    // Each worker keeps `concurrency` units started at a time, of its own order: the engine spreads
+    // them over the workers by shard, and a worker that joins later gets its share of what is started next.
+    const distribute =
+      (engine: Layer.Layer<WorkflowEngine.WorkflowEngine>): Distribute =>
+      (units, { concurrency, outcomes }) =>
+        Effect.gen(function* () {
+          const stopping = yield* Deferred.make<void>()
+          yield* Deferred.succeed(registered, {
+            units: new Map(units.map((u) => [u.key, u])),
+            outcomes,
+            permits: yield* Effect.makeSemaphore(concurrency),
+            services: yield* Effect.context<Services>(),
+            stopping
+          })
+          yield* Effect.forEach(
+            rotated(units),
+            (unit) =>
+              workflow.execute({ campaign: shared.campaign, epoch: shared.epoch, unit: unit.key, jobs: unit.jobs.map((j) => j.id) }).pipe(
+                Effect.map((result) => {
+                  for (const { job, outcome } of result.outcomes) outcomes.set(job, outcome as JobOutcome)
+                })
+              ),
+            { concurrency, discard: true }
+          ).pipe(Effect.provide(engine), Effect.ensuring(Deferred.succeed(stopping, undefined)))
+        })
+
+    return { handler, distribute }
+  })
+
+/** A unit another worker's checkout plans and this one's does not (the pipeline differs between them). */
+const notPlannedHere = (jobs: ReadonlyArray<string>): TakeUpResult => ({
+  outcomes: jobs.map((job) => ({
+    job,
+    outcome: {
+      _tag: "Failed",
+      step: "submit",
+      reason:
+        "the worker this render was handed to plans the pipeline otherwise: run every worker on the same commit of the project, then run again"
+    } satisfies JobOutcome
+  }))
+})

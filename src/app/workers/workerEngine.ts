@@ -1,0 +1,65 @@
+/**
+ * The durable engine a worker joins: `@effect/cluster` runners on the state database (its
+ * messages, runners and shard locks in `cluster_*` tables beside Clapper's), talking to each
+ * other over TCP at each runner's address. No process coordinates them: runners register in the
+ * database, share a campaign's shards by a hash ring of the live ones, and hold each shard with
+ * an advisory lock; a runner that dies loses its shards to the others once its locks expire.
+ */
+import { ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
+import { NodeClusterSocket } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Duration, Layer, Logger, LogLevel, Option } from "effect"
+import { campaignShardGroup } from "./takeUpWorkflow.ts"
+
+/** Where other runners reach this one. */
+export interface WorkerAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** Equal in every runner and client, or they wait for each other forever: fixed here, never configured. */
+const shardsPerGroup = 64
+
+/**
+ * How fast a runner's death is noticed: its shard locks expire after `shardLockExpiration`
+ * (refreshed every 2 s while alive), and messages stored while nobody owned a shard are picked up
+ * within a second. A few queries a second per runner, against minutes per render.
+ */
+const timing = {
+  shardLockRefreshInterval: Duration.seconds(2),
+  shardLockExpiration: Duration.seconds(10),
+  entityMessagePollInterval: Duration.seconds(1),
+  runnerHealthCheckInterval: Duration.seconds(5),
+  // A worker that stops has stopped its units' work itself (distributeToWorkers.ts): no need to wait long.
+  entityTerminationTimeout: Duration.seconds(3)
+}
+
+/** What the engine says goes to stderr, its warnings and errors only: stdout is the run's (`--json` events). */
+const engineLogs = Layer.merge(
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.map(Logger.logfmtLogger, (line) => void process.stderr.write(`clapper worker engine: ${line}\n`))
+  ),
+  Logger.minimumLogLevel(LogLevel.Warning)
+)
+
+/** The workflow engine of a campaign's worker, listening at `address`, on the state database `sql`. */
+export const workerEngine = (sql: SqlClient.SqlClient, campaign: string, address: WorkerAddress) =>
+  ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(
+      NodeClusterSocket.layer({
+        storage: "sql",
+        shardingConfig: {
+          runnerAddress: Option.some(RunnerAddress.make(address.host, address.port)),
+          runnerListenAddress: Option.none(),
+          shardsPerGroup,
+          // The engine's own entities (durable clocks) in the default group; the campaign's units in the campaign's.
+          availableShardGroups: ["default", campaignShardGroup(campaign)],
+          assignedShardGroups: ["default", campaignShardGroup(campaign)],
+          ...timing
+        }
+      })
+    ),
+    Layer.provide(Layer.succeed(SqlClient.SqlClient, sql)),
+    Layer.provide(engineLogs)
+  )
