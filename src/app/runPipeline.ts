@@ -33,7 +33,7 @@ import type { SharedCampaign } from "../state/sharedCampaign.ts"
 import { writeLockFromStore } from "./exportLock.ts"
 import { makeWorkerDistribution } from "./workers/distributeToWorkers.ts"
 import { WorkerCannotStart } from "./workers/workerCannotStart.ts"
-import { workerEngine, type WorkerAddress } from "./workers/workerEngine.ts"
+import { startWorkerEngine, workerEngine, type WorkerAddress } from "./workers/workerEngine.ts"
 
 export interface RunPipelineOptions extends RunOverrides {
   readonly backend: Backend
@@ -128,7 +128,10 @@ const joinEngine = (shared: SharedCampaign | undefined, journal: JournalState, a
         })
       )
     const distribution = yield* makeWorkerDistribution(shared, (fp) => journal.renders.get(fp))
-    const engine = yield* Layer.build(Layer.provideMerge(distribution.handler, workerEngine(shared.sql, shared.campaign, address))).pipe(
+    const engine = yield* startWorkerEngine(
+      shared.sql,
+      Layer.provideMerge(distribution.handler, workerEngine(shared.sql, shared.campaign, address))
+    ).pipe(
       Effect.mapError(
         (e) =>
           new WorkerCannotStart({

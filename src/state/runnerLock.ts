@@ -58,7 +58,8 @@ export class RunnerLocked extends Schema.TaggedError<RunnerLocked>()("RunnerLock
   pipeline: Schema.optional(Schema.String),
   /** Absent when the lock cannot be read. */
   holder: Schema.optional(LockHolder),
-  reason: Schema.Literal("alive", "otherHost", "unreadable"),
+  /** `workers`: held by workers sharing the campaign (`clapper worker`), which a run alone waits for. */
+  reason: Schema.Literal("alive", "otherHost", "unreadable", "workers"),
   /** Why an unreadable lock cannot be read. */
   problem: Schema.optional(Schema.String)
 }) {
@@ -71,6 +72,8 @@ export class RunnerLocked extends Schema.TaggedError<RunnerLocked>()("RunnerLock
         return `${subject} is being run by ${by}: wait for it, or if it is gone, ${unlock}`
       case "otherHost":
         return `${subject} is being run by ${by}, and this machine cannot tell whether that run is still going: once you know it is gone, ${unlock}`
+      case "workers":
+        return `${subject} is being worked by workers (clapper worker): join them with clapper worker ${this.pipeline ?? "FILE"} and the same --state, or wait until they end`
       case "unreadable":
         return `${subject}: its runner lock ${this.lockFile} cannot be read (${this.problem ?? "unknown problem"}): if no run of it is going, ${unlock}`
     }

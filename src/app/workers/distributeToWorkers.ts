@@ -112,7 +112,10 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
           yield* Effect.forEach(
             rotated(units),
             (unit) =>
-              workflow.execute({ campaign: shared.campaign, epoch: shared.epoch, unit: unit.key, jobs: unit.jobs.map((j) => j.id) }).pipe(
+              // The engine's send waits for its answer uninterruptibly: Ctrl-C leaves it behind instead of waiting for the render.
+              Effect.disconnect(
+                workflow.execute({ campaign: shared.campaign, epoch: shared.epoch, unit: unit.key, jobs: unit.jobs.map((j) => j.id) })
+              ).pipe(
                 Effect.map((result) => {
                   for (const { job, outcome } of result.outcomes) outcomes.set(job, outcome as JobOutcome)
                 })

@@ -8,7 +8,7 @@
 import { ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Duration, Layer, Logger, LogLevel, Option } from "effect"
+import { Cause, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { campaignShardGroup } from "./takeUpWorkflow.ts"
 
 /** Where other runners reach this one. */
@@ -34,14 +34,34 @@ const timing = {
   entityTerminationTimeout: Duration.seconds(3)
 }
 
-/** What the engine says goes to stderr, its warnings and errors only: stdout is the run's (`--json` events). */
-const engineLogs = Layer.merge(
-  Logger.replace(
-    Logger.defaultLogger,
-    Logger.map(Logger.logfmtLogger, (line) => void process.stderr.write(`clapper worker engine: ${line}\n`))
-  ),
-  Logger.minimumLogLevel(LogLevel.Warning)
-)
+/** The first line of what went wrong, without its stack: "SqlError: … (cause: connect ECONNREFUSED …)". */
+const firstLine = (cause: Cause.Cause<unknown>) => {
+  const error = Cause.squash(cause)
+  const text = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ""}` : String(error)
+  return text.split("\n")[0]
+}
+
+/**
+ * What the engine says goes to stderr as one line each, its warnings and errors only, each said
+ * at most once in 30 s (an outage repeats them every second): stdout is the run's (`--json` events).
+ */
+const engineLogs = (() => {
+  const said = new Map<string, number>()
+  return Layer.merge(
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ logLevel, message, cause, date }) => {
+        const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+        const last = said.get(text)
+        if (last !== undefined && date.getTime() - last < 30_000) return
+        said.set(text, date.getTime())
+        const why = Cause.isEmpty(cause) ? "" : `: ${firstLine(cause)}`
+        process.stderr.write(`clapper worker: the engine ${logLevel.label.toLowerCase()}s: ${text}${why}\n`)
+      })
+    ),
+    Logger.minimumLogLevel(LogLevel.Warning)
+  )
+})()
 
 /** The workflow engine of a campaign's worker, listening at `address`, on the state database `sql`. */
 export const workerEngine = (sql: SqlClient.SqlClient, campaign: string, address: WorkerAddress) =>
@@ -63,3 +83,25 @@ export const workerEngine = (sql: SqlClient.SqlClient, campaign: string, address
     Layer.provide(Layer.succeed(SqlClient.SqlClient, sql)),
     Layer.provide(engineLogs)
   )
+
+/** One key for every Clapper worker: the engine creates its tables as it starts. */
+const engineDdlLock = 0x434c5045
+
+/**
+ * Builds the engine for the life of the caller's scope, one worker at a time per database: the
+ * engine creates its tables on start, and two servers' `CREATE TABLE IF NOT EXISTS` at the same
+ * moment may both try to create one (a duplicate-key error from PostgreSQL's catalog).
+ */
+export const startWorkerEngine = <A, E>(sql: SqlClient.SqlClient, engine: Layer.Layer<A, E>) =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* sql.reserve
+        yield* connection.execute("SELECT pg_advisory_lock($1)", [engineDdlLock], undefined)
+        return yield* Layer.buildWithScope(engine, scope).pipe(
+          Effect.ensuring(Effect.ignore(connection.execute("SELECT pg_advisory_unlock($1)", [engineDdlLock], undefined)))
+        )
+      })
+    )
+  })

@@ -13,6 +13,18 @@ import { Duration, Effect, ExecutionStrategy, Exit, Option, Ref, Scope } from "e
 import { StateIoError } from "../journal.ts"
 import type { PostgresLocation } from "./stateUrl.ts"
 
+/**
+ * @effect/sql-pg sends a query on a connection that is still answering another (it queues them
+ * itself), which pg 8 answers with a deprecation warning on stderr: harmless on pg 8, and noise
+ * in every worker's output. That one warning is dropped; every other goes through.
+ */
+const pgQueueWarning = "Calling client.query() when the client is already executing a query"
+const emitWarning = process.emitWarning.bind(process)
+process.emitWarning = ((warning: string | Error, ...rest: Array<never>) => {
+  if (String(typeof warning === "string" ? warning : warning.message).startsWith(pgQueueWarning)) return
+  emitWarning(warning, ...rest)
+}) as typeof process.emitWarning
+
 /** What a pg or socket error means, in a few words. */
 export const describePgError = (error: unknown): string => {
   const cause = (error as { cause?: unknown } | undefined)?.cause ?? error

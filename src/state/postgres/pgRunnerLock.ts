@@ -135,13 +135,16 @@ export const acquirePgRunnerLock = (
       }
     } else if (row?.taken !== true) {
       const holder = yield* readHolder(sql, campaign)
+      const [held] = yield* sql<{ byWorkers: boolean }>`
+        SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted AND mode = 'ShareLock') AS "byWorkers"`
+      const byWorkers = held?.byWorkers === true
       return yield* Effect.fail(
         new RunnerLocked({
           lockFile: `${info.database} (campaign ${campaign})`,
           pipeline: info.pipeline,
-          ...(Option.isSome(holder) ? { holder: holder.value } : {}),
+          ...(Option.isSome(holder) && !byWorkers ? { holder: holder.value } : {}),
           // Held by a live session: the database knows, nothing to guess.
-          reason: "alive"
+          reason: byWorkers ? "workers" : "alive"
         })
       )
     }
