@@ -32,6 +32,8 @@ import { exportLockFile, type ExportedLock } from "./app/exportLock.ts"
 import { postgresState } from "./state/postgres/PostgresStateStore.ts"
 export { runPlan, type RunPlanOptions } from "./runtime/runPlan.ts"
 export type { RunPipelineOptions } from "./app/runPipeline.ts"
+export { WorkerCannotStart } from "./app/workers/workerCannotStart.ts"
+export type { WorkerAddress } from "./app/workers/workerEngine.ts"
 export { defaultRunSettings, resolveRunSettings, type RunOverrides, type RunSettings } from "./runtime/runSettings.ts"
 export { MirageClient } from "./mirage/MirageClient.ts"
 export * as Mirage from "./mirage/MirageClient.ts"
@@ -120,8 +122,13 @@ export const exportLockFilePromise = (file: string, options: { readonly state?: 
  */
 export const runPipelinePromise = (
   file: string,
-  options: Omit<RunPipelineOptions, "emit"> & { readonly onEvent?: (event: RunEvent) => void }
+  options: Omit<RunPipelineOptions, "emit"> & {
+    readonly onEvent?: (event: RunEvent) => void
+    /** The state database (`postgres://…`); default the pipeline's `state:`, else the files beside it. Needed by `worker`. */
+    readonly state?: string
+  }
 ): Promise<RunSummary> => {
-  const { onEvent, ...rest } = options
-  return runOnNode(runPipeline(file, { ...rest, emit: (event) => Effect.sync(() => onEvent?.(event)) }))
+  const { onEvent, state, ...rest } = options
+  const run = runPipeline(file, { ...rest, emit: (event) => Effect.sync(() => onEvent?.(event)) })
+  return runOnNode(state === undefined ? run : Effect.provide(run, postgresState(state)))
 }
