@@ -7,15 +7,16 @@
  *   peak RSS;
  * - a runner SIGKILLed halfway with a standby (`run --wait`) on the same database: the time from
  *   the kill to the standby's first poll of a render, the whole campaign's makespan, renders paid
- *   twice, outputs valid.
- * Several runners sharing one campaign's renders at once are not built yet (README, "Beyond one
- * machine"): that row of the issue's benchmark waits for them.
+ *   twice, outputs valid;
+ * - workers (`clapper worker`), 1 and 3 processes on one campaign, each `BENCH_CONCURRENCY` wide:
+ *   the same figures, peak RSS per worker; and 3 workers with one SIGKILLed halfway: the time from
+ *   the kill to another worker's first poll of a render the killed one had in flight.
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { startPostgres } from "../test/support/postgres.ts"
+import { freePort, startPostgres } from "../test/support/postgres.ts"
 import { benchTmp, makeRenderCampaign, realRenderFactor, scaledClapperRun, type Campaign } from "./support/campaign.ts"
 import { checkOutputs, runClapper, warmUp } from "./support/contenders.ts"
 import { integerEnv, numberEnv } from "./support/env.ts"
@@ -165,6 +166,91 @@ await oneRunner("one runner, PostgreSQL", url)
     campaign.remove()
   }
 }
+/** The events of an NDJSON file (those with a job and a time). */
+const eventsOf = (file: string) =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { type: string; at: string; job?: string })
+
+/** `count` workers on one campaign; with `killHalfway`, one more that is SIGKILLed at half the single runner's makespan. */
+const workers = async (label: string, count: number, killHalfway: boolean) => {
+  const campaign: Campaign = newCampaign()
+  const db = await server.database(`workers_${count}_${killHalfway ? "kill" : "all"}`)
+  const halfway = (rows.find((r) => r.label === "one runner, PostgreSQL")?.makespanMs ?? 60_000) / 2
+  try {
+    const before = await committed(db)
+    const outcome = await withSimulator(simOptions, async (sim) => {
+      const env = { MIRAGE_API_KEY: benchApiKey, CLAPPER_STATE: db, CLAPPER_QUOTA_DIR: mkdtempSync(join(benchTmp(), "q-")) }
+      const argsFor = async () => [
+        "worker",
+        campaign.pipelineFile,
+        "--base-url",
+        sim.baseUrl,
+        "--json",
+        "--address",
+        `127.0.0.1:${await freePort()}`
+      ]
+      const started = Date.now()
+      let killedAt = 0
+      const victimFile = join(campaign.root, "victim.ndjson")
+      if (killHalfway) {
+        const victim = spawn(process.execPath, [clapperCli, ...(await argsFor())], {
+          cwd: campaign.root,
+          env: { ...process.env, ...env },
+          stdio: ["ignore", openSync(victimFile, "w"), "ignore"]
+        })
+        setTimeout(() => {
+          killedAt = Date.now()
+          victim.kill("SIGKILL")
+        }, halfway)
+      }
+      const files = Array.from({ length: count }, (_, i) => join(campaign.root, `worker-${i}.ndjson`))
+      const runs = await Promise.all(
+        files.map(async (stdoutFile) => runProcess({ script: clapperCli, args: await argsFor(), env, cwd: campaign.root, stdoutFile }))
+      )
+      const makespanMs = Date.now() - started
+      for (const run of runs) if (run.exitCode !== 0) console.error(`a worker exited with ${run.exitCode}: ${run.stderrTail}`)
+      let takeoverMs = Number.NaN
+      if (killHalfway) {
+        // The killed worker's renders in flight: submitted (or polled) before the kill, not completed.
+        const mine = new Set<string>()
+        for (const e of eventsOf(victimFile)) {
+          if (e.job === undefined) continue
+          if (e.type === "job.completed" || e.type === "job.failed") mine.delete(e.job)
+          else if (e.type === "job.submitted" || e.type === "job.progress") mine.add(e.job)
+        }
+        const pickedUp = files
+          .flatMap(eventsOf)
+          .filter((e) => e.job !== undefined && mine.has(e.job) && Date.parse(e.at) > killedAt)
+          .filter(
+            (e) => e.type === "job.progress" || e.type === "job.rendered" || e.type === "job.downloading" || e.type === "job.completed"
+          )
+          .map((e) => Date.parse(e.at))
+        takeoverMs = Math.min(...pickedUp) - killedAt
+      }
+      return { runs, makespanMs, takeoverMs }
+    })
+    const { runs, makespanMs, takeoverMs } = outcome.result
+    const transactions = (await committed(db)) - before - 1
+    const outputs = checkOutputs(campaign)
+    const admitted = await countRows(db, `SELECT count(*) AS n FROM clapper_journal WHERE entry LIKE '{"t":"possibleDuplicate"%'`)
+    rows.push({
+      label,
+      makespanMs,
+      requestsPerRender: allRequests(outcome.stats) / renders,
+      transactionsPerRender: transactions / renders,
+      peakRssMB: `${Math.round(Math.max(...runs.map((r) => r.maxRssMB)))} MB (largest worker)`,
+      note: `${killHalfway ? `takeover: ${fmt(takeoverMs)} ms from SIGKILL to another worker's first poll of a render the killed one had in flight; ` : ""}${outputs.valid} of ${renders} outputs valid, ${submissions(outcome.stats).repeats} paid twice (${admitted} admitted)`
+    })
+    console.error(`${label}: ${seconds(makespanMs)}`)
+  } finally {
+    campaign.remove()
+  }
+}
+await workers("1 worker (`clapper worker`)", 1, false)
+await workers("3 workers", 3, false)
+await workers("3 workers + 1 SIGKILLed halfway", 3, true)
 await server.dispose()
 
 const body = [
@@ -182,6 +268,6 @@ const body = [
     ])
   }),
   "",
-  "Several runners working one campaign's renders at once (1 vs 3 runners) are not built yet: the row waits for them."
+  "Workers each keep `BENCH_CONCURRENCY` renders going: 3 workers have three times the renders in flight of one. Their database transactions include the engine's (its shard locks and message polling, a few a second per worker, whatever the renders)."
 ].join("\n")
 publish({ name: "cluster", script: "bench:cluster", body }, startedAt, Date.now() - startedAt.getTime())

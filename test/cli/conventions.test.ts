@@ -44,7 +44,7 @@ describe("mistakes on the command line (the real binary)", () => {
     expect(result.code).toBe(2)
     expect(result.stderr.trim().split("\n")).toEqual([
       `clapper: unknown command "valdate" (did you mean "validate"?)`,
-      "the commands are validate, plan, run, status, results, report, log, lock, unlock, schema, sim (clapper --help describes them)"
+      "the commands are validate, plan, run, worker, status, results, report, log, lock, unlock, schema, sim (clapper --help describes them)"
     ])
   })
 
