@@ -118,7 +118,7 @@ const recordEnd = (history: RunHistoryWriter, exit: Exit.Exit<RunSummary, RunPip
 }
 
 /** A worker's place in its campaign's engine: where its units run, and what the others recorded of submits. */
-const joinEngine = (shared: SharedCampaign | undefined, journal: JournalState, address: WorkerAddress) =>
+const joinEngine = (shared: SharedCampaign | undefined, journal: JournalState, address: WorkerAddress, settings: RunSettings) =>
   Effect.gen(function* () {
     if (shared === undefined)
       return yield* Effect.fail(
@@ -130,7 +130,8 @@ const joinEngine = (shared: SharedCampaign | undefined, journal: JournalState, a
     const distribution = yield* makeWorkerDistribution(shared, (fp) => journal.renders.get(fp))
     const engine = yield* startWorkerEngine(
       shared.sql,
-      Layer.provideMerge(distribution.handler, workerEngine(shared.sql, shared.campaign, address))
+      Layer.provideMerge(distribution.handler, workerEngine(shared.sql, shared.campaign, address)),
+      settings.settleTime
     ).pipe(
       Effect.mapError(
         (e) =>
@@ -239,7 +240,7 @@ export const runPipeline = (
         // What plan checks at the provider is checked before the first paid request too: for the
         // selected jobs, and not at all when nothing is to be sent.
         if (renders.length > 0) yield* checkTemplatesBeforePaying(pipeline, chosen.right.plan).pipe(Effect.provide(backend.layer))
-        const worker = options.worker ? yield* joinEngine(state.shared, journal, options.worker.address) : undefined
+        const worker = options.worker ? yield* joinEngine(state.shared, journal, options.worker.address, settings) : undefined
 
         const summary = yield* runPlan(plan, {
           settings,

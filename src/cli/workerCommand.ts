@@ -38,7 +38,19 @@ const parseAddress = (text: string) => {
   return { host: match.groups.host.replace(/^\[|\]$/g, ""), port }
 }
 
-const { wait: _wait, rebuildState: _rebuild, ...options } = runOptions
+// Every worker works the whole campaign (a selection would make workers plan different units), on
+// one provider (a simulator of its own per worker would not know the others' videos: share one
+// `clapper sim` with --base-url instead).
+const {
+  wait: _wait,
+  rebuildState: _rebuild,
+  sim: _sim,
+  only: _only,
+  set: _set,
+  limit: _limit,
+  retryFailed: _retryFailed,
+  ...options
+} = runOptions
 
 export const workerCommand = Command.make("worker", { ...options, address }, (args) =>
   Effect.gen(function* () {
@@ -62,7 +74,10 @@ export const workerCommand = Command.make("worker", { ...options, address }, (ar
                 })
             )
           )
-    return yield* renderPipelineCommand(args, { address: { host: parsed.host, port } })
+    return yield* renderPipelineCommand(
+      { ...args, sim: false, only: [], set: [], limit: Option.none(), retryFailed: false },
+      { address: { host: parsed.host, port } }
+    )
   })
 ).pipe(
   withStateStore,

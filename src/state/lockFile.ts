@@ -5,6 +5,7 @@
  * shows only the outputs that changed. Written atomically (temporary file, sync, rename): a crash
  * leaves the old or the new lock, whole. Version 1 (pretty JSON) is read, and written again as 2.
  */
+import { randomBytes } from "node:crypto"
 import { Effect, Either, type ParseResult, Schema } from "effect"
 import { open, readFile, rename } from "node:fs/promises"
 import { basename, dirname, extname, join } from "node:path"
@@ -221,10 +222,14 @@ export const readLockFileAsWritten = (
     }
   })
 
-/** Writes the lock's bytes atomically: temporary file, sync, rename (a crash leaves the old or the new, whole). */
+/**
+ * Writes the lock's bytes atomically: temporary file, sync, rename (a crash leaves the old or the
+ * new, whole). The temporary file is the writer's own: workers of one campaign on a shared file
+ * system write the same lock file as they end.
+ */
 export const replaceLockFile = (path: string, bytes: Uint8Array): Effect.Effect<void, StateIoError> =>
   stateIo(path, "write", async () => {
-    const temp = `${path}.tmp`
+    const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`
     const handle = await open(temp, "w")
     try {
       await writeFully(handle, bytes)

@@ -6,8 +6,9 @@
  * recorded of its renders. Each worker so ends with every job's outcome, wherever it ran.
  */
 import type { FileSystem, Path } from "@effect/platform"
+import { Entity, Sharding } from "@effect/cluster"
 import { Activity, type WorkflowEngine } from "@effect/workflow"
-import { type Context, Deferred, Effect, type Layer, Option } from "effect"
+import { type Context, Deferred, Effect, type Layer, Option, Schedule } from "effect"
 import type { MirageClient } from "../../mirage/MirageClient.ts"
 import type { RenderPlan, RenderStart } from "../../plan/resume.ts"
 import type { JobOutcome } from "../../runtime/machineContext.ts"
@@ -54,28 +55,42 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
     const workflow = takeUpWorkflow(shared.campaign)
     const registered = yield* Deferred.make<Registered>()
 
+    /** Ends when the shard of the entity running this leaves this worker (rebalanced, or the worker stopping). */
+    const shardLeaving = Effect.gen(function* () {
+      const sharding = yield* Sharding.Sharding
+      const address = yield* Effect.serviceOption(Entity.CurrentAddress)
+      if (Option.isNone(address)) return yield* Effect.never
+      const shard = address.value.shardId
+      yield* Effect.repeat(
+        Effect.sync(() => sharding.hasShardId(shard)),
+        { while: (held) => held, schedule: Schedule.spaced("250 millis") }
+      )
+    })
+
     const takeUp = (payload: typeof workflow.payloadSchema.Type) =>
       Effect.gen(function* () {
-        // An earlier session's workflow, found by the engine: this session has its own for the unit.
-        if (payload.epoch !== shared.epoch) return { outcomes: [], superseded: true } satisfies TakeUpResult
         const here = yield* Deferred.await(registered)
         const unit = here.units.get(payload.unit)
         if (unit === undefined) return notPlannedHere(payload.jobs)
         const work = here.permits.withPermits(1)(
           Effect.gen(function* () {
-            yield* shared.refresh(unit.fingerprints)
+            // The database away for a while (a restart) is waited out, as the journal's writes wait it out.
+            yield* Effect.retry(shared.refresh(unit.fingerprints), Schedule.intersect(Schedule.spaced("1 second"), Schedule.recurs(600)))
             yield* unit.run(fromRecord(record))
             return unit.jobs.map((job) => ({ job: job.id, outcome: here.outcomes.get(job.id) ?? ({ _tag: "Stopped" } as JobOutcome) }))
           })
         )
-        // The engine runs an activity to its end (a shard changes hands once its activities are done);
-        // a worker that stops interrupts its own (a submit in flight settles and is recorded) and never
-        // answers, so the workflow stays open and another worker takes it up from what was recorded.
+        // The engine runs an activity to its end and moves a shard (to a worker that joined, or as
+        // this one stops) once its activities are done, or after `entityTerminationTimeout`. So the
+        // unit watches its shard: once it is leaving, or this worker stops, the work is interrupted
+        // here (a submit in flight settles and is recorded), well before the shard moves, and the
+        // activity waits to be cut off unanswered: its workflow goes on at the shard's next owner,
+        // from what was recorded.
         const outcomes = yield* Effect.raceFirst(
           Effect.asSome(Effect.interruptible(work)),
-          Effect.as(Deferred.await(here.stopping), Option.none())
+          Effect.as(Effect.raceFirst(Deferred.await(here.stopping), shardLeaving), Option.none())
         )
-        if (Option.isNone(outcomes)) return yield* Effect.never
+        if (Option.isNone(outcomes)) return yield* Effect.interruptible(Effect.never)
         return { outcomes: outcomes.value } satisfies TakeUpResult
       }).pipe(
         // The state unreadable: the unit's jobs fail with why (nothing was sent for them here).
@@ -90,13 +105,18 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
       )
 
     const handler = workflow.toLayer((payload) =>
-      Effect.flatMap(Deferred.await(registered), (here) =>
-        Activity.make({ name: "takeUp", success: TakeUpResult, execute: takeUp(payload) }).pipe(Effect.provide(here.services))
-      )
+      // An earlier session's workflow, found by the engine: this session has its own for the unit.
+      payload.epoch !== shared.epoch
+        ? Effect.succeed({ outcomes: [], superseded: true } satisfies TakeUpResult)
+        : Effect.flatMap(Deferred.await(registered), (here) =>
+            Activity.make({ name: "takeUp", success: TakeUpResult, execute: takeUp(payload) }).pipe(Effect.provide(here.services))
+          )
     )
 
-    // Each worker keeps `concurrency` units started at a time, of its own order: the engine spreads
-    // them over the workers by shard, and a worker that joins later gets its share of what is started next.
+    // Each worker keeps twice `concurrency` units started, of its own order: the engine spreads
+    // them over the workers by shard (a worker that joins later gets its share of what is started
+    // next), and a unit's start through the engine's tables (a few hundred ms) overlaps the work of
+    // the units ahead of it instead of leaving a permit idle.
     const distribute =
       (engine: Layer.Layer<WorkflowEngine.WorkflowEngine>): Distribute =>
       (units, { concurrency, outcomes }) =>
@@ -120,7 +140,7 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
                   for (const { job, outcome } of result.outcomes) outcomes.set(job, outcome as JobOutcome)
                 })
               ),
-            { concurrency, discard: true }
+            { concurrency: 2 * concurrency, discard: true }
           ).pipe(Effect.provide(engine), Effect.ensuring(Deferred.succeed(stopping, undefined)))
         })
 

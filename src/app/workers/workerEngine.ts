@@ -8,7 +8,7 @@
 import { ClusterWorkflowEngine, RunnerAddress } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Cause, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Cause, Duration, Effect, Layer, Logger, LogLevel, Option, Scope } from "effect"
 import { campaignShardGroup } from "./takeUpWorkflow.ts"
 
 /** Where other runners reach this one. */
@@ -30,8 +30,10 @@ const timing = {
   shardLockExpiration: Duration.seconds(10),
   entityMessagePollInterval: Duration.seconds(1),
   runnerHealthCheckInterval: Duration.seconds(5),
-  // A worker that stops has stopped its units' work itself (distributeToWorkers.ts): no need to wait long.
-  entityTerminationTimeout: Duration.seconds(3)
+  // A shard moves this long after it starts leaving, at the latest: its units stop their work
+  // themselves within a second (distributeToWorkers.ts), and a submit in flight settles within the
+  // settle time (5 s by default), recorded before anyone else takes the render up.
+  entityTerminationTimeout: Duration.seconds(15)
 }
 
 /** The first line of what went wrong, without its stack: "SqlError: … (cause: connect ECONNREFUSED …)". */
@@ -92,9 +94,14 @@ const engineDdlLock = 0x434c5045
  * engine creates its tables on start, and two servers' `CREATE TABLE IF NOT EXISTS` at the same
  * moment may both try to create one (a duplicate-key error from PostgreSQL's catalog).
  */
-export const startWorkerEngine = <A, E>(sql: SqlClient.SqlClient, engine: Layer.Layer<A, E>) =>
+export const startWorkerEngine = <A, E>(sql: SqlClient.SqlClient, engine: Layer.Layer<A, E>, stopWithin: Duration.Duration) =>
   Effect.gen(function* () {
-    const scope = yield* Effect.scope
+    // When the worker ends, the engine shuts down for as long as its units need to settle, and no
+    // longer: a unit cut off then is open for the other workers (its shard's lock ends with the process).
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer((exit) =>
+      Effect.disconnect(Scope.close(scope, exit)).pipe(Effect.timeoutOption(Duration.sum(stopWithin, Duration.seconds(2))))
+    )
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const connection = yield* sql.reserve
