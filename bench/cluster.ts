@@ -212,6 +212,7 @@ const workers = async (label: string, count: number, killHalfway: boolean) => {
       const makespanMs = Date.now() - started
       for (const run of runs) if (run.exitCode !== 0) console.error(`a worker exited with ${run.exitCode}: ${run.stderrTail}`)
       let takeoverMs = Number.NaN
+      let inFlight = 0
       if (killHalfway) {
         // The killed worker's renders in flight: submitted (or polled) before the kill, not completed.
         const mine = new Set<string>()
@@ -228,10 +229,11 @@ const workers = async (label: string, count: number, killHalfway: boolean) => {
           )
           .map((e) => Date.parse(e.at))
         takeoverMs = Math.min(...pickedUp) - killedAt
+        inFlight = mine.size
       }
-      return { runs, makespanMs, takeoverMs }
+      return { runs, makespanMs, takeoverMs, inFlight }
     })
-    const { runs, makespanMs, takeoverMs } = outcome.result
+    const { runs, makespanMs, takeoverMs, inFlight } = outcome.result
     const transactions = (await committed(db)) - before - 1
     const outputs = checkOutputs(campaign)
     const admitted = await countRows(db, `SELECT count(*) AS n FROM clapper_journal WHERE entry LIKE '{"t":"possibleDuplicate"%'`)
@@ -241,7 +243,7 @@ const workers = async (label: string, count: number, killHalfway: boolean) => {
       requestsPerRender: allRequests(outcome.stats) / renders,
       transactionsPerRender: transactions / renders,
       peakRssMB: `${Math.round(Math.max(...runs.map((r) => r.maxRssMB)))} MB (largest worker)`,
-      note: `${killHalfway ? `takeover: ${fmt(takeoverMs)} ms from SIGKILL to another worker's first poll of a render the killed one had in flight; ` : ""}${outputs.valid} of ${renders} outputs valid, ${submissions(outcome.stats).repeats} paid twice (${admitted} admitted)`
+      note: `${killHalfway ? `takeover: ${fmt(takeoverMs)} ms from SIGKILL to another worker's first poll of one of the ${inFlight} renders the killed one had in flight; ` : ""}${outputs.valid} of ${renders} outputs valid, ${submissions(outcome.stats).repeats} paid twice (${admitted} admitted)`
     })
     console.error(`${label}: ${seconds(makespanMs)}`)
   } finally {

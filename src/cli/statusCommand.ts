@@ -23,6 +23,8 @@ const runnerJson = (state: PipelineState) => {
       return { unreadable: runner.problem }
     case "Held":
       return { ...runner.holder, status: runner.status }
+    case "Workers":
+      return { workers: runner.count }
   }
 }
 
@@ -60,7 +62,9 @@ const statusLines = (plan: Plan, state: PipelineState, selected: string): Readon
       ? `Running now: ${describeHolder(runner.holder)}${runner.status === "dead" ? " (that process is gone: the next run takes over)" : ""}`
       : runner._tag === "Unreadable"
         ? `Runner lock unreadable (${runner.problem}): clapper unlock ${plan.pipeline.file}`
-        : "Not running.",
+        : runner._tag === "Workers"
+          ? `Worked now by ${runner.count} worker${runner.count === 1 ? "" : "s"} (clapper worker)`
+          : "Not running.",
     `Spent so far: ~${usd(state.spentUsd)} (estimated)${state.possibleDuplicates > 0 ? `, including ${state.possibleDuplicates} possible duplicate render(s)` : ""}`,
     ...(status.inFlight.length > 0 ? ["In flight:", ...status.inFlight.map((j) => `  ${j.job}: ${j.detail}`)] : []),
     ...(status.failed.length > 0 ? ["Failed (the next run tries again):", ...status.failed.map((j) => `  ${j.job}: ${j.reason}`)] : []),

@@ -40,6 +40,10 @@ export const unlockCommand = Command.make("unlock", { file, force, state: stateO
         return yield* Console.log(`${args.file} is not locked: nothing to remove`)
       case "Unreadable":
         return yield* Console.log(`removed an unreadable lock (${state.problem})`)
+      case "Workers":
+        return yield* Console.log(
+          `${args.file} is worked by ${state.count} worker(s): their hold ends with each one's connection, nothing to remove`
+        )
       case "Held":
         if (state.status === "alive") {
           yield* Console.error(

@@ -128,6 +128,8 @@ export type RunnerLockState =
   | { readonly _tag: "Absent"; readonly lockFile: string }
   | { readonly _tag: "Held"; readonly lockFile: string; readonly holder: LockHolder; readonly status: HolderStatus }
   | { readonly _tag: "Unreadable"; readonly lockFile: string; readonly problem: string }
+  /** Workers share the campaign (`clapper worker`, a shared store only): how many. */
+  | { readonly _tag: "Workers"; readonly lockFile: string; readonly count: number }
 
 export const inspectRunnerLock = (stateDir: string): Effect.Effect<RunnerLockState, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
@@ -156,6 +158,8 @@ export const readRunnerLock = (
         return Effect.succeed(Option.none())
       case "Held":
         return Effect.succeed(Option.some(state.holder))
+      case "Workers":
+        return Effect.succeed(Option.none())
       case "Unreadable":
         return Effect.fail(
           new RunnerLocked({

@@ -140,19 +140,24 @@ describe("a worker's faults", () => {
     const url = await server.database("apart")
     const scene = await onSimulator(["out/a.mp4", "out/b.mp4"], { policy: { concurrency: 1 }, sim: { renderFactor: 8 } })
     let alone: Promise<CliResult> | undefined
+    let status: Promise<CliResult> | undefined
     const worker = await clapper(await workerArgs(scene.sim.baseUrl, url), {
       cwd: scene.c.root,
       onEvent: (event) => {
-        if (event.type === "job.submitted" && alone === undefined)
+        if (event.type === "job.submitted" && alone === undefined) {
           alone = clapper(["run", "campaign.yaml", "--base-url", scene.sim.baseUrl, "--quota", "all=1000000/min", "--state", url], {
             cwd: scene.c.root
           })
+          status = clapper(["status", "campaign.yaml", "--state", url], { cwd: scene.c.root })
+        }
       }
     })
     expectExit(worker, 0)
     const refusedRun = await alone!
     expectExit(refusedRun, 2)
     expect(onlyErrorLine(refusedRun)).toMatch(/campaign\.yaml is being worked by workers \(clapper worker\): join them/)
+    // Any machine's status says who works the campaign.
+    expect((await status!).stdout).toContain("Worked now by 1 worker (clapper worker)")
 
     const more = await onSimulator(["out/c.mp4", "out/d.mp4"], { policy: { concurrency: 1 }, sim: { renderFactor: 8 } })
     const moreUrl = await server.database("apart2")

@@ -30,6 +30,9 @@ interface Registered {
   readonly stopping: Deferred.Deferred<void>
 }
 
+/** How long a worker looks at the others before starting units (the engine's refresh of assignments, and a second). */
+const settleOfJoining = "4 seconds"
+
 /** `units` from a place of their own: workers start a campaign's units in different orders, so their windows hold different units. */
 const rotated = <A>(units: ReadonlyArray<A>): ReadonlyArray<A> => {
   const offset = Math.floor(Math.random() * units.length)
@@ -63,7 +66,7 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
       const shard = address.value.shardId
       yield* Effect.repeat(
         Effect.sync(() => sharding.hasShardId(shard)),
-        { while: (held) => held, schedule: Schedule.spaced("250 millis") }
+        { while: (held) => held, schedule: Schedule.spaced("500 millis") }
       )
     })
 
@@ -129,6 +132,10 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
             services: yield* Effect.context<Services>(),
             stopping
           })
+          // Workers started together (CI jobs, pods) see each other within the engine's refresh of
+          // assignments (3 s): starting after it, a unit begins where it stays instead of moving
+          // once the others are seen (a move interrupts it, and a submit cut off must be reconciled).
+          if (units.length > 0) yield* Effect.sleep(settleOfJoining)
           yield* Effect.forEach(
             rotated(units),
             (unit) =>

@@ -227,8 +227,11 @@ export const acquirePgRunnerLock = (
 /** Who runs the campaign now: held while a session holds its advisory lock (a dead run's row says nothing). */
 export const inspectPgRunnerLock = (sql: SqlClient.SqlClient, campaign: number, place: string) =>
   Effect.gen(function* () {
-    const held = yield* sql<{ held: boolean }>`
-      SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted) AS held`
+    const held = yield* sql<{ held: boolean; workers: number }>`
+      SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted) AS held,
+        (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory' AND classid = ${runLockClass} AND objid = ${campaign} AND granted AND mode = 'ShareLock') AS workers`
+    const workers = Number(held[0]?.workers ?? 0)
+    if (workers > 0) return { _tag: "Workers", lockFile: place, count: workers } satisfies RunnerLockState
     const holder = yield* readHolder(sql, campaign)
     const state: RunnerLockState =
       held[0]?.held === true && Option.isSome(holder)
