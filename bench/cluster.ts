@@ -171,7 +171,25 @@ const eventsOf = (file: string) =>
   readFileSync(file, "utf8")
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as { type: string; at: string; job?: string })
+    .flatMap((line) => {
+      // The last line of a file still being written may be cut.
+      try {
+        return [JSON.parse(line) as { type: string; at: string; job?: string }]
+      } catch {
+        return []
+      }
+    })
+
+/** A worker's renders in flight by its events: submitted (or polled), not completed. */
+const inFlightOf = (file: string) => {
+  const mine = new Set<string>()
+  for (const e of eventsOf(file)) {
+    if (e.job === undefined) continue
+    if (e.type === "job.completed" || e.type === "job.failed") mine.delete(e.job)
+    else if (e.type === "job.submitted" || e.type === "job.progress") mine.add(e.job)
+  }
+  return mine
+}
 
 /** `count` workers on one campaign; with `killHalfway`, one more that is SIGKILLed at half the single runner's makespan. */
 const workers = async (label: string, count: number, killHalfway: boolean) => {
@@ -200,10 +218,13 @@ const workers = async (label: string, count: number, killHalfway: boolean) => {
           env: { ...process.env, ...env },
           stdio: ["ignore", openSync(victimFile, "w"), "ignore"]
         })
-        setTimeout(() => {
+        // Halfway, and once it has renders of its own in flight (it may start later than the others).
+        const watch = setInterval(() => {
+          if (Date.now() - started < halfway || inFlightOf(victimFile).size === 0) return
+          clearInterval(watch)
           killedAt = Date.now()
           victim.kill("SIGKILL")
-        }, halfway)
+        }, 100)
       }
       const files = Array.from({ length: count }, (_, i) => join(campaign.root, `worker-${i}.ndjson`))
       const runs = await Promise.all(
@@ -214,13 +235,7 @@ const workers = async (label: string, count: number, killHalfway: boolean) => {
       let takeoverMs = Number.NaN
       let inFlight = 0
       if (killHalfway) {
-        // The killed worker's renders in flight: submitted (or polled) before the kill, not completed.
-        const mine = new Set<string>()
-        for (const e of eventsOf(victimFile)) {
-          if (e.job === undefined) continue
-          if (e.type === "job.completed" || e.type === "job.failed") mine.delete(e.job)
-          else if (e.type === "job.submitted" || e.type === "job.progress") mine.add(e.job)
-        }
+        const mine = inFlightOf(victimFile)
         const pickedUp = files
           .flatMap(eventsOf)
           .filter((e) => e.job !== undefined && mine.has(e.job) && Date.parse(e.at) > killedAt)

@@ -22,12 +22,14 @@ const shardsPerGroup = 64
 
 /**
  * How fast a runner's death is noticed: its shard locks expire after `shardLockExpiration`
- * (refreshed every 2 s while alive), and messages stored while nobody owned a shard are picked up
- * within a second. A few queries a second per runner, against minutes per render.
+ * (refreshed every 5 s while alive), and messages stored while nobody owned a shard are picked up
+ * within a second. A refresh that takes longer than its interval makes the engine drop every
+ * shard at once (interrupting every unit): 2 s did so on a loaded 2-core machine, 5 s does not.
+ * A few queries a second per runner, against minutes per render.
  */
 const timing = {
-  shardLockRefreshInterval: Duration.seconds(2),
-  shardLockExpiration: Duration.seconds(10),
+  shardLockRefreshInterval: Duration.seconds(5),
+  shardLockExpiration: Duration.seconds(20),
   entityMessagePollInterval: Duration.seconds(1),
   runnerHealthCheckInterval: Duration.seconds(5),
   // A shard moves this long after it starts leaving, at the latest: its units stop their work
