@@ -112,16 +112,15 @@ const makeContext = (plan: Plan, options: RunPlanOptions, toRender: ReadonlyArra
     const stopping = yield* Ref.make(false)
     const warned = new Set<string>()
     // Submits an earlier run left unanswered are unresolved from the start.
-    const unresolved = toRender.flatMap((r) => {
-      const job = r.needing[0]
-      if (r.start._tag !== "Reconcile" || !job) return []
-      const until = r.start.intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime)
-      return [[job.id, { from: r.start.intentAt, until }] as const]
-    })
-
+    /** The window of a submit announced at `intentAt` and never answered: it may have taken a request timeout (and the settle time) to land. */
     const windowOf = (intentAt: number) => ({
       from: intentAt,
       until: intentAt + Duration.toMillis(settings.requestTimeout) + Duration.toMillis(settings.settleTime)
+    })
+    const unresolved = toRender.flatMap((r) => {
+      const job = r.needing[0]
+      if (r.start._tag !== "Reconcile" || !job) return []
+      return [[job.id, windowOf(r.start.intentAt)] as const]
     })
     const campaignSubmits = options.campaignSubmits
     // Another runner's submit may be in flight or lost with it: its window is as unresolved as ours.

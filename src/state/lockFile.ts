@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Either, type ParseResult, Schema } from "effect"
-import { open, readFile, rename } from "node:fs/promises"
+import { open, readFile, rename, rm } from "node:fs/promises"
 import { basename, dirname, extname, join } from "node:path"
 import { fileLines } from "./fileLines.ts"
 import { schemaIssuePath, schemaProblem, StateCorrupt, stateIo, type StateIoError, writeFully } from "./journal.ts"
@@ -232,12 +232,18 @@ export const replaceLockFile = (path: string, bytes: Uint8Array): Effect.Effect<
     const temp = `${path}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`
     const handle = await open(temp, "w")
     try {
-      await writeFully(handle, bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
+      try {
+        await writeFully(handle, bytes)
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      await rename(temp, path)
+    } catch (error) {
+      // Not written: no temporary file is left beside the pipeline (each writer's has its own name).
+      await rm(temp, { force: true }).catch(() => undefined)
+      throw error
     }
-    await rename(temp, path)
   })
 
 /** `replaceLockFile`, only when the bytes differ from what the file holds (read to compare). */

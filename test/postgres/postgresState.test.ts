@@ -9,9 +9,10 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { postgresForFile } from "../support/postgresForFile.ts"
 import { answer, forward, htmlPage, isFileRequest } from "../support/faultProxy.ts"
-import { freePort, startPostgres, type TestPostgres } from "../support/postgres.ts"
+import { freePort } from "../support/postgres.ts"
 import {
   apiRequests,
   behindFaultProxy,
@@ -24,15 +25,7 @@ import {
   posts
 } from "../failures/support.ts"
 
-let server: TestPostgres
-
-beforeAll(async () => {
-  server = await startPostgres()
-}, 60_000)
-
-afterAll(async () => {
-  await server?.dispose()
-})
+const server = postgresForFile()
 
 const query = async <R extends pg.QueryResultRow>(url: string, text: string, values: ReadonlyArray<unknown> = []) => {
   const client = new pg.Client({ connectionString: url })

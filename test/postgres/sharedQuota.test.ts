@@ -8,23 +8,15 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
+import { postgresForFile } from "../support/postgresForFile.ts"
 import { clapper, expectExit, runBlock } from "../failures/support.ts"
 import { startSim } from "../support/liveSimulator.ts"
-import { startPostgres, type TestPostgres } from "../support/postgres.ts"
 import { campaign } from "../provider/support.ts"
 import { tempProject } from "../support/tempProject.ts"
 import { roomyQuotas } from "../support/testQuotas.ts"
 
-let server: TestPostgres
-
-beforeAll(async () => {
-  server = await startPostgres()
-}, 60_000)
-
-afterAll(async () => {
-  await server?.dispose()
-})
+const server = postgresForFile()
 
 /** 3 generations per 6 s: a 2 s spacing, so the jitter of two busy processes stays far inside the runs' 2 % margin. */
 const quotaFlags = ["--quota", "all=1000000/min", "--quota", "generation=3/6s"]

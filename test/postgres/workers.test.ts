@@ -6,8 +6,9 @@
  */
 import { readFileSync, rmSync, cpSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freePort, startPostgres, type TestPostgres } from "../support/postgres.ts"
+import { describe, expect, it } from "vitest"
+import { postgresForFile } from "../support/postgresForFile.ts"
+import { freePort } from "../support/postgres.ts"
 import { roomyQuotas } from "../support/testQuotas.ts"
 import {
   apiRequests,
@@ -21,15 +22,7 @@ import {
   posts
 } from "../failures/support.ts"
 
-let server: TestPostgres
-
-beforeAll(async () => {
-  server = await startPostgres()
-}, 60_000)
-
-afterAll(async () => {
-  await server?.dispose()
-})
+const server = postgresForFile()
 
 const workerArgs = async (baseUrl: string, url: string) => [
   "worker",
