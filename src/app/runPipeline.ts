@@ -127,7 +127,7 @@ const joinEngine = (shared: SharedCampaign | undefined, journal: JournalState, a
           fix: "Give the campaign's database: --state postgres://user@host/db (or `state:` in the pipeline, or CLAPPER_STATE)"
         })
       )
-    const distribution = yield* makeWorkerDistribution(shared, (fp) => journal.renders.get(fp))
+    const distribution = yield* makeWorkerDistribution(shared, journal)
     const engine = yield* startWorkerEngine(
       shared.sql,
       Layer.provideMerge(distribution.handler, workerEngine(shared.sql, shared.campaign, address)),

@@ -13,7 +13,7 @@ import type { MirageClient } from "../../mirage/MirageClient.ts"
 import type { RenderPlan, RenderStart } from "../../plan/resume.ts"
 import type { JobOutcome } from "../../runtime/machineContext.ts"
 import type { Distribute, RunUnit } from "../../runtime/runPlan.ts"
-import type { RenderRecord } from "../../state/journalEntry.ts"
+import type { JournalState, RenderRecord } from "../../state/journalEntry.ts"
 import { recordedStart } from "../../state/renderStart.ts"
 import type { SharedCampaign } from "../../state/sharedCampaign.ts"
 import { takeUpWorkflow, TakeUpResult } from "./takeUpWorkflow.ts"
@@ -51,9 +51,9 @@ const fromRecord =
 
 /**
  * The engine's side (registered as the workflow's handler before any workflow runs) and the
- * run's side (`distribute`) of a worker. `record` reads the run's journal as `refresh` leaves it.
+ * run's side (`distribute`) of a worker. `journal` is the run's, as `refresh` leaves it.
  */
-export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: string) => RenderRecord | undefined) =>
+export const makeWorkerDistribution = (shared: SharedCampaign, journal: JournalState) =>
   Effect.gen(function* () {
     const workflow = takeUpWorkflow(shared.campaign)
     const registered = yield* Deferred.make<Registered>()
@@ -74,12 +74,17 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
       Effect.gen(function* () {
         const here = yield* Deferred.await(registered)
         const unit = here.units.get(payload.unit)
-        if (unit === undefined) return notPlannedHere(payload.jobs)
+        if (unit === undefined) {
+          // Done already when this worker planned (another's workflow, resumed here after its
+          // worker died between the last record and the answer), or planned otherwise here.
+          yield* retryWhileAway(shared.refresh(payload.fingerprints))
+          return answerFromRecords(journal, payload.jobs, payload.fingerprints)
+        }
         const work = here.permits.withPermits(1)(
           Effect.gen(function* () {
             // The database away for a while (a restart) is waited out, as the journal's writes wait it out.
-            yield* Effect.retry(shared.refresh(unit.fingerprints), Schedule.intersect(Schedule.spaced("1 second"), Schedule.recurs(600)))
-            yield* unit.run(fromRecord(record))
+            yield* retryWhileAway(shared.refresh(unit.fingerprints))
+            yield* unit.run(fromRecord((fp) => journal.renders.get(fp)))
             return unit.jobs.map((job) => ({ job: job.id, outcome: here.outcomes.get(job.id) ?? ({ _tag: "Stopped" } as JobOutcome) }))
           })
         )
@@ -141,7 +146,13 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
             (unit) =>
               // The engine's send waits for its answer uninterruptibly: Ctrl-C leaves it behind instead of waiting for the render.
               Effect.disconnect(
-                workflow.execute({ campaign: shared.campaign, epoch: shared.epoch, unit: unit.key, jobs: unit.jobs.map((j) => j.id) })
+                workflow.execute({
+                  campaign: shared.campaign,
+                  epoch: shared.epoch,
+                  unit: unit.key,
+                  jobs: unit.jobs.map((j) => j.id),
+                  fingerprints: unit.fingerprints
+                })
               ).pipe(
                 Effect.map((result) => {
                   for (const { job, outcome } of result.outcomes) outcomes.set(job, outcome as JobOutcome)
@@ -154,15 +165,26 @@ export const makeWorkerDistribution = (shared: SharedCampaign, record: (fp: stri
     return { handler, distribute }
   })
 
-/** A unit another worker's checkout plans and this one's does not (the pipeline differs between them). */
-const notPlannedHere = (jobs: ReadonlyArray<string>): TakeUpResult => ({
-  outcomes: jobs.map((job) => ({
-    job,
-    outcome: {
-      _tag: "Failed",
-      step: "submit",
-      reason:
-        "the worker this render was handed to plans the pipeline otherwise: run every worker on the same commit of the project, then run again"
-    } satisfies JobOutcome
-  }))
+/** The database away for a while (a restart) is waited out, as the journal's writes wait it out (for ten minutes). */
+const retryWhileAway = <A, E>(read: Effect.Effect<A, E>) =>
+  Effect.retry(read, Schedule.intersect(Schedule.spaced("1 second"), Schedule.recurs(600)))
+
+/**
+ * A unit this worker's plan does not hold: each job completed by the records (its output in
+ * place), or failed with why (the pipeline differs between the workers' checkouts).
+ */
+const answerFromRecords = (journal: JournalState, jobs: ReadonlyArray<string>, fingerprints: ReadonlyArray<string>): TakeUpResult => ({
+  outcomes: jobs.map((job) => {
+    const output = journal.outputs.get(job)
+    const outcome: JobOutcome =
+      output !== undefined && fingerprints.includes(output.fp)
+        ? { _tag: "Completed", videoId: output.videoId, bytes: output.size }
+        : {
+            _tag: "Failed",
+            step: "submit",
+            reason:
+              "the worker this render was handed to plans the pipeline otherwise: run every worker on the same commit of the project, then run again"
+          }
+    return { job, outcome }
+  })
 })

@@ -17,8 +17,9 @@ export const TakeUpPayload = {
   epoch: Schema.Number,
   /** The unit's key (runtime/runPlan.ts `RunUnit`). */
   unit: Schema.String,
-  /** Its jobs, for a runner whose checkout plans it otherwise. */
-  jobs: Schema.Array(Schema.String)
+  /** Its jobs and the fingerprints its machine records under, for a runner whose plan does not hold it. */
+  jobs: Schema.Array(Schema.String),
+  fingerprints: Schema.Array(Schema.String)
 }
 
 /** Each job's outcome (runtime/machineContext.ts `JobOutcome`, as the runner that ran it reported it). */
