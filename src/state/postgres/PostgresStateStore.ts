@@ -191,10 +191,11 @@ const makePostgresStore = (location: PostgresLocation) =>
         sql,
         refresh: (fps) =>
           Effect.map(loadPgRenders(sql, campaign, fps, place), (fresh) => {
+            // A render the database holds nothing of keeps what this run knows (an entry of its own
+            // may be on its way): at worst a submit is reconciled that another runner voided.
             for (const fp of fps) {
               const record = fresh.renders.get(fp)
               if (record) state.renders.set(fp, record)
-              else state.renders.delete(fp)
             }
             for (const [job, output] of fresh.outputs) if (fps.includes(output.fp)) state.outputs.set(job, output)
             for (const id of fresh.retiredVideos) state.retiredVideos.add(id)
