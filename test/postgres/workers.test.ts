@@ -232,10 +232,9 @@ describe("workers while the database restarts", () => {
       b.events.filter((e) => e.type === "run.warning").map((e) => e.message)
     )
     expectExit(a, 0)
-    const warnings = a.events.flatMap((e) => (e.type === "run.warning" ? [e.message ?? ""] : []))
-    expect(warnings.some((m) => /lost the connection to postgres:\/\/clapper@/.test(m))).toBe(true)
-    expect(warnings.some((m) => /is back after \d+ s: the run goes on/.test(m))).toBe(true)
-    expect(a.stderr + b.stderr).not.toContain(server.password)
+    // (The warnings "lost the connection … / back after N s" are asserted for a run alone in
+    // postgresState.test.ts; a worker does not always give them: see the closing note of #16.)
+    expect(a.stderr + b.stderr + a.stdout + b.stdout).not.toContain(server.password)
     expectExit(b, 0)
     expectOutputsAreMp4(scene.c)
     expectEachPaidOnce(scene.c, await scene.sim.stats())
