@@ -26,7 +26,7 @@ export interface SharedCampaign {
   readonly epoch: number
   /** The store's database: the durable engine keeps its tables there too. */
   readonly sql: SqlClient.SqlClient
-  /** Folds into this run's journal what any runner recorded of these renders (by fingerprint). */
+  /** Folds into this run's journal what any runner recorded of these renders (by fingerprint); waits out the database's absence. */
   readonly refresh: (fingerprints: ReadonlyArray<string>) => Effect.Effect<void, StateIoError>
   /** What every runner recorded of submits, read now. */
   readonly submits: Effect.Effect<CampaignSubmits, StateIoError>

@@ -77,13 +77,12 @@ export const makeWorkerDistribution = (shared: SharedCampaign, journal: JournalS
         if (unit === undefined) {
           // Done already when this worker planned (another's workflow, resumed here after its
           // worker died between the last record and the answer), or planned otherwise here.
-          yield* retryWhileAway(shared.refresh(payload.fingerprints))
+          yield* shared.refresh(payload.fingerprints)
           return answerFromRecords(journal, payload.jobs, payload.fingerprints)
         }
         const work = here.permits.withPermits(1)(
           Effect.gen(function* () {
-            // The database away for a while (a restart) is waited out, as the journal's writes wait it out.
-            yield* retryWhileAway(shared.refresh(unit.fingerprints))
+            yield* shared.refresh(unit.fingerprints)
             yield* unit.run(fromRecord((fp) => journal.renders.get(fp)))
             return unit.jobs.map((job) => ({ job: job.id, outcome: here.outcomes.get(job.id) ?? ({ _tag: "Stopped" } as JobOutcome) }))
           })
@@ -164,10 +163,6 @@ export const makeWorkerDistribution = (shared: SharedCampaign, journal: JournalS
 
     return { handler, distribute }
   })
-
-/** The database away for a while (a restart) is waited out, as the journal's writes wait it out (for ten minutes). */
-const retryWhileAway = <A, E>(read: Effect.Effect<A, E>) =>
-  Effect.retry(read, Schedule.intersect(Schedule.spaced("1 second"), Schedule.recurs(600)))
 
 /**
  * A unit this worker's plan does not hold: each job completed by the records (its output in

@@ -33,7 +33,7 @@ import { makePgConnection, stateDbError } from "./pgConnection.ts"
 import { loadPgJournal, loadPgRenders, needsCompaction, pgJournal, whileAway, writeSnapshot } from "./pgJournal.ts"
 import { dropPgOutputsNotIn, loadPgLock, putPgOutput, putPgOutputs } from "./pgOutputs.ts"
 import { makePgQuotaLedger } from "./pgQuotaLedger.ts"
-import { acquirePgRunnerLock, clearPgRunnerRow, inspectPgRunnerLock } from "./pgRunnerLock.ts"
+import { acquirePgRunnerLock, clearPgRunnerRow, inspectPgRunnerLock, type RunLease } from "./pgRunnerLock.ts"
 import { campaignForRun, campaignIsEmpty, findCampaign, prepareStore, type Refusal } from "./pgSchema.ts"
 import { parseStateUrl, type PostgresLocation, type StateUrlInvalid } from "./stateUrl.ts"
 
@@ -176,21 +176,22 @@ const makePostgresStore = (location: PostgresLocation) =>
           setAside: [],
           history,
           sharedQuota: (quotaKey) => makePgQuotaLedger(sql, quotaKey),
-          ...(shared ? { shared: sharedCampaign(sql, campaign, lease.epoch, loaded.state) } : {})
+          ...(shared ? { shared: sharedCampaign(sql, campaign, lease, loaded.state) } : {})
         }
         return state
       })
 
     /** What a worker reads of the others: one render's records before taking it up, every submit before a reconciliation. */
-    const sharedCampaign = (sql: SqlClient.SqlClient, campaign: number, epoch: number, state: JournalState): SharedCampaign => {
+    const sharedCampaign = (sql: SqlClient.SqlClient, campaign: number, lease: RunLease, state: JournalState): SharedCampaign => {
       const place = placeOf(campaign)
       const asReadError = (e: StateCorrupt | SqlError) => (e._tag === "SqlError" ? readError(e) : corruptAsIo(e))
       return {
         campaign: String(campaign),
-        epoch,
+        epoch: lease.epoch,
         sql,
+        // Waits out the database's absence (and the campaign's hold being taken again), as the journal's writes do.
         refresh: (fps) =>
-          Effect.map(loadPgRenders(sql, campaign, fps, place), (fresh) => {
+          Effect.map(whileAway(lease.held, loadPgRenders(sql, campaign, fps, place), asReadError), (fresh) => {
             // A render the database holds nothing of keeps what this run knows (an entry of its own
             // may be on its way): at worst a submit is reconciled that another runner voided.
             for (const fp of fps) {
@@ -199,7 +200,7 @@ const makePostgresStore = (location: PostgresLocation) =>
             }
             for (const [job, output] of fresh.outputs) if (fps.includes(output.fp)) state.outputs.set(job, output)
             for (const id of fresh.retiredVideos) state.retiredVideos.add(id)
-          }).pipe(Effect.mapError(asReadError)),
+          }),
         submits: Effect.map(loadPgJournal(sql, campaign, place), ({ state: all }) => ({
           claimed: claimedVideoIds(all),
           unanswered: [...all.renders.values()].flatMap((record) => {

@@ -94,10 +94,10 @@ export const needsCompaction = (loaded: LoadedPgJournal) =>
  * what waits for it (a submit waits for its intent's record) waits too. Any other failure is
  * `toError`'s.
  */
-export const whileAway = <A>(
+export const whileAway = <A, E extends SqlError | LockLost | StateCorrupt>(
   held: Effect.Effect<void, StateIoError>,
-  write: Effect.Effect<A, SqlError | LockLost>,
-  toError: (e: unknown) => StateIoError
+  write: Effect.Effect<A, E>,
+  toError: (e: E) => StateIoError
 ): Effect.Effect<A, StateIoError> => {
   const attempt: Effect.Effect<A, StateIoError> = Effect.zipRight(
     held,
