@@ -11,7 +11,7 @@ import { loadPipeline, type LoadedPipeline } from "../pipeline/load.ts"
 import { stateRefOf } from "../pipeline/stateRef.ts"
 import { checkPipeline } from "../plan/plan.ts"
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
-import { lockFilePath, writeLockFile } from "../state/lockFile.ts"
+import { lockFilePath, writeLockFile, type LockFile } from "../state/lockFile.ts"
 import { makeLockLines } from "../state/lockLines.ts"
 import { currentStateStore } from "../state/StateStore.ts"
 
@@ -21,14 +21,12 @@ export interface ExportedLock {
   readonly outputs: number
 }
 
-/** Writes the lock file beside the pipeline from what the store holds of the jobs `ids` (every job of the pipeline). */
-export const writeLockFromStore = (pipeline: LoadedPipeline, ids: ReadonlySet<string>) =>
+/** Writes the lock file beside the pipeline from `lock` (as a store holds it), with the entries of the jobs `ids` (every job of the pipeline). */
+export const writeLockOf = (pipeline: LoadedPipeline, ids: ReadonlySet<string>, lock: LockFile) =>
   Effect.gen(function* () {
-    const store = yield* currentStateStore
-    const stored = yield* store.read(stateRefOf(pipeline))
     const lines = makeLockLines()
     let outputs = 0
-    for (const [id, entry] of Object.entries(stored.lock.outputs)) {
+    for (const [id, entry] of Object.entries(lock.outputs)) {
       if (!ids.has(id)) continue
       lines.set(id, entry)
       outputs++
@@ -44,5 +42,7 @@ export const exportLockFile = (
   Effect.gen(function* () {
     const pipeline = yield* loadPipeline(file)
     const ids = new Set((yield* checkPipeline(pipeline)).map((job) => job.id))
-    return yield* writeLockFromStore(pipeline, ids)
+    const store = yield* currentStateStore
+    const stored = yield* store.read(stateRefOf(pipeline))
+    return yield* writeLockOf(pipeline, ids, stored.lock)
   })

@@ -18,7 +18,7 @@ import { claimedVideoIds } from "../state/journalEntry.ts"
 import type { StateCorrupt, StateIoError } from "../state/journal.ts"
 import { describeHolder, type LockHolder, type RunnerLocked, type RunnerLockFailed } from "../state/runnerLock.ts"
 import type { RunHistoryWriter } from "../state/runHistory.ts"
-import { currentStateStore } from "../state/StateStore.ts"
+import { currentStateStore, type StoredState } from "../state/StateStore.ts"
 import { connectBackend, type Backend } from "./backend.ts"
 import { ExitCodes, runExitCode } from "./exitCodes.ts"
 import { checkTemplatesBeforePaying } from "./preflight.ts"
@@ -30,7 +30,7 @@ import { resolveRunSettings, type RunOverrides, type RunSettings } from "../runt
 import { stateRefOf } from "../pipeline/stateRef.ts"
 import type { JournalState } from "../state/journalEntry.ts"
 import type { SharedCampaign } from "../state/sharedCampaign.ts"
-import { writeLockFromStore } from "./exportLock.ts"
+import { writeLockOf } from "./exportLock.ts"
 import { makeWorkerDistribution } from "./workers/distributeToWorkers.ts"
 import { WorkerCannotStart } from "./workers/workerCannotStart.ts"
 import { startWorkerEngine, workerEngine, type WorkerAddress } from "./workers/workerEngine.ts"
@@ -198,10 +198,17 @@ export const runPipeline = (
       // run holds it, before `run.finished` (which stays the last event); failing to write it is a
       // warning: the renders are done and recorded.
       const platform = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
-      // A worker's own state holds what it did: the table is of what every runner did.
-      const finalState = options.worker
-        ? store.read(stateRefOf(pipeline))
-        : Effect.map(state.recorder.lock, (lock) => ({ journal: state.journal, lock }))
+      // A worker's own state holds what it did: the table and the lock file are of what every
+      // runner did, read from the store once, as the run ends (a failed read is tried again).
+      let readAtEnd: StoredState | undefined
+      const storedAtEnd = Effect.suspend(() =>
+        readAtEnd !== undefined
+          ? Effect.succeed(readAtEnd)
+          : Effect.tap(store.read(stateRefOf(pipeline)), (stored) => {
+              readAtEnd = stored
+            })
+      )
+      const finalState = options.worker ? storedAtEnd : Effect.map(state.recorder.lock, (lock) => ({ journal: state.journal, lock }))
       const resultsThen = (event: RunEvent) =>
         event.type !== "run.finished"
           ? Effect.void
@@ -258,7 +265,7 @@ export const runPipeline = (
         }).pipe(Effect.provide(backend.layer))
         yield* recorder.flush
         // This worker's lock file holds what it did; the store holds what every runner did.
-        if (worker) yield* writeLockFromStore(pipeline, new Set(plan.jobs.map((j) => j.id)))
+        if (worker) yield* writeLockOf(pipeline, new Set(plan.jobs.map((j) => j.id)), (yield* storedAtEnd).lock)
         return summary
       })
       return yield* run.pipe(Effect.onExit((exit) => recordEnd(history, exit, lastSummary)))
